@@ -1,0 +1,3 @@
+//! `hookrelay`: parses flags and runs a command.
+
+fn main() {}

@@ -1,0 +1,124 @@
+//! Golden JSON for every wire type: a change here is a protocol change.
+
+use bytes::Bytes;
+use serde_json::json;
+
+use crate::*;
+
+fn sample_event() -> Event {
+    Event {
+        id: "evt_01JD0000000000000000000000".into(),
+        seq: 7,
+        received_at_ms: 1_700_000_000_123,
+        method: "POST".into(),
+        path: "/stripe/events".into(),
+        query: Some("a=1&a=2".into()),
+        headers: vec![
+            ("content-type".into(), "application/json".into()),
+            ("x-dup".into(), "1".into()),
+            ("x-dup".into(), "2".into()),
+        ],
+        body: Bytes::from_static(&[0, 159, 255, b'{']),
+    }
+}
+
+#[test]
+fn event_message_json_is_pinned() {
+    let message = ServerMessage::Event(sample_event());
+    let value = serde_json::to_value(&message).expect("serializable");
+    assert_eq!(
+        value,
+        json!({
+            "type": "event",
+            "id": "evt_01JD0000000000000000000000",
+            "seq": 7,
+            "received_at_ms": 1_700_000_000_123_i64,
+            "method": "POST",
+            "path": "/stripe/events",
+            "query": "a=1&a=2",
+            "headers": [["content-type", "application/json"], ["x-dup", "1"], ["x-dup", "2"]],
+            "body": "AJ//ew=="
+        })
+    );
+    let back: ServerMessage = serde_json::from_value(value).expect("round trip");
+    assert_eq!(back, message);
+}
+
+#[test]
+fn hello_json_is_pinned() {
+    let hello = ServerMessage::Hello {
+        channel: "ch_x".into(),
+        last_seq: 3,
+        window: 64,
+        ping_interval_secs: 10,
+    };
+    assert_eq!(
+        serde_json::to_value(&hello).expect("serializable"),
+        json!({"type": "hello", "channel": "ch_x", "last_seq": 3, "window": 64, "ping_interval_secs": 10})
+    );
+}
+
+#[test]
+fn ack_json_is_pinned() {
+    let ack = ClientMessage::Ack {
+        seq: 7,
+        id: "evt_1".into(),
+        result: DeliveryResult {
+            outcome: Outcome::Rejected,
+            status: Some(422),
+            latency_ms: 12,
+            attempt: 1,
+            error: None,
+            response: Some("bad".into()),
+        },
+    };
+    let value = serde_json::to_value(&ack).expect("serializable");
+    assert_eq!(
+        value,
+        json!({"type": "ack", "seq": 7, "id": "evt_1",
+               "result": {"outcome": "rejected", "status": 422, "latency_ms": 12, "attempt": 1, "response": "bad"}})
+    );
+    assert_eq!(serde_json::from_value::<ClientMessage>(value).expect("round trip"), ack);
+}
+
+#[test]
+fn unknown_message_types_decode_to_unknown() {
+    let server: ServerMessage =
+        serde_json::from_str(r#"{"type":"from_the_future","x":1}"#).expect("tolerated");
+    assert_eq!(server, ServerMessage::Unknown);
+    let client: ClientMessage = serde_json::from_str(r#"{"type":"nack"}"#).expect("tolerated");
+    assert_eq!(client, ClientMessage::Unknown);
+}
+
+#[test]
+fn bad_base64_body_is_an_error() {
+    let text = r#"{"type":"event","id":"e","seq":1,"received_at_ms":0,"method":"GET","path":"","headers":[],"body":"!!"}"#;
+    let err = serde_json::from_str::<ServerMessage>(text).expect_err("must reject");
+    assert!(err.to_string().contains("base64"), "{err}");
+}
+
+#[test]
+fn event_detail_flattens_the_event() {
+    let detail =
+        EventDetail { event: sample_event(), state: DeliveryState::Pending, deliveries: vec![] };
+    let value = serde_json::to_value(&detail).expect("serializable");
+    assert_eq!(value["id"], "evt_01JD0000000000000000000000");
+    assert_eq!(value["state"], "pending");
+    assert_eq!(value["body"], "AJ//ew==");
+    assert_eq!(serde_json::from_value::<EventDetail>(value).expect("round trip"), detail);
+}
+
+#[test]
+fn path_and_query_joins_with_question_mark() {
+    assert_eq!(sample_event().path_and_query(), "/stripe/events?a=1&a=2");
+    let bare = Event { query: None, path: String::new(), ..sample_event() };
+    assert_eq!(bare.path_and_query(), "");
+}
+
+#[test]
+fn error_body_json_is_pinned() {
+    assert_eq!(
+        serde_json::to_value(ErrorBody::new("unknown_channel", "no such channel")).expect("ok"),
+        json!({"error": {"code": "unknown_channel", "message": "no such channel"}})
+    );
+}

@@ -1,0 +1,25 @@
+//! Wire types shared by `hookrelayd` and the `hookrelay` CLI: the captured event record,
+//! the websocket messages of protocol `hookrelay.v1`, and the JSON bodies of the relay's
+//! HTTP API. Serde only, no I/O. `docs/protocol.md` describes the same types in prose; the
+//! golden tests below pin their JSON so that neither side can drift.
+
+mod api;
+mod body;
+mod event;
+mod message;
+
+pub use api::{
+    ChannelCreated, CreateChannel, ErrorBody, ErrorDetail, EventDetail, EventSummary, IngestAck,
+};
+pub use event::{DeliveryResult, DeliveryState, Event, Header, Outcome};
+pub use message::{ClientMessage, ServerMessage};
+
+/// The websocket subprotocol a client asks for and the relay confirms.
+pub const SUBPROTOCOL: &str = "hookrelay.v1";
+
+/// Header added to every forwarded request (and to the relay's ingest answer) so that a
+/// local app can de-duplicate at-least-once deliveries.
+pub const EVENT_ID_HEADER: &str = "hookrelay-event-id";
+
+#[cfg(test)]
+mod golden_tests;

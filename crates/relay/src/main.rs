@@ -1,0 +1,3 @@
+//! `hookrelayd`: parses flags and runs the relay.
+
+fn main() {}
