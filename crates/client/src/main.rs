@@ -1,3 +1,56 @@
-//! `hookrelay`: parses flags and runs a command.
+//! `hookrelay`: parses flags, sets up logging and runs a command. Exit codes: 0 success,
+//! 1 runtime failure (`error: ...` on stderr), 2 usage error (from clap).
 
-fn main() {}
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser as _;
+use hookrelay_client::cli::{Cli, Command};
+use hookrelay_client::{Dirs, Renderer, cancel_on_signals, listen};
+use time::UtcOffset;
+use tokio_util::sync::CancellationToken;
+
+/// Log filter variable (`HOOKRELAY_LOG=debug`); logs go to stderr.
+const LOG_ENV: &str = "HOOKRELAY_LOG";
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env(LOG_ENV)
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .init();
+    // Must be read while the process is still single-threaded (the time crate's rule).
+    let offset = UtcOffset::current_local_offset().unwrap_or(UtcOffset::UTC);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(err) => return fail(&anyhow::Error::new(err).context("could not start the runtime")),
+    };
+    let result = runtime.block_on(run(cli, offset));
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => fail(&err),
+    }
+}
+
+async fn run(cli: Cli, offset: UtcOffset) -> anyhow::Result<()> {
+    let cancel = CancellationToken::new();
+    let signals = cancel_on_signals(cancel.clone());
+    let result = match cli.command {
+        Command::Listen(args) => {
+            let out = Renderer::terminal(args.json, offset);
+            let config = args.into_config(Dirs::from_env()?);
+            listen(config, cancel, out).await
+        }
+    };
+    signals.abort();
+    result
+}
+
+fn fail(err: &anyhow::Error) -> ExitCode {
+    eprintln!("error: {err:#}");
+    ExitCode::from(1)
+}

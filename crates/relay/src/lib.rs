@@ -1,2 +1,150 @@
 //! `hookrelayd` as a library: the relay's HTTP server, store and websocket fan-out.
-//! The `hookrelay` CLI embeds it for its local default.
+//! The `hookrelay` CLI embeds it for its local default: `serve(listener, config, shutdown)`.
+
+mod api;
+mod auth;
+mod config;
+mod error;
+mod hub;
+mod ingest;
+mod metrics;
+mod server;
+mod session;
+mod store;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use axum::Router;
+use axum::routing::{any, get, post};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tracing::Instrument as _;
+use url::Url;
+
+pub use config::{Config, DEFAULT_MAX_BODY, Retention, StoreKind, default_data_dir, parse_age};
+pub use session::MAX_CLIENT_MESSAGE;
+
+/// How often age retention runs.
+const RETENTION_SWEEP: Duration = Duration::from_secs(60);
+/// How long shutdown waits for sessions' Close handshakes and in-flight requests.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// Serves until `shutdown` is cancelled; closes websocket sessions with a Close frame first.
+pub async fn serve(
+    listener: TcpListener,
+    config: Config,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let base_url = match &config.public_url {
+        Some(url) => url.clone(),
+        None => {
+            let address = listener.local_addr().context("could not read the listen address")?;
+            Url::parse(&format!("http://{address}")).context("listen address is not a URL")?
+        }
+    };
+    Relay::open(config, base_url, shutdown).await?.serve(listener).await
+}
+
+/// A relay with its store open and its background tasks running, not yet serving a socket.
+/// `serve` is `Relay::open` then `Relay::serve`; tests may drive `router()` directly.
+pub struct Relay {
+    state: Arc<AppState>,
+}
+
+/// What every handler shares.
+struct AppState {
+    config: Config,
+    store: Arc<dyn store::Store>,
+    hub: hub::Hub,
+    metrics: metrics::Metrics,
+    /// `public_url` (or the listen address) without a trailing `/`.
+    base_url: String,
+    admin_token: Option<auth::TokenHash>,
+    shutdown: CancellationToken,
+    tasks: TaskTracker,
+}
+
+impl Relay {
+    /// Opens the store and starts age retention. `base_url` prefixes the `ingest_url`s handed
+    /// out; cancelling `shutdown` ends every session and background task.
+    pub async fn open(
+        config: Config,
+        base_url: Url,
+        shutdown: CancellationToken,
+    ) -> anyhow::Result<Self> {
+        let store = store::open(&config).await?;
+        let state = Arc::new(AppState {
+            admin_token: config.admin_token.as_deref().map(auth::hash_token),
+            base_url: base_url.as_str().trim_end_matches('/').to_owned(),
+            store,
+            hub: hub::Hub::default(),
+            metrics: metrics::Metrics::default(),
+            shutdown,
+            tasks: TaskTracker::new(),
+            config,
+        });
+        state
+            .tasks
+            .spawn(expire_old_events(state.clone()).instrument(tracing::info_span!("retention")));
+        Ok(Self { state })
+    }
+
+    /// The relay's routes (DESIGN §3).
+    pub fn router(&self) -> Router {
+        Router::new()
+            .route("/v1/channels", post(api::create_channel))
+            .route("/v1/channels/{channel}", axum::routing::delete(api::delete_channel))
+            .route("/v1/channels/{channel}/events", get(api::list_events))
+            .route("/v1/channels/{channel}/events/{id}", get(api::get_event))
+            .route("/v1/channels/{channel}/stream", get(session::upgrade))
+            .route("/h/{channel}", any(ingest::ingest))
+            .route("/h/{channel}/", any(ingest::ingest))
+            .route("/h/{channel}/{*path}", any(ingest::ingest))
+            .route("/healthz", get(api::healthz))
+            .route("/metrics", get(api::metrics))
+            .fallback(api::not_found)
+            .with_state(self.state.clone())
+    }
+
+    /// Serves HTTP on `listener` until the shutdown token is cancelled, then closes every
+    /// session with a Close frame, waits for background tasks and closes the store.
+    pub async fn serve(self, listener: TcpListener) -> anyhow::Result<()> {
+        let shutdown = self.state.shutdown.clone();
+        server::run(listener, self.router(), shutdown, &self.state.tasks).await;
+        self.close().await;
+        Ok(())
+    }
+
+    /// Cancels sessions and tasks, waits for them (at most `SHUTDOWN_GRACE`), closes the store.
+    pub async fn close(self) {
+        let state = self.state;
+        state.shutdown.cancel();
+        state.tasks.close();
+        if tokio::time::timeout(SHUTDOWN_GRACE, state.tasks.wait()).await.is_err() {
+            tracing::warn!("some sessions did not close within {SHUTDOWN_GRACE:?}");
+        }
+        state.store.close().await;
+        tracing::info!("relay stopped");
+    }
+}
+
+/// Deletes events older than `retention.max_age`, every `RETENTION_SWEEP`, until shutdown.
+async fn expire_old_events(state: Arc<AppState>) {
+    let max_age = i64::try_from(state.config.retention.max_age.as_millis()).unwrap_or(i64::MAX);
+    let mut sweep = tokio::time::interval(RETENTION_SWEEP);
+    loop {
+        tokio::select! {
+            () = state.shutdown.cancelled() => return,
+            _ = sweep.tick() => {}
+        }
+        let cutoff = store::now_ms().saturating_sub(max_age);
+        match state.store.expire_before(cutoff).await {
+            Ok(0) => {}
+            Ok(removed) => tracing::info!(removed, "expired old events"),
+            Err(err) => tracing::warn!(error = format!("{err:#}"), "age retention failed"),
+        }
+    }
+}

@@ -1,3 +1,135 @@
-//! `hookrelayd`: parses flags and runs the relay.
+//! `hookrelayd`: parses flags (DESIGN §4), sets up logging, runs the relay until SIGINT or
+//! SIGTERM. Exit codes: 0 after a clean shutdown, 1 on a runtime failure, 2 on a usage error.
 
-fn main() {}
+use std::io::IsTerminal as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::Parser;
+use hookrelay_relay::{Config, DEFAULT_MAX_BODY, Relay, Retention, StoreKind, parse_age};
+use tokio_util::sync::CancellationToken;
+use url::Url;
+
+/// Accepts webhooks at /h/{channel}/..., stores them durably, and streams them to
+/// `hookrelay listen` clients over websockets.
+#[derive(Debug, Parser)]
+#[command(name = "hookrelayd", version)]
+struct Args {
+    /// Address to listen on (port 0 picks a free port; the chosen address is printed).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8787")]
+    listen: String,
+    /// Public base URL used in the ingest URLs handed out [default: http://{listen address}]
+    #[arg(long, value_name = "URL")]
+    public_url: Option<Url>,
+    /// Directory of the SQLite store [default: the user's data directory + /hookrelay, e.g.
+    /// ~/.local/share/hookrelay, or ./hookrelay-data when there is none]
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Event store: sqlite (durable, in --data-dir) or memory (lost on exit).
+    #[arg(long, value_name = "STORE", default_value = "sqlite", value_parser = parse_store)]
+    store: StoreKind,
+    /// Largest accepted webhook body in bytes; larger ones get 413.
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_BODY)]
+    max_body: usize,
+    /// Require `Authorization: Bearer T` to create channels.
+    #[arg(long, value_name = "T", env = "HOOKRELAY_ADMIN_TOKEN", hide_env_values = true)]
+    admin_token: Option<String>,
+    /// Flush every commit to disk (survives power loss, not only a crash of the relay).
+    #[arg(long)]
+    fsync: bool,
+    /// Most events kept per channel.
+    #[arg(long, value_name = "N", default_value_t = Retention::default().max_events)]
+    retention_events: u64,
+    /// Oldest event kept, e.g. 7d, 12h, 30m.
+    #[arg(long, value_name = "AGE", default_value = "7d", value_parser = parse_age)]
+    retention_age: Duration,
+}
+
+fn parse_store(text: &str) -> Result<StoreKind, String> {
+    match text {
+        "sqlite" => Ok(StoreKind::Sqlite),
+        "memory" => Ok(StoreKind::Memory),
+        redis if redis.starts_with("redis://") => {
+            Err("the redis store is not available in this build yet; use sqlite".into())
+        }
+        other => Err(format!("unknown store {other:?}: use sqlite or memory")),
+    }
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(color)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: could not start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: Args) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(&args.listen)
+        .await
+        .with_context(|| format!("could not listen on {}", args.listen))?;
+    let address = listener.local_addr().context("could not read the listen address")?;
+    let local_url = Url::parse(&format!("http://{address}")).context("bad listen address")?;
+    let config = Config {
+        public_url: args.public_url.clone(),
+        data_dir: args.data_dir.unwrap_or_else(hookrelay_relay::default_data_dir),
+        store: args.store,
+        max_body: args.max_body,
+        admin_token: args.admin_token,
+        fsync: args.fsync,
+        retention: Retention { max_events: args.retention_events, max_age: args.retention_age },
+        ..Config::default()
+    };
+    let shutdown = CancellationToken::new();
+    let base_url = args.public_url.unwrap_or_else(|| local_url.clone());
+    let relay = Relay::open(config, base_url, shutdown.clone()).await?;
+    // The one line tests and scripts parse; printed once the store is open.
+    println!("hookrelayd listening on {}", local_url.as_str().trim_end_matches('/'));
+    tokio::spawn(cancel_on_signal(shutdown));
+    relay.serve(listener).await
+}
+
+/// Cancels `shutdown` on SIGINT or SIGTERM.
+async fn cancel_on_signal(shutdown: CancellationToken) {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => tracing::info!("interrupted, shutting down"),
+        () = terminate => tracing::info!("terminated, shutting down"),
+    }
+    shutdown.cancel();
+}

@@ -1,0 +1,149 @@
+//! The event processor: takes events from the tunnel in `seq` order, keeps at most
+//! `concurrency` of them in flight toward the local app, retries each until it gets a final
+//! answer, then acknowledges it to the relay, moves the cursor and reports the result.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use futures_util::StreamExt as _;
+use futures_util::stream::FuturesUnordered;
+use hookrelay_proto::{ClientMessage, DeliveryResult, Event, Outcome};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::backoff::LOCAL_RETRY;
+use crate::forward::{Forwarder, Verdict};
+use crate::state::CursorFile;
+use crate::ui::{DeliveryLine, Ui, UiEvent};
+use crate::watermark::{Admission, Watermark};
+
+/// Capacity of the tunnel → processor queue. The relay's window (64 by default) bounds what
+/// arrives unacknowledged, so this rarely fills; when it does, the tunnel stops reading the
+/// websocket until there is room, which pushes back on the relay instead of dropping events.
+pub const EVENT_QUEUE: usize = 256;
+
+/// Capacity of the processor → tunnel acknowledgement queue. The tunnel drains it even while
+/// disconnected (dropping acks then: the cursor on disk already covers them), so a full
+/// queue only makes the processor wait briefly.
+pub const ACK_QUEUE: usize = 1024;
+
+/// The delivery loop's state.
+pub struct Processor {
+    /// Sends one request.
+    pub forwarder: Arc<Forwarder>,
+    /// Most events in flight at once (1: strict order).
+    pub concurrency: usize,
+    /// Where the cursor is persisted after each acknowledgement.
+    pub cursor_file: CursorFile,
+    /// Which events are done.
+    pub watermark: Watermark,
+    /// The cursor as the tunnel reads it when it (re)connects.
+    pub resume_after: Arc<AtomicU64>,
+    /// Acknowledgements for the relay.
+    pub acks: mpsc::Sender<ClientMessage>,
+    /// Results for the renderer.
+    pub ui: Ui,
+}
+
+impl Processor {
+    /// Runs until `cancel` fires or the tunnel hangs up. Events still in flight then are not
+    /// acknowledged, so the relay sends them again next time (at least once).
+    pub async fn run(
+        mut self,
+        mut events: mpsc::Receiver<Event>,
+        cancel: CancellationToken,
+    ) -> anyhow::Result<()> {
+        let mut running = FuturesUnordered::new();
+        loop {
+            tokio::select! {
+                biased;
+                () = cancel.cancelled() => return Ok(()),
+                Some((event, result)) = running.next(), if !running.is_empty() => {
+                    self.finish(&event, result).await?;
+                }
+                received = events.recv(), if running.len() < self.concurrency => {
+                    let Some(event) = received else { return Ok(()) };
+                    match self.watermark.admit(event.seq) {
+                        Admission::Fresh => {
+                            running.push(deliver(self.forwarder.clone(), self.ui.clone(), event));
+                        }
+                        Admission::InProgress | Admission::Finished(None) => {}
+                        // The relay re-sent an event we finished (its ack raced a reconnect):
+                        // answer again so its window does not wait for it forever.
+                        Admission::Finished(Some(result)) => {
+                            let ack = ClientMessage::Ack { seq: event.seq, id: event.id, result };
+                            let _ = self.acks.send(ack).await;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    async fn finish(&mut self, event: &Event, result: DeliveryResult) -> anyhow::Result<()> {
+        let ack =
+            ClientMessage::Ack { seq: event.seq, id: event.id.clone(), result: result.clone() };
+        // A send error means the tunnel is gone, i.e. we are shutting down.
+        let _ = self.acks.send(ack).await;
+        self.ui.send(UiEvent::Delivery(DeliveryLine::new(event, &result))).await;
+        if let Some(cursor) = self.watermark.finish(event.seq, result) {
+            self.cursor_file.save(cursor)?;
+            self.resume_after.store(cursor, Ordering::SeqCst);
+        }
+        Ok(())
+    }
+}
+
+/// Forwards `event` until the local app gives a final answer, waiting with capped backoff
+/// while it is down or failing. Never gives up on its own: the queue waits (DESIGN §2.5).
+async fn deliver(forwarder: Arc<Forwarder>, ui: Ui, event: Event) -> (Event, DeliveryResult) {
+    let mut backoff = LOCAL_RETRY;
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let failure = match forwarder.send(&event).await {
+            Ok(answer) => {
+                let result = |outcome| DeliveryResult {
+                    outcome,
+                    status: Some(answer.status),
+                    latency_ms: millis(answer.latency),
+                    attempt,
+                    error: None,
+                    response: Some(answer.preview.clone()).filter(|text| !text.is_empty()),
+                };
+                match Verdict::of(answer.status) {
+                    Verdict::Delivered => return (event, result(Outcome::Delivered)),
+                    Verdict::Rejected => return (event, result(Outcome::Rejected)),
+                    // Shown like a delivery (the app did answer), marked as retried.
+                    Verdict::Retry => Err(DeliveryLine::new(&event, &result(Outcome::Failed))),
+                }
+            }
+            Err(err) if err.is_retryable() => Ok(err.to_string()),
+            Err(err) => {
+                let result = DeliveryResult {
+                    outcome: Outcome::Failed,
+                    status: None,
+                    latency_ms: 0,
+                    attempt,
+                    error: Some(err.to_string()),
+                    response: None,
+                };
+                return (event, result);
+            }
+        };
+        let delay = backoff.next_delay();
+        let update = match failure {
+            Ok(reason) => {
+                UiEvent::Waiting { target: forwarder.target_label(), attempt, reason, delay }
+            }
+            Err(line) => UiEvent::Retrying { line, delay },
+        };
+        ui.send(update).await;
+        tokio::time::sleep(delay).await;
+    }
+}
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}

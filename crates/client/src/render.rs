@@ -1,0 +1,264 @@
+//! The renderer: the only writer to stdout. Human mode prints a header block and one colored
+//! line per delivery, with a spinner on stderr while connecting or waiting for the local
+//! app; `--json` prints NDJSON records (DESIGN §4) and sends everything else to stderr.
+
+use std::io::{self, Write};
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::json;
+use time::UtcOffset;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::line::{Tone, delivery_line, paint};
+use crate::ui::{DeliveryLine, UiEvent};
+
+/// How often the spinner redraws.
+const SPINNER_TICK: Duration = Duration::from_millis(100);
+
+/// Output style.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Lines for people; `color` also enables the spinner.
+    Human {
+        /// ANSI colors and a spinner (stdout is a terminal and `NO_COLOR` is unset).
+        color: bool,
+    },
+    /// NDJSON records on stdout.
+    Json,
+}
+
+/// Turns [`UiEvent`]s into output.
+pub struct Renderer {
+    mode: Mode,
+    out: Box<dyn Write + Send>,
+    err: Box<dyn Write + Send>,
+    offset: UtcOffset,
+    spinner: Option<ProgressBar>,
+    connected_once: bool,
+}
+
+impl Renderer {
+    /// Writes to the process's stdout/stderr; colors only for a terminal without `NO_COLOR`.
+    pub fn terminal(json: bool, offset: UtcOffset) -> Self {
+        use std::io::IsTerminal as _;
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let mode = if json {
+            Mode::Json
+        } else {
+            Mode::Human { color: io::stdout().is_terminal() && !no_color }
+        };
+        Self::new(mode, Box::new(io::stdout()), Box::new(io::stderr()), offset)
+    }
+
+    /// Writes to the given sinks (tests capture them).
+    pub fn new(
+        mode: Mode,
+        out: Box<dyn Write + Send>,
+        err: Box<dyn Write + Send>,
+        offset: UtcOffset,
+    ) -> Self {
+        Self { mode, out, err, offset, spinner: None, connected_once: false }
+    }
+
+    /// Renders until every sender is gone. Runs on a blocking thread so a slow terminal
+    /// never stalls the runtime. When stdout is closed (`| head`) it cancels `on_closed`
+    /// and stops quietly: the whole command then exits 0.
+    pub fn run_blocking(
+        mut self,
+        mut events: mpsc::Receiver<UiEvent>,
+        on_closed: CancellationToken,
+    ) {
+        while let Some(event) = events.blocking_recv() {
+            if let Err(err) = self.render(&event) {
+                if err.kind() != io::ErrorKind::BrokenPipe {
+                    tracing::warn!("could not write output: {err}");
+                }
+                on_closed.cancel();
+                break;
+            }
+        }
+        self.stop_spinner();
+    }
+
+    /// Renders one event.
+    pub fn render(&mut self, event: &UiEvent) -> io::Result<()> {
+        let written = match self.mode {
+            Mode::Json => self.render_json(event),
+            Mode::Human { color } => self.render_human(event, color),
+        };
+        if matches!(event, UiEvent::Connected { .. }) {
+            self.connected_once = true;
+        }
+        written
+    }
+
+    fn render_json(&mut self, event: &UiEvent) -> io::Result<()> {
+        let record = match event {
+            UiEvent::Ready { channel, ingest_url, forward_to, .. } => json!({
+                "type": "ready", "channel": channel, "ingest_url": ingest_url,
+                "forward_to": forward_to,
+            }),
+            UiEvent::Delivery(line) => delivery_json(line),
+            other => {
+                return match describe(other, self.connected_once) {
+                    Some((_, text)) if worth_a_line(other) => {
+                        writeln!(self.err, "hookrelay: {text}")
+                    }
+                    _ => Ok(()),
+                };
+            }
+        };
+        writeln!(self.out, "{record}")?;
+        self.out.flush()
+    }
+
+    fn render_human(&mut self, event: &UiEvent, color: bool) -> io::Result<()> {
+        let text = match event {
+            UiEvent::Ready { channel, ingest_url, forward_to, relay } => {
+                let bold = |text: &str| paint(text, Tone::Bold, color);
+                format!(
+                    "{}  channel {channel}\n  {}  {}   ← paste into your provider\n  {}  {forward_to}\n  {}       {relay}\n",
+                    bold("hookrelay"),
+                    bold("ingest URL"),
+                    paint(ingest_url, Tone::Cyan, color),
+                    bold("forwarding"),
+                    bold("relay"),
+                )
+            }
+            UiEvent::Delivery(line) => delivery_line(line, self.offset, color),
+            UiEvent::Retrying { line, delay } => {
+                let retry = format!("retrying in {:.1}s", delay.as_secs_f64());
+                format!(
+                    "{}  {}",
+                    delivery_line(line, self.offset, color),
+                    paint(&retry, Tone::Yellow, color)
+                )
+            }
+            other => {
+                let Some((tone, text)) = describe(other, self.connected_once) else {
+                    return Ok(());
+                };
+                if color {
+                    return self.spin(other, &text, tone);
+                }
+                if !worth_a_line(other) {
+                    return Ok(());
+                }
+                paint(&text, tone, color)
+            }
+        };
+        self.stop_spinner();
+        writeln!(self.out, "{text}")?;
+        self.out.flush()
+    }
+
+    /// With colors on, transient states live in the spinner; lasting ones also get a line.
+    fn spin(&mut self, event: &UiEvent, text: &str, tone: Tone) -> io::Result<()> {
+        match event {
+            UiEvent::Connected { .. } => {
+                self.stop_spinner();
+                writeln!(self.out, "{}", paint(text, tone, true))?;
+                self.out.flush()
+            }
+            UiEvent::Notice(_) | UiEvent::Reconnecting { .. } => {
+                let line = paint(text, tone, true);
+                match &self.spinner {
+                    Some(spinner) => spinner.suspend(|| writeln!(self.out, "{line}")),
+                    None => writeln!(self.out, "{line}"),
+                }?;
+                if matches!(event, UiEvent::Reconnecting { .. }) {
+                    self.spinner().set_message(text.to_owned());
+                }
+                Ok(())
+            }
+            _ => {
+                self.spinner().set_message(text.to_owned());
+                Ok(())
+            }
+        }
+    }
+
+    fn spinner(&mut self) -> &ProgressBar {
+        self.spinner.get_or_insert_with(|| {
+            let spinner = ProgressBar::new_spinner();
+            if let Ok(style) = ProgressStyle::with_template("{spinner:.cyan} {msg}") {
+                spinner.set_style(style);
+            }
+            spinner.enable_steady_tick(SPINNER_TICK);
+            spinner
+        })
+    }
+
+    fn stop_spinner(&mut self) {
+        if let Some(spinner) = self.spinner.take() {
+            spinner.finish_and_clear();
+        }
+    }
+}
+
+/// The `--json` record of one delivery.
+pub fn delivery_json(line: &DeliveryLine) -> serde_json::Value {
+    json!({
+        "type": "delivery",
+        "id": line.id,
+        "seq": line.seq,
+        "method": line.method,
+        "path": line.path,
+        "query": line.query,
+        "status": line.status,
+        "outcome": line.outcome,
+        "attempt": line.attempt,
+        "latency_ms": line.latency_ms,
+        "error": line.error,
+        "at": line.at.format(&time::format_description::well_known::Rfc3339).ok(),
+    })
+}
+
+/// Without a spinner, retries toward the local app print a line on attempts 1, 2, 4, 8...
+/// only, so a long outage does not flood the log.
+fn worth_a_line(event: &UiEvent) -> bool {
+    !matches!(event, UiEvent::Waiting { attempt, .. } if !attempt.is_power_of_two())
+}
+
+/// Text and tone for state changes; `None` for those not worth a line.
+fn describe(event: &UiEvent, connected_once: bool) -> Option<(Tone, String)> {
+    Some(match event {
+        UiEvent::Notice(text) => (Tone::Dim, text.clone()),
+        UiEvent::Connecting { relay } if !connected_once => {
+            (Tone::Dim, format!("connecting to {relay}..."))
+        }
+        UiEvent::Connecting { .. } => return None,
+        UiEvent::Connected { after, .. } if *after > 0 => {
+            (Tone::Green, format!("connected; resuming after event #{after}"))
+        }
+        UiEvent::Connected { .. } => (Tone::Green, "connected; waiting for events".into()),
+        UiEvent::Reconnecting { reason, delay, attempt } => (
+            Tone::Yellow,
+            format!("{reason}; reconnecting in {:.1}s (attempt {attempt})", delay.as_secs_f64()),
+        ),
+        UiEvent::Waiting { target, attempt, reason, delay } => (
+            Tone::Yellow,
+            format!(
+                "waiting for {target}... {reason} (attempt {attempt}, retry in {:.1}s)",
+                delay.as_secs_f64()
+            ),
+        ),
+        UiEvent::Retrying { line, delay } => (
+            Tone::Yellow,
+            format!(
+                "{} {} answered {}; retrying in {:.1}s (attempt {})",
+                line.method,
+                if line.path.is_empty() { "/" } else { &line.path },
+                line.status.unwrap_or_default(),
+                delay.as_secs_f64(),
+                line.attempt
+            ),
+        ),
+        UiEvent::Ready { .. } | UiEvent::Delivery(_) => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests;

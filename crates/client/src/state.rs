@@ -1,0 +1,157 @@
+//! Small JSON files that survive restarts: the saved channel per relay (`channels.json`,
+//! mode 0600 because it holds tokens) and the last acknowledged `seq` per relay and channel
+//! (`cursors.json`). Both are rewritten whole, atomically (temp file + rename), so a
+//! `kill -9` leaves either the old or the new version, never half of one.
+
+use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use crate::dirs::Dirs;
+
+/// A channel this CLI created (or was given) on a relay, with what it needs to read it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedChannel {
+    /// Channel id.
+    pub channel: String,
+    /// Channel token (a secret).
+    pub token: String,
+    /// Where providers POST.
+    pub ingest_url: String,
+}
+
+/// Saved channels, keyed by relay base URL.
+pub struct ChannelBook {
+    path: PathBuf,
+}
+
+impl ChannelBook {
+    /// The book in `dirs.config_dir`.
+    pub fn new(dirs: &Dirs) -> Self {
+        Self { path: dirs.config_dir.join("channels.json") }
+    }
+
+    /// The channel saved for `relay`, if any.
+    pub fn get(&self, relay: &Url) -> anyhow::Result<Option<SavedChannel>> {
+        let mut all: BTreeMap<String, SavedChannel> = read_json(&self.path)?;
+        Ok(all.remove(relay.as_str()))
+    }
+
+    /// Saves (or replaces) the channel for `relay`.
+    pub fn put(&self, relay: &Url, channel: &SavedChannel) -> anyhow::Result<()> {
+        let mut all: BTreeMap<String, SavedChannel> = read_json(&self.path)?;
+        all.insert(relay.as_str().to_owned(), channel.clone());
+        write_json_atomic(&self.path, &all, true)
+    }
+}
+
+/// The delivery cursor of one relay + channel: the highest `seq` such that it and every
+/// earlier event were acknowledged.
+pub struct CursorFile {
+    path: PathBuf,
+    key: String,
+}
+
+impl CursorFile {
+    /// The cursor for `channel` on `relay`, stored in `dirs.data_dir`.
+    pub fn new(dirs: &Dirs, relay: &Url, channel: &str) -> Self {
+        Self { path: dirs.data_dir.join("cursors.json"), key: format!("{relay}#{channel}") }
+    }
+
+    /// The saved cursor, 0 when none.
+    pub fn load(&self) -> anyhow::Result<u64> {
+        let all: BTreeMap<String, u64> = read_json(&self.path)?;
+        Ok(all.get(&self.key).copied().unwrap_or(0))
+    }
+
+    /// Saves `seq`. Re-reads the file first so cursors of other channels (perhaps written by
+    /// another `hookrelay` process) are kept.
+    pub fn save(&self, seq: u64) -> anyhow::Result<()> {
+        let mut all: BTreeMap<String, u64> = read_json(&self.path)?;
+        all.insert(self.key.clone(), seq);
+        write_json_atomic(&self.path, &all, false)
+    }
+}
+
+fn read_json<T: for<'de> Deserialize<'de> + Default>(path: &Path) -> anyhow::Result<T> {
+    match std::fs::read(path) {
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .with_context(|| format!("{} is not valid; fix or delete it", path.display())),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(T::default()),
+        Err(err) => Err(err).with_context(|| format!("could not read {}", path.display())),
+    }
+}
+
+fn write_json_atomic<T: Serialize>(path: &Path, value: &T, private: bool) -> anyhow::Result<()> {
+    let dir = path.parent().context("state file has no parent directory")?;
+    std::fs::create_dir_all(dir).with_context(|| format!("could not create {}", dir.display()))?;
+    let tmp = path.with_extension(format!("json.tmp.{}", std::process::id()));
+    let write = || -> std::io::Result<()> {
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        if private {
+            use std::os::unix::fs::OpenOptionsExt as _;
+            options.mode(0o600);
+        }
+        #[cfg(not(unix))]
+        let _ = private;
+        let mut file = options.open(&tmp)?;
+        file.write_all(&serde_json::to_vec_pretty(value).map_err(std::io::Error::other)?)?;
+        file.write_all(b"\n")?;
+        std::fs::rename(&tmp, path)
+    };
+    write().with_context(|| format!("could not write {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dirs(root: &Path) -> Dirs {
+        Dirs { config_dir: root.join("config"), data_dir: root.join("data") }
+    }
+
+    #[test]
+    fn channels_round_trip_per_relay_with_private_mode() {
+        let root = tempfile::tempdir().expect("tempdir");
+        let book = ChannelBook::new(&dirs(root.path()));
+        let relay: Url = "http://127.0.0.1:8787".parse().expect("url");
+        assert_eq!(book.get(&relay).expect("empty"), None);
+        let saved = SavedChannel {
+            channel: "ch_1".into(),
+            token: "tok".into(),
+            ingest_url: "http://127.0.0.1:8787/h/ch_1".into(),
+        };
+        book.put(&relay, &saved).expect("put");
+        assert_eq!(book.get(&relay).expect("get"), Some(saved));
+        let other: Url = "https://relay.example".parse().expect("url");
+        assert_eq!(book.get(&other).expect("get"), None);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(root.path().join("config/channels.json"))
+                .expect("exists")
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+
+    #[test]
+    fn cursors_are_kept_per_relay_and_channel() {
+        let root = tempfile::tempdir().expect("tempdir");
+        let relay: Url = "http://127.0.0.1:8787".parse().expect("url");
+        let a = CursorFile::new(&dirs(root.path()), &relay, "a");
+        let b = CursorFile::new(&dirs(root.path()), &relay, "b");
+        assert_eq!(a.load().expect("load"), 0);
+        a.save(5).expect("save");
+        b.save(9).expect("save");
+        a.save(6).expect("save");
+        assert_eq!((a.load().expect("a"), b.load().expect("b")), (6, 9));
+    }
+}

@@ -1,0 +1,135 @@
+//! The typed events that the transport, the relay setup and the delivery loop send to the
+//! renderer. Nothing but the renderer turns them into text.
+
+use std::time::Duration;
+
+use hookrelay_proto::{DeliveryResult, Event, Outcome};
+use time::OffsetDateTime;
+use tokio::sync::mpsc;
+
+/// Capacity of the renderer's queue. When it is full (a stalled terminal or pipe), senders
+/// wait: output is never dropped, and delivery slows to what the terminal can show.
+pub const RENDER_QUEUE: usize = 1024;
+
+/// Where producers send [`UiEvent`]s.
+#[derive(Debug, Clone)]
+pub struct Ui(mpsc::Sender<UiEvent>);
+
+impl Ui {
+    /// A sender and the receiving end for the renderer.
+    pub fn channel() -> (Self, mpsc::Receiver<UiEvent>) {
+        let (tx, rx) = mpsc::channel(RENDER_QUEUE);
+        (Self(tx), rx)
+    }
+
+    /// Sends one event. If the renderer is gone (stdout closed) the event is dropped: the
+    /// renderer has already asked everything to shut down.
+    pub async fn send(&self, event: UiEvent) {
+        let _ = self.0.send(event).await;
+    }
+}
+
+/// Something the user should see.
+#[derive(Debug, Clone, PartialEq)]
+pub enum UiEvent {
+    /// An informational remark (e.g. "using the relay already running on port 8787").
+    Notice(String),
+    /// Channel known, ingest URL ready to paste.
+    Ready {
+        /// Channel id.
+        channel: String,
+        /// Where providers POST.
+        ingest_url: String,
+        /// The local target.
+        forward_to: String,
+        /// The relay, described for humans.
+        relay: String,
+    },
+    /// Opening the websocket (attempt counts reconnects since the last healthy session).
+    Connecting {
+        /// The relay base URL.
+        relay: String,
+    },
+    /// Streaming; the relay holds events up to `last_seq`.
+    Connected {
+        /// Highest seq the channel holds.
+        last_seq: u64,
+        /// Where this session resumes from.
+        after: u64,
+    },
+    /// The relay could not be reached or the session ended; trying again after `delay`.
+    Reconnecting {
+        /// Why.
+        reason: String,
+        /// How long until the next try.
+        delay: Duration,
+        /// Failures in a row.
+        attempt: u32,
+    },
+    /// The local app did not answer; retrying the same event.
+    Waiting {
+        /// `host:port` of the local app.
+        target: String,
+        /// The attempt that failed, from 1.
+        attempt: u32,
+        /// Why it failed (e.g. "connection refused", "503").
+        reason: String,
+        /// Until the next attempt.
+        delay: Duration,
+    },
+    /// The local app answered 5xx; the same event is tried again after `delay`.
+    Retrying {
+        /// This attempt.
+        line: DeliveryLine,
+        /// Until the next attempt.
+        delay: Duration,
+    },
+    /// An event is done (final result, as acknowledged to the relay).
+    Delivery(DeliveryLine),
+}
+
+/// One finished delivery, for the log line and the `--json` record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeliveryLine {
+    /// When it finished.
+    pub at: OffsetDateTime,
+    /// Event id.
+    pub id: String,
+    /// Event seq.
+    pub seq: u64,
+    /// HTTP method.
+    pub method: String,
+    /// Path suffix as received.
+    pub path: String,
+    /// Raw query, if any.
+    pub query: Option<String>,
+    /// How it ended.
+    pub outcome: Outcome,
+    /// The local app's status, if it answered.
+    pub status: Option<u16>,
+    /// Latency of the last attempt.
+    pub latency_ms: u64,
+    /// Which attempt finished it.
+    pub attempt: u32,
+    /// What went wrong, if anything.
+    pub error: Option<String>,
+}
+
+impl DeliveryLine {
+    /// The line for `event` after an attempt that ended with `result`.
+    pub fn new(event: &Event, result: &DeliveryResult) -> Self {
+        Self {
+            at: OffsetDateTime::now_utc(),
+            id: event.id.clone(),
+            seq: event.seq,
+            method: event.method.clone(),
+            path: event.path.clone(),
+            query: event.query.clone(),
+            outcome: result.outcome,
+            status: result.status,
+            latency_ms: result.latency_ms,
+            attempt: result.attempt,
+            error: result.error.clone(),
+        }
+    }
+}

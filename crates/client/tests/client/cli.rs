@@ -1,0 +1,164 @@
+//! Runs the real `hookrelay` binary with `--json` and reads its NDJSON records; stderr is
+//! collected for assertions about retries and errors.
+
+use std::path::PathBuf;
+use std::process::{ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt as _, BufReader, Lines};
+use tokio::process::{Child, ChildStdout};
+use tokio::sync::Notify;
+
+use crate::WAIT;
+
+/// The user's directories, kept across runs of the CLI.
+pub struct Home {
+    root: tempfile::TempDir,
+}
+
+impl Home {
+    pub fn new() -> Self {
+        Self { root: tempfile::tempdir().expect("tempdir") }
+    }
+
+    pub fn config_dir(&self) -> PathBuf {
+        self.root.path().join("config")
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.root.path().join("data")
+    }
+}
+
+/// A running `hookrelay`.
+pub struct Cli {
+    child: Child,
+    stdout: Option<Lines<BufReader<ChildStdout>>>,
+    stderr: Arc<(Mutex<String>, Notify)>,
+}
+
+fn command(home: &Home, args: &[&str]) -> tokio::process::Command {
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_hookrelay"));
+    command
+        .args(args)
+        .env("HOOKRELAY_CONFIG_DIR", home.config_dir())
+        .env("HOOKRELAY_DATA_DIR", home.data_dir())
+        .env("NO_COLOR", "1")
+        .env_remove("HOOKRELAY_RELAY")
+        .env_remove("HOOKRELAY_TOKEN")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    command
+}
+
+impl Cli {
+    /// Starts `hookrelay ARGS...`.
+    pub fn spawn(home: &Home, args: &[&str]) -> Self {
+        let mut child = command(home, args).spawn().expect("hookrelay starts");
+        let stdout = BufReader::new(child.stdout.take().expect("piped")).lines();
+        let stderr = Arc::new((Mutex::new(String::new()), Notify::new()));
+        let mut lines = BufReader::new(child.stderr.take().expect("piped")).lines();
+        let sink = stderr.clone();
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = lines.next_line().await {
+                let mut text = sink.0.lock().expect("stderr");
+                text.push_str(&line);
+                text.push('\n');
+                sink.1.notify_waiters();
+            }
+        });
+        Self { child, stdout: Some(stdout), stderr }
+    }
+
+    /// Runs to completion (for usage errors): status, stdout, stderr.
+    pub async fn run(home: &Home, args: &[&str]) -> (ExitStatus, String, String) {
+        let output = tokio::time::timeout(WAIT, command(home, args).output())
+            .await
+            .expect("exits in time")
+            .expect("runs");
+        let text = |bytes: Vec<u8>| String::from_utf8_lossy(&bytes).into_owned();
+        (output.status, text(output.stdout), text(output.stderr))
+    }
+
+    /// Everything printed on stderr so far.
+    pub fn stderr(&self) -> String {
+        self.stderr.0.lock().expect("stderr").clone()
+    }
+
+    /// The next NDJSON record on stdout.
+    pub async fn next_record(&mut self) -> Value {
+        let stdout = self.stdout.as_mut().expect("stdout still open");
+        let line = match tokio::time::timeout(WAIT, stdout.next_line()).await {
+            Ok(Ok(Some(line))) => line,
+            other => panic!("no record on stdout ({other:?}); stderr:\n{}", self.stderr()),
+        };
+        serde_json::from_str(&line).unwrap_or_else(|err| panic!("not JSON ({err}): {line}"))
+    }
+
+    /// The `ready` record.
+    pub async fn ready(&mut self) -> Value {
+        let record = self.next_record().await;
+        assert_eq!(record["type"], "ready", "{record}");
+        record
+    }
+
+    /// The next `n` delivery records.
+    pub async fn deliveries(&mut self, n: usize) -> Vec<Value> {
+        let mut records = Vec::with_capacity(n);
+        while records.len() < n {
+            let record = self.next_record().await;
+            assert_eq!(record["type"], "delivery", "{record}");
+            records.push(record);
+        }
+        records
+    }
+
+    /// Waits until stderr contains `needle` at least `times` times.
+    pub async fn wait_stderr(&self, needle: &str, times: usize) {
+        let wait = async {
+            loop {
+                let changed = self.stderr.1.notified();
+                if self.stderr().matches(needle).count() >= times {
+                    return;
+                }
+                changed.await;
+            }
+        };
+        if tokio::time::timeout(WAIT, wait).await.is_err() {
+            panic!("stderr never said {needle:?} {times} times:\n{}", self.stderr());
+        }
+    }
+
+    /// SIGINT, then the exit status.
+    pub async fn interrupt(mut self) -> ExitStatus {
+        let pid = self.child.id().expect("still running").to_string();
+        let sent =
+            std::process::Command::new("kill").args(["-INT", &pid]).status().expect("kill runs");
+        assert!(sent.success());
+        match tokio::time::timeout(WAIT, self.child.wait()).await {
+            Ok(status) => status.expect("waited"),
+            Err(_) => panic!("hookrelay ignored SIGINT; stderr:\n{}", self.stderr()),
+        }
+    }
+
+    /// Closes our end of its stdout pipe, like `hookrelay listen | head -1` does.
+    pub fn close_stdout(&mut self) {
+        self.stdout = None;
+    }
+
+    /// Waits for it to exit by itself.
+    pub async fn wait(mut self) -> ExitStatus {
+        match tokio::time::timeout(WAIT, self.child.wait()).await {
+            Ok(status) => status.expect("waited"),
+            Err(_) => panic!("hookrelay did not exit; stderr:\n{}", self.stderr()),
+        }
+    }
+
+    /// SIGKILL.
+    pub async fn kill(mut self) {
+        self.child.kill().await.expect("killed");
+    }
+}

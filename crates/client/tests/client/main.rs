@@ -1,0 +1,16 @@
+//! Integration tests of `hookrelay listen`: the real relay (in-process, or the `hookrelayd`
+//! binary when it must be killed), the real `hookrelay` binary, and a recording local app.
+
+mod app;
+mod cli;
+mod relay;
+
+mod errors;
+mod forwarding;
+mod reliability;
+mod setup;
+
+use std::time::Duration;
+
+/// Upper bound for any awaited condition, so a bug fails fast instead of hanging.
+pub const WAIT: Duration = Duration::from_secs(60);

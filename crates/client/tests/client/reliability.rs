@@ -1,0 +1,153 @@
+//! Nothing is lost and order holds through offline periods, client kills, relay kills and a
+//! local app that is down.
+
+use crate::app::{LocalApp, Recorded, free_port};
+use crate::cli::{Cli, Home};
+use crate::relay::{Http, RelayProcess, TestRelay, number};
+
+fn listen_args<'a>(
+    relay: &'a str,
+    channel: &'a str,
+    token: &'a str,
+    target: &'a str,
+) -> Vec<&'a str> {
+    vec!["listen", "--json", "--relay", relay, "--channel", channel, "--token", token, "-f", target]
+}
+
+/// Numbers in the order the app first saw them, and how many requests were repeats.
+fn first_seen(records: &[Recorded]) -> (Vec<usize>, usize) {
+    let mut order = Vec::new();
+    let mut repeats = 0;
+    for record in records {
+        let n = number(&record.body);
+        if order.contains(&n) {
+            repeats += 1;
+        } else {
+            order.push(n);
+        }
+    }
+    (order, repeats)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_sent_while_no_client_is_connected_arrive_in_order_once_it_connects() {
+    let relay = TestRelay::start().await;
+    let app = LocalApp::start().await;
+    let http = Http::default();
+    let channel = http.create_channel(&relay.url).await;
+    http.ingest_numbered(&channel.ingest_url, 0..200, &[]).await;
+
+    let home = Home::new();
+    let target = app.url("/");
+    let mut cli =
+        Cli::spawn(&home, &listen_args(&relay.url, &channel.channel, &channel.token, &target));
+    cli.ready().await;
+    let seqs: Vec<u64> =
+        cli.deliveries(200).await.iter().map(|d| d["seq"].as_u64().expect("seq")).collect();
+    assert_eq!(seqs, (1..=200).collect::<Vec<_>>());
+    let numbers: Vec<usize> = app.records().iter().map(|r| number(&r.body)).collect();
+    assert_eq!(numbers, (0..200).collect::<Vec<_>>());
+    assert!(cli.interrupt().await.success());
+    relay.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_killed_mid_stream_resumes_without_gaps_or_extra_duplicates() {
+    let relay = TestRelay::start().await;
+    let app = LocalApp::start().await;
+    let http = Http::default();
+    let channel = http.create_channel(&relay.url).await;
+    http.ingest_numbered(&channel.ingest_url, 0..60, &[("x-delay-ms", b"20")]).await;
+
+    let home = Home::new();
+    let target = app.url("/");
+    let args = listen_args(&relay.url, &channel.channel, &channel.token, &target);
+    let mut first = Cli::spawn(&home, &args);
+    first.ready().await;
+    app.wait_for(15).await;
+    first.kill().await;
+
+    let mut second = Cli::spawn(&home, &args);
+    second.ready().await;
+    let records = app.wait_for_distinct(60).await;
+    let (order, repeats) = first_seen(&records);
+    assert_eq!(order, (0..60).collect::<Vec<_>>(), "gap or reorder");
+    assert!(repeats <= 1, "{repeats} events repeated; only the one in flight may");
+    assert!(second.interrupt().await.success());
+    relay.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn relay_killed_with_sigkill_and_restarted_delivers_every_acked_event() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let relayd = RelayProcess::start(free_port(), data.path()).await;
+    let url = relayd.url.clone();
+    let app = LocalApp::start().await;
+    let http = Http::default();
+    let channel = http.create_channel(&url).await;
+    let home = Home::new();
+    let target = app.url("/");
+    let mut cli = Cli::spawn(&home, &listen_args(&url, &channel.channel, &channel.token, &target));
+    cli.ready().await;
+    http.ingest_numbered(&channel.ingest_url, 0..30, &[("x-delay-ms", b"10")]).await;
+    let (port, dir) = relayd.kill().await;
+
+    let relayd = RelayProcess::start(port, &dir).await;
+    http.ingest_numbered(&channel.ingest_url, 30..40, &[]).await;
+    let records = app.wait_for_distinct(40).await;
+    let (order, _) = first_seen(&records);
+    assert_eq!(order, (0..40).collect::<Vec<_>>(), "an acked event was lost or reordered");
+    assert!(cli.interrupt().await.success());
+    relayd.kill().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn local_app_down_then_up_on_same_port_gets_every_event_in_order() {
+    let relay = TestRelay::start().await;
+    let mut app = LocalApp::start().await;
+    let http = Http::default();
+    let channel = http.create_channel(&relay.url).await;
+    let home = Home::new();
+    let target = app.url("/hooks");
+    let mut cli =
+        Cli::spawn(&home, &listen_args(&relay.url, &channel.channel, &channel.token, &target));
+    cli.ready().await;
+    http.ingest_numbered(&channel.ingest_url, 0..5, &[]).await;
+    cli.deliveries(5).await;
+
+    app.stop().await;
+    http.ingest_numbered(&channel.ingest_url, 5..20, &[]).await;
+    cli.wait_stderr(&format!("waiting for 127.0.0.1:{}", app.port), 2).await;
+    app.restart().await;
+    let deliveries = cli.deliveries(15).await;
+    let seqs: Vec<u64> = deliveries.iter().map(|d| d["seq"].as_u64().expect("seq")).collect();
+    assert_eq!(seqs, (6..=20).collect::<Vec<_>>());
+    assert!(deliveries[0]["attempt"].as_u64() > Some(1), "{}", deliveries[0]);
+    let numbers: Vec<usize> = app.records().iter().map(|r| number(&r.body)).collect();
+    assert_eq!(numbers, (0..20).collect::<Vec<_>>());
+    assert!(cli.interrupt().await.success());
+    relay.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrency_delivers_every_event_exactly_once() {
+    let relay = TestRelay::start().await;
+    let app = LocalApp::start().await;
+    let http = Http::default();
+    let channel = http.create_channel(&relay.url).await;
+    http.ingest_numbered(&channel.ingest_url, 0..100, &[("x-delay-ms", b"5")]).await;
+    let home = Home::new();
+    let target = app.url("/");
+    let mut args = listen_args(&relay.url, &channel.channel, &channel.token, &target);
+    args.extend(["--concurrency", "8"]);
+    let mut cli = Cli::spawn(&home, &args);
+    cli.ready().await;
+    let mut seqs: Vec<u64> =
+        cli.deliveries(100).await.iter().map(|d| d["seq"].as_u64().expect("seq")).collect();
+    seqs.sort_unstable();
+    assert_eq!(seqs, (1..=100).collect::<Vec<_>>());
+    let (order, repeats) = first_seen(&app.records());
+    assert_eq!((order.len(), repeats), (100, 0));
+    assert!(cli.interrupt().await.success());
+    relay.stop().await;
+}

@@ -1,0 +1,120 @@
+//! The relay's settings as a plain struct: `main` builds it from flags, the CLI's embedded
+//! relay and the tests build it directly. Defaults match DESIGN §2 and §4.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use url::Url;
+
+/// Everything `serve` needs to know. Every field is public; start from `Config::default()`.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Base of the `ingest_url` handed out by `POST /v1/channels` (e.g. `https://relay.example`).
+    /// `None`: `http://{the listener's local address}`.
+    pub public_url: Option<Url>,
+    /// Where the SQLite store keeps its file (`relay.sqlite3`). Created if missing.
+    pub data_dir: PathBuf,
+    /// Which store holds events.
+    pub store: StoreKind,
+    /// Largest accepted ingest body in bytes; bigger bodies get `413 body_too_large`.
+    pub max_body: usize,
+    /// When set, `POST /v1/channels` needs `Authorization: Bearer <admin_token>`.
+    pub admin_token: Option<String>,
+    /// SQLite `synchronous=FULL`: survive power loss, not only a crash of the process.
+    pub fsync: bool,
+    /// How long events are kept per channel.
+    pub retention: Retention,
+    /// Most events a websocket session sends before it waits for acknowledgements.
+    pub window: u32,
+    /// How often sessions ping; a peer silent for three intervals is closed.
+    pub ping_interval: Duration,
+}
+
+/// The event store behind the relay.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StoreKind {
+    /// Embedded SQLite (WAL) in `data_dir`: survives `kill -9` of the relay.
+    #[default]
+    Sqlite,
+    /// In process memory: gone when the relay stops. For tests and throwaway relays.
+    Memory,
+}
+
+/// Per-channel retention; whichever limit is hit first removes the oldest events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// Most events kept per channel.
+    pub max_events: u64,
+    /// Oldest event kept, by receive time.
+    pub max_age: Duration,
+}
+
+/// Default `max_body`: 25 MiB.
+pub const DEFAULT_MAX_BODY: usize = 25 * 1024 * 1024;
+
+impl Default for Retention {
+    fn default() -> Self {
+        Self { max_events: 10_000, max_age: Duration::from_secs(7 * 24 * 60 * 60) }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            public_url: None,
+            data_dir: default_data_dir(),
+            store: StoreKind::default(),
+            max_body: DEFAULT_MAX_BODY,
+            admin_token: None,
+            fsync: false,
+            retention: Retention::default(),
+            window: 64,
+            ping_interval: Duration::from_secs(10),
+        }
+    }
+}
+
+/// The user's data directory joined with `hookrelay` (e.g. `~/.local/share/hookrelay` on
+/// Linux), or `./hookrelay-data` when the platform has none.
+pub fn default_data_dir() -> PathBuf {
+    dirs::data_dir()
+        .map(|dir| dir.join("hookrelay"))
+        .unwrap_or_else(|| PathBuf::from("hookrelay-data"))
+}
+
+/// Parses a retention age such as `7d`, `12h`, `30m` or `90s` (a bare number is seconds).
+pub fn parse_age(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: u64 =
+        number.parse().map_err(|_| format!("{text:?} is not an age like 7d, 12h, 30m or 90s"))?;
+    let seconds = match unit {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 60 * 60,
+        "d" => 24 * 60 * 60,
+        _ => return Err(format!("unknown unit {unit:?} in {text:?}: use s, m, h or d")),
+    };
+    number
+        .checked_mul(seconds)
+        .map(Duration::from_secs)
+        .ok_or_else(|| format!("{text:?} is too long"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ages_parse_with_units() {
+        assert_eq!(parse_age("7d"), Ok(Duration::from_secs(7 * 86_400)));
+        assert_eq!(parse_age("12h"), Ok(Duration::from_secs(12 * 3_600)));
+        assert_eq!(parse_age("30m"), Ok(Duration::from_secs(1_800)));
+        assert_eq!(parse_age("90"), Ok(Duration::from_secs(90)));
+        assert!(parse_age("7w").is_err());
+        assert!(parse_age("d").is_err());
+        assert!(parse_age("").is_err());
+    }
+}

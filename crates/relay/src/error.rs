@@ -1,0 +1,114 @@
+//! `RelayError`: every way an HTTP request to the relay can fail, and how each becomes a
+//! status code and the JSON envelope `{"error": {"code", "message"}}` of DESIGN §3.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use hookrelay_proto::ErrorBody;
+
+use crate::store::StoreError;
+
+/// A request the relay refuses or could not serve.
+#[derive(Debug, thiserror::Error)]
+pub enum RelayError {
+    /// No channel with this id.
+    #[error("no channel {0:?} on this relay; create one with POST /v1/channels")]
+    UnknownChannel(String),
+    /// No event with this id in the channel.
+    #[error("no event {0:?} in this channel (it may have expired)")]
+    UnknownEvent(String),
+    /// `POST /v1/channels` asked for a name that exists.
+    #[error("channel name {0:?} is taken; pick another name or omit it for a random id")]
+    NameTaken(String),
+    /// A malformed request: bad JSON, bad name, bad query.
+    #[error("{0}")]
+    BadRequest(String),
+    /// No `Authorization: Bearer ...` header.
+    #[error("missing token: send `Authorization: Bearer <{0}>`")]
+    MissingToken(&'static str),
+    /// A bearer token that does not match.
+    #[error("wrong token: the {0} does not match")]
+    WrongToken(&'static str),
+    /// The ingest body is larger than `--max-body`.
+    #[error("body larger than this relay's limit of {limit} bytes (--max-body)")]
+    BodyTooLarge {
+        /// The configured limit.
+        limit: usize,
+    },
+    /// The sender was too slow or the connection broke while the body was read.
+    #[error("could not read the request body: {0}")]
+    BodyRead(String),
+    /// The store is overloaded or shutting down.
+    #[error("the relay is shutting down; retry shortly")]
+    Unavailable,
+    /// A bug or a broken disk: logged in full, reported vaguely.
+    #[error("internal error: {0:#}")]
+    Internal(anyhow::Error),
+}
+
+impl RelayError {
+    fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            Self::UnknownChannel(_) => (StatusCode::NOT_FOUND, "unknown_channel"),
+            Self::UnknownEvent(_) => (StatusCode::NOT_FOUND, "unknown_event"),
+            Self::NameTaken(_) => (StatusCode::CONFLICT, "name_taken"),
+            Self::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            Self::MissingToken(_) => (StatusCode::UNAUTHORIZED, "missing_token"),
+            Self::WrongToken(_) => (StatusCode::UNAUTHORIZED, "wrong_token"),
+            Self::BodyTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large"),
+            Self::BodyRead(_) => (StatusCode::BAD_REQUEST, "body_read_failed"),
+            Self::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        }
+    }
+}
+
+impl From<StoreError> for RelayError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::UnknownChannel(channel) => Self::UnknownChannel(channel),
+            StoreError::ChannelExists(channel) => Self::NameTaken(channel),
+            StoreError::Closed => Self::Unavailable,
+            StoreError::Backend(err) => Self::Internal(err),
+        }
+    }
+}
+
+impl IntoResponse for RelayError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        let message = match &self {
+            Self::Internal(err) => {
+                tracing::error!(error = format!("{err:#}"), "request failed");
+                "internal error; see the relay's log".to_owned()
+            }
+            other => other.to_string(),
+        };
+        (status, Json(ErrorBody::new(code, message))).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_errors_do_not_leak_details() {
+        let response = RelayError::Internal(anyhow::anyhow!("disk /secret full")).into_response();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+
+    #[test]
+    fn codes_are_snake_case_and_statuses_match() {
+        let cases = [
+            (RelayError::UnknownChannel("x".into()), 404, "unknown_channel"),
+            (RelayError::NameTaken("x".into()), 409, "name_taken"),
+            (RelayError::MissingToken("channel token"), 401, "missing_token"),
+            (RelayError::WrongToken("channel token"), 401, "wrong_token"),
+            (RelayError::BodyTooLarge { limit: 1 }, 413, "body_too_large"),
+        ];
+        for (err, status, code) in cases {
+            assert_eq!(err.status_and_code(), (StatusCode::from_u16(status).expect("valid"), code));
+        }
+    }
+}

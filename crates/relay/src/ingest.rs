@@ -1,0 +1,124 @@
+//! `ANY /h/{channel}[/{*path}]`: capture the request byte for byte (method, raw path suffix,
+//! raw query, headers in order, body), append it to the store, answer `200 {"id","seq"}`
+//! once it is durable, and wake the channel's sessions. Nothing here waits for a client.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, header::CONTENT_LENGTH};
+use axum::response::{IntoResponse, Response};
+use bytes::{Bytes, BytesMut};
+use hookrelay_proto::{EVENT_ID_HEADER, Header, IngestAck};
+use http_body_util::BodyExt as _;
+
+use crate::AppState;
+use crate::error::RelayError;
+use crate::metrics::Metrics;
+use crate::store::{NewEvent, now_ms};
+
+/// Longest a sender may take to deliver its body; a slower one gets 400 and the relay moves on.
+const BODY_READ_TIMEOUT: Duration = Duration::from_secs(60);
+/// Most bytes reserved up front from `Content-Length`, so that many senders announcing big
+/// bodies and sending nothing cannot make the relay reserve `max_body` each.
+const PREALLOCATE_MAX: usize = 4 * 1024 * 1024;
+
+/// Stores one webhook.
+pub async fn ingest(State(state): State<Arc<AppState>>, request: Request) -> Response {
+    match capture(&state, request).await {
+        Ok(response) => response,
+        Err(err) => {
+            Metrics::inc(&state.metrics.ingest_rejected);
+            err.into_response()
+        }
+    }
+}
+
+async fn capture(state: &AppState, request: Request) -> Result<Response, RelayError> {
+    let (parts, body) = request.into_parts();
+    let (channel, path) =
+        split_path(parts.uri.path()).ok_or_else(|| RelayError::UnknownChannel(String::new()))?;
+    if state.store.channel(channel).await?.is_none() {
+        return Err(RelayError::UnknownChannel(channel.to_owned()));
+    }
+    let body = read_body(body, &parts.headers, state.config.max_body).await?;
+    let size = body.len() as u64;
+    let event = NewEvent {
+        id: format!("evt_{}", ulid::Ulid::new()),
+        received_at_ms: now_ms(),
+        method: parts.method.as_str().to_owned(),
+        path: path.to_owned(),
+        query: parts.uri.query().map(str::to_owned),
+        headers: headers(&parts.headers),
+        body,
+    };
+    let id = event.id.clone();
+    let seq = state.store.append(channel, event).await?;
+    state.hub.notify(channel, seq);
+    Metrics::inc(&state.metrics.events_ingested);
+    state.metrics.bytes_ingested.fetch_add(size, std::sync::atomic::Ordering::Relaxed);
+    tracing::debug!(channel, seq, id, size, "event stored");
+    Ok(([(EVENT_ID_HEADER, id.clone())], Json(IngestAck { id, seq })).into_response())
+}
+
+/// Splits `/h/{channel}{suffix}` into the channel and the raw (still percent-encoded) suffix.
+fn split_path(path: &str) -> Option<(&str, &str)> {
+    let rest = path.strip_prefix("/h/")?;
+    let end = rest.find('/').unwrap_or(rest.len());
+    let (channel, suffix) = rest.split_at(end);
+    (!channel.is_empty()).then_some((channel, suffix))
+}
+
+/// Every header in received order; names are lowercase already (`http` normalises them).
+fn headers(map: &HeaderMap) -> Vec<Header> {
+    map.iter()
+        .map(|(name, value)| {
+            let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+            (name.as_str().to_owned(), value)
+        })
+        .collect()
+}
+
+/// Reads the whole body, refusing it as soon as it is known to exceed `max_body`.
+async fn read_body(body: Body, headers: &HeaderMap, max_body: usize) -> Result<Bytes, RelayError> {
+    let too_large = RelayError::BodyTooLarge { limit: max_body };
+    let declared =
+        headers.get(CONTENT_LENGTH).and_then(|value| value.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > max_body as u64) {
+        return Err(too_large);
+    }
+    let capacity = declared.map_or(0, |length| (length as usize).min(PREALLOCATE_MAX));
+    let read = async {
+        let mut body = body;
+        let mut buffer = BytesMut::with_capacity(capacity);
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|err| RelayError::BodyRead(err.to_string()))?;
+            if let Ok(data) = frame.into_data() {
+                if buffer.len() + data.len() > max_body {
+                    return Err(RelayError::BodyTooLarge { limit: max_body });
+                }
+                buffer.extend_from_slice(&data);
+            }
+        }
+        Ok(buffer.freeze())
+    };
+    tokio::time::timeout(BODY_READ_TIMEOUT, read).await.map_err(|_| {
+        RelayError::BodyRead(format!("the body did not arrive within {BODY_READ_TIMEOUT:?}"))
+    })?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_suffix_is_kept_raw() {
+        assert_eq!(split_path("/h/ch_1"), Some(("ch_1", "")));
+        assert_eq!(split_path("/h/ch_1/"), Some(("ch_1", "/")));
+        assert_eq!(split_path("/h/ch_1/a%2Fb/c"), Some(("ch_1", "/a%2Fb/c")));
+        assert_eq!(split_path("/h/"), None);
+        assert_eq!(split_path("/x/ch"), None);
+    }
+}

@@ -1,0 +1,232 @@
+//! One websocket session of protocol `hookrelay.v1`: `Hello`, then the channel's events after
+//! the client's cursor in `seq` order, at most `window` unacknowledged; acks are recorded in
+//! the store. Pings detect a dead peer; a misbehaving peer gets a Close frame with a reason;
+//! relay shutdown sends every session Close 1001 (the HTTP server's graceful shutdown does
+//! not reach upgraded connections, so each session holds a child of the shutdown token).
+
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade, close_code};
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use hookrelay_proto::{ClientMessage, DeliveryResult, SUBPROTOCOL, ServerMessage};
+use serde::Deserialize;
+use tokio::time::{Instant, MissedTickBehavior};
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument as _;
+
+use crate::AppState;
+use crate::auth::authorize;
+use crate::error::RelayError;
+use crate::metrics::Metrics;
+use end::{End, close, json, read_error, send};
+
+mod end;
+
+/// Largest message a client may send (acks are small); a bigger one closes with 1009.
+pub const MAX_CLIENT_MESSAGE: usize = 64 * 1024;
+/// Initial read and write buffer of each websocket (tungstenite's default is 128 KiB each).
+/// Small, so that an idle client costs little memory; they grow for bigger messages.
+const SOCKET_BUFFER: usize = 8 * 1024;
+/// Most body bytes read from the store per batch, so a window of big events is streamed a
+/// few at a time instead of loaded at once.
+const READ_BATCH_BYTES: usize = 8 * 1024 * 1024;
+/// A peer silent (no message, no pong) for this many ping intervals is closed as dead.
+const DEAD_AFTER_INTERVALS: u32 = 3;
+
+/// Query of `GET /v1/channels/{channel}/stream`.
+#[derive(Debug, Deserialize)]
+pub struct StreamQuery {
+    after: Option<u64>,
+}
+
+/// `GET /v1/channels/{channel}/stream?after=SEQ`: checks the token, then upgrades.
+pub async fn upgrade(
+    State(state): State<Arc<AppState>>,
+    Path(channel): Path<String>,
+    headers: HeaderMap,
+    query: Result<Query<StreamQuery>, QueryRejection>,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Result<Response, RelayError> {
+    authorize(state.store.as_ref(), &headers, &channel).await?;
+    let Query(query) = query.map_err(|err| RelayError::BadRequest(err.body_text()))?;
+    let upgrade = upgrade.map_err(|err| {
+        RelayError::BadRequest(format!("{}: connect with a websocket client", err.body_text()))
+    })?;
+    let upgrade = upgrade
+        .protocols([SUBPROTOCOL])
+        .max_message_size(MAX_CLIENT_MESSAGE)
+        .max_frame_size(MAX_CLIENT_MESSAGE)
+        .read_buffer_size(SOCKET_BUFFER)
+        .write_buffer_size(SOCKET_BUFFER);
+    if upgrade.selected_protocol().is_none() {
+        return Err(RelayError::BadRequest(format!(
+            "ask for websocket subprotocol {SUBPROTOCOL} (Sec-WebSocket-Protocol)"
+        )));
+    }
+    let after = query.after.unwrap_or(0);
+    let session =
+        Session { cancel: state.shutdown.child_token(), state: state.clone(), channel, after };
+    let span = tracing::info_span!("session", channel = %session.channel, after);
+    // Held until the session ends, so that shutdown waits for its Close frame.
+    let tracked = state.tasks.token();
+    Ok(upgrade.on_upgrade(move |socket| {
+        async move {
+            session.run(socket).await;
+            drop(tracked);
+        }
+        .instrument(span)
+    }))
+}
+
+struct Session {
+    state: Arc<AppState>,
+    channel: String,
+    after: u64,
+    cancel: CancellationToken,
+}
+
+/// Counts a session in `sessions_open` for as long as it lives.
+struct Open<'a>(&'a Metrics);
+
+impl Drop for Open<'_> {
+    fn drop(&mut self) {
+        self.0.sessions_open.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+impl Session {
+    async fn run(self, mut socket: WebSocket) {
+        Metrics::inc(&self.state.metrics.sessions_open);
+        let _open = Open(&self.state.metrics);
+        tracing::info!("client connected");
+        let Err(end) = self.stream(&mut socket).await;
+        match end {
+            End::Close(code, reason) => {
+                tracing::info!(code, reason, "closing session");
+                close(&mut socket, Some((code, reason))).await;
+            }
+            End::PeerClosed => {
+                tracing::info!("client closed the session");
+                close(&mut socket, None).await;
+            }
+            End::Gone(why) => tracing::info!(why, "client disconnected"),
+        }
+    }
+
+    /// Streams until the session must end, and says why.
+    async fn stream(&self, socket: &mut WebSocket) -> Result<Infallible, End> {
+        let config = &self.state.config;
+        let store = self.state.store.as_ref();
+        let mut seqs = self.state.hub.subscribe(&self.channel);
+        let Some(info) = store.channel(&self.channel).await? else {
+            return Err(End::channel_deleted());
+        };
+        let hello = ServerMessage::Hello {
+            channel: self.channel.clone(),
+            last_seq: info.last_seq,
+            window: config.window,
+            ping_interval_secs: config.ping_interval.as_secs().max(1),
+        };
+        send(socket, Message::Text(json(&hello).into())).await?;
+
+        let window = config.window.max(1) as usize;
+        let (mut newest, mut fetched) = (info.last_seq, self.after);
+        let mut unacked: BTreeMap<u64, String> = BTreeMap::new();
+        let start = Instant::now() + config.ping_interval;
+        let mut ping = tokio::time::interval_at(start, config.ping_interval);
+        ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let mut last_heard = Instant::now();
+        loop {
+            newest = newest.max(*seqs.borrow_and_update());
+            while unacked.len() < window && fetched < newest {
+                let room = window - unacked.len();
+                let events =
+                    store.events_after(&self.channel, fetched, room, READ_BATCH_BYTES).await?;
+                // Nothing left means the rest expired under retention: caught up.
+                fetched = events.last().map_or(newest, |event| event.seq);
+                for event in events {
+                    unacked.insert(event.seq, event.id.clone());
+                    send(socket, Message::Text(json(&ServerMessage::Event(event)).into())).await?;
+                    Metrics::inc(&self.state.metrics.events_streamed);
+                }
+            }
+            tokio::select! {
+                () = self.cancel.cancelled() => return Err(End::shutting_down()),
+                changed = seqs.changed() => {
+                    if changed.is_err() {
+                        return Err(End::channel_deleted());
+                    }
+                }
+                _ = ping.tick() => {
+                    let silent = config.ping_interval * DEAD_AFTER_INTERVALS;
+                    if last_heard.elapsed() >= silent {
+                        let reason = format!("nothing heard for {silent:?}");
+                        return Err(End::Close(close_code::POLICY, reason));
+                    }
+                    send(socket, Message::Ping(Default::default())).await?;
+                }
+                message = socket.recv() => {
+                    last_heard = Instant::now();
+                    let Some(message) = message else {
+                        return Err(End::Gone("connection closed".into()));
+                    };
+                    self.handle(message, &mut unacked).await?;
+                }
+            }
+        }
+    }
+
+    /// Handles one incoming message; `Err` ends the session.
+    async fn handle(
+        &self,
+        message: Result<Message, axum::Error>,
+        unacked: &mut BTreeMap<u64, String>,
+    ) -> Result<(), End> {
+        let text = match message {
+            Ok(Message::Text(text)) => text,
+            Ok(Message::Binary(_)) => {
+                let reason = "binary frames are not part of hookrelay.v1; send JSON text";
+                return Err(End::Close(close_code::UNSUPPORTED, reason.into()));
+            }
+            Ok(Message::Ping(_) | Message::Pong(_)) => return Ok(()),
+            Ok(Message::Close(_)) => return Err(End::PeerClosed),
+            Err(err) => return Err(read_error(err)),
+        };
+        match serde_json::from_str::<ClientMessage>(text.as_str()) {
+            Ok(ClientMessage::Ack { seq, id, result }) => self.ack(seq, id, result, unacked).await,
+            Ok(ClientMessage::Unknown) => {
+                tracing::debug!("ignoring a message of unknown type");
+                Ok(())
+            }
+            Err(err) => Err(End::Close(close_code::INVALID, format!("malformed message: {err}"))),
+        }
+    }
+
+    /// Records an acknowledgement and frees its place in the window. An ack that matches no
+    /// stored event (wrong id, expired) is ignored: a confused client is not worth a close.
+    async fn ack(
+        &self,
+        seq: u64,
+        id: String,
+        result: DeliveryResult,
+        unacked: &mut BTreeMap<u64, String>,
+    ) -> Result<(), End> {
+        if unacked.get(&seq) == Some(&id) {
+            unacked.remove(&seq);
+        }
+        let outcome = result.outcome;
+        if self.state.store.record_delivery(&self.channel, seq, &id, result).await? {
+            Metrics::inc(&self.state.metrics.acks);
+            tracing::debug!(seq, id, ?outcome, "ack recorded");
+        } else {
+            tracing::debug!(seq, id, "ignoring an ack for an unknown event");
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,229 @@
+//! One behaviour suite run against every `Store` implementation, so memory and SQLite keep
+//! the same semantics.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use hookrelay_proto::{DeliveryResult, DeliveryState, Outcome};
+
+use super::{MemoryStore, NewEvent, SqliteStore, Store, StoreError};
+use crate::auth::hash_token;
+use crate::config::Retention;
+
+fn retention(max_events: u64) -> Retention {
+    Retention { max_events, ..Retention::default() }
+}
+
+fn event(n: u64, body: &'static [u8]) -> NewEvent {
+    NewEvent {
+        id: format!("evt_{n}"),
+        received_at_ms: 1_000 + n as i64,
+        method: "POST".into(),
+        path: format!("/p/{n}"),
+        query: (n % 2 == 0).then(|| "a=1&a=2".to_owned()),
+        headers: vec![("x-dup".into(), "1".into()), ("x-dup".into(), "2".into())],
+        body: Bytes::from_static(body),
+    }
+}
+
+fn result(outcome: Outcome, status: u16) -> DeliveryResult {
+    DeliveryResult {
+        outcome,
+        status: Some(status),
+        latency_ms: 3,
+        attempt: 1,
+        error: None,
+        response: None,
+    }
+}
+
+async fn with_channel(store: &dyn Store, id: &str) {
+    store.create_channel(id, hash_token("t")).await.expect("create");
+}
+
+async fn appends_number_events_per_channel(store: Arc<dyn Store>) {
+    with_channel(store.as_ref(), "a").await;
+    with_channel(store.as_ref(), "b").await;
+    assert_eq!(store.append("a", event(1, b"x")).await.expect("append"), 1);
+    assert_eq!(store.append("a", event(2, b"y")).await.expect("append"), 2);
+    assert_eq!(store.append("b", event(3, b"z")).await.expect("append"), 1);
+    let info = store.channel("a").await.expect("read").expect("exists");
+    assert_eq!((info.last_seq, info.token_hash), (2, hash_token("t")));
+    assert!(matches!(
+        store.append("nope", event(4, b"")).await,
+        Err(StoreError::UnknownChannel(_))
+    ));
+}
+
+async fn events_round_trip_exactly(store: Arc<dyn Store>) {
+    with_channel(store.as_ref(), "a").await;
+    let binary: &'static [u8] = &[0, 159, 255, 0, b'{'];
+    store.append("a", event(1, binary)).await.expect("append");
+    store.append("a", event(2, b"")).await.expect("append");
+    let events = store.events_after("a", 0, 10, usize::MAX).await.expect("read");
+    assert_eq!(events, vec![event(1, binary).into_event(1), event(2, b"").into_event(2)]);
+    assert_eq!(store.events_after("a", 1, 10, usize::MAX).await.expect("read").len(), 1);
+    assert_eq!(store.events_after("a", 0, 1, usize::MAX).await.expect("read").len(), 1);
+}
+
+async fn events_after_respects_the_byte_budget_but_returns_one(store: Arc<dyn Store>) {
+    with_channel(store.as_ref(), "a").await;
+    for n in 1..=3 {
+        store.append("a", event(n, b"0123456789")).await.expect("append");
+    }
+    assert_eq!(store.events_after("a", 0, 10, 5).await.expect("read").len(), 1);
+    assert_eq!(store.events_after("a", 0, 10, 25).await.expect("read").len(), 2);
+}
+
+async fn create_refuses_taken_ids(store: Arc<dyn Store>) {
+    with_channel(store.as_ref(), "a").await;
+    let again = store.create_channel("a", hash_token("u")).await;
+    assert!(matches!(again, Err(StoreError::ChannelExists(_))), "{again:?}");
+}
+
+async fn deliveries_set_state_and_keep_history(store: Arc<dyn Store>) {
+    with_channel(store.as_ref(), "a").await;
+    store.append("a", event(1, b"x")).await.expect("append");
+    let summary = &store.summaries("a", 0, 10).await.expect("read")[0];
+    assert_eq!((summary.state, summary.last_result.clone()), (DeliveryState::Pending, None));
+
+    assert!(
+        store.record_delivery("a", 1, "evt_1", result(Outcome::Rejected, 422)).await.expect("ack")
+    );
+    assert!(
+        store.record_delivery("a", 1, "evt_1", result(Outcome::Delivered, 200)).await.expect("ack")
+    );
+    assert!(
+        !store
+            .record_delivery("a", 1, "evt_other", result(Outcome::Delivered, 200))
+            .await
+            .expect("ack")
+    );
+    assert!(
+        !store
+            .record_delivery("a", 9, "evt_1", result(Outcome::Delivered, 200))
+            .await
+            .expect("ack")
+    );
+
+    let summary = &store.summaries("a", 0, 10).await.expect("read")[0];
+    assert_eq!(summary.state, DeliveryState::Delivered);
+    assert_eq!(summary.last_result, Some(result(Outcome::Delivered, 200)));
+    assert_eq!((summary.size, summary.path.as_str()), (1, "/p/1"));
+    let detail = store.detail("a", "evt_1").await.expect("read").expect("found");
+    assert_eq!(detail.event, event(1, b"x").into_event(1));
+    assert_eq!(
+        detail.deliveries,
+        vec![result(Outcome::Rejected, 422), result(Outcome::Delivered, 200)]
+    );
+    assert!(store.detail("a", "evt_404").await.expect("read").is_none());
+}
+
+async fn count_retention_drops_the_oldest_and_seq_keeps_growing(store: Arc<dyn Store>) {
+    with_channel(store.as_ref(), "a").await;
+    for n in 1..=5 {
+        store.append("a", event(n, b"x")).await.expect("append");
+    }
+    let seqs: Vec<u64> =
+        store.summaries("a", 0, 10).await.expect("read").iter().map(|s| s.seq).collect();
+    assert_eq!(seqs, vec![4, 5]);
+    assert_eq!(store.events_after("a", 0, 10, usize::MAX).await.expect("read")[0].seq, 4);
+    assert_eq!(store.channel("a").await.expect("read").expect("exists").last_seq, 5);
+}
+
+async fn age_retention_expires_old_events(store: Arc<dyn Store>) {
+    with_channel(store.as_ref(), "a").await;
+    for n in 1..=3 {
+        store.append("a", event(n, b"x")).await.expect("append");
+    }
+    assert_eq!(store.expire_before(1_003).await.expect("expire"), 2);
+    let left = store.summaries("a", 0, 10).await.expect("read");
+    assert_eq!(left.iter().map(|s| s.seq).collect::<Vec<_>>(), vec![3]);
+    assert_eq!(store.append("a", event(4, b"x")).await.expect("append"), 4);
+}
+
+async fn delete_removes_the_channel_and_its_history(store: Arc<dyn Store>) {
+    with_channel(store.as_ref(), "a").await;
+    store.append("a", event(1, b"x")).await.expect("append");
+    assert!(store.delete_channel("a").await.expect("delete"));
+    assert!(!store.delete_channel("a").await.expect("delete"));
+    assert!(store.channel("a").await.expect("read").is_none());
+    assert!(matches!(store.summaries("a", 0, 10).await, Err(StoreError::UnknownChannel(_))));
+    with_channel(store.as_ref(), "a").await;
+    assert_eq!(store.append("a", event(2, b"x")).await.expect("append"), 1);
+    assert!(store.detail("a", "evt_1").await.expect("read").is_none());
+}
+
+async fn concurrent_appends_get_unique_contiguous_seqs(store: Arc<dyn Store>) {
+    with_channel(store.as_ref(), "a").await;
+    let tasks: Vec<_> = (0..200)
+        .map(|n| {
+            let store = store.clone();
+            tokio::spawn(async move { store.append("a", event(n, b"x")).await.expect("append") })
+        })
+        .collect();
+    let mut seqs = Vec::new();
+    for task in tasks {
+        seqs.push(task.await.expect("task"));
+    }
+    seqs.sort_unstable();
+    assert_eq!(seqs, (1..=200).collect::<Vec<u64>>());
+}
+
+async fn closed_store_refuses_writes(store: Arc<dyn Store>) {
+    with_channel(store.as_ref(), "a").await;
+    store.close().await;
+    assert!(matches!(store.append("a", event(1, b"x")).await, Err(StoreError::Closed)));
+}
+
+macro_rules! suite {
+    ($($test:ident: $max_events:expr),* $(,)?) => {
+        mod memory {
+            $(#[tokio::test]
+            async fn $test() {
+                let store = super::MemoryStore::new(super::retention($max_events));
+                super::$test(std::sync::Arc::new(store)).await;
+            })*
+        }
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $test() {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let path = dir.path().join("relay.sqlite3");
+                let store = super::SqliteStore::open(&path, false, super::retention($max_events))
+                    .expect("open");
+                super::$test(std::sync::Arc::new(store)).await;
+            })*
+        }
+    };
+}
+
+suite! {
+    appends_number_events_per_channel: 100,
+    events_round_trip_exactly: 100,
+    events_after_respects_the_byte_budget_but_returns_one: 100,
+    create_refuses_taken_ids: 100,
+    deliveries_set_state_and_keep_history: 100,
+    count_retention_drops_the_oldest_and_seq_keeps_growing: 2,
+    age_retention_expires_old_events: 100,
+    delete_removes_the_channel_and_its_history: 100,
+    concurrent_appends_get_unique_contiguous_seqs: 1000,
+    closed_store_refuses_writes: 100,
+}
+
+#[tokio::test]
+async fn sqlite_reopens_with_channels_events_and_seqs() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("relay.sqlite3");
+    let store = SqliteStore::open(&path, true, retention(100)).expect("open");
+    with_channel(&store, "a").await;
+    store.append("a", event(1, b"x")).await.expect("append");
+    store.record_delivery("a", 1, "evt_1", result(Outcome::Delivered, 200)).await.expect("ack");
+    store.close().await;
+
+    let store = SqliteStore::open(&path, false, retention(100)).expect("reopen");
+    assert_eq!(store.channel("a").await.expect("read").expect("kept").last_seq, 1);
+    assert_eq!(store.append("a", event(2, b"y")).await.expect("append"), 2);
+    let detail = store.detail("a", "evt_1").await.expect("read").expect("kept");
+    assert_eq!(detail.state, DeliveryState::Delivered);
+}

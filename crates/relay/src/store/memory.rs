@@ -1,0 +1,200 @@
+//! `MemoryStore`: the store in process memory, for tests and throwaway relays. Same
+//! semantics as SQLite (seq, retention, delivery state), nothing survives a restart.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use hookrelay_proto::{DeliveryResult, DeliveryState, Event, EventDetail, EventSummary};
+
+use super::{ChannelInfo, NewEvent, Store, StoreError, first_kept_seq};
+use crate::auth::TokenHash;
+use crate::config::Retention;
+
+/// Every channel behind one mutex, never held across an await.
+pub struct MemoryStore {
+    retention: Retention,
+    state: Mutex<Option<HashMap<String, Channel>>>,
+}
+
+struct Channel {
+    token_hash: TokenHash,
+    last_seq: u64,
+    events: VecDeque<Stored>,
+}
+
+struct Stored {
+    event: Event,
+    deliveries: Vec<DeliveryResult>,
+}
+
+impl Stored {
+    fn state(&self) -> DeliveryState {
+        self.deliveries.last().map_or(DeliveryState::Pending, |result| result.outcome.into())
+    }
+}
+
+impl MemoryStore {
+    /// An empty store applying `retention`.
+    pub fn new(retention: Retention) -> Self {
+        Self { retention, state: Mutex::new(Some(HashMap::new())) }
+    }
+
+    /// Runs `f` on the channels, or fails with `Closed` after `close`.
+    fn with<T>(&self, f: impl FnOnce(&mut HashMap<String, Channel>) -> T) -> Result<T, StoreError> {
+        // A panic while holding the lock leaves plain data behind, still consistent per call.
+        let mut guard = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        guard.as_mut().map(f).ok_or(StoreError::Closed)
+    }
+
+    fn with_channel<T>(
+        &self,
+        id: &str,
+        f: impl FnOnce(&mut Channel) -> T,
+    ) -> Result<T, StoreError> {
+        self.with(|channels| channels.get_mut(id).map(f))?
+            .ok_or_else(|| StoreError::UnknownChannel(id.to_owned()))
+    }
+}
+
+impl Channel {
+    fn find(&self, seq: u64) -> Option<usize> {
+        self.events.binary_search_by_key(&seq, |stored| stored.event.seq).ok()
+    }
+
+    fn after(&self, after: u64) -> impl Iterator<Item = &Stored> {
+        let start = self.events.partition_point(|stored| stored.event.seq <= after);
+        self.events.range(start..)
+    }
+}
+
+#[async_trait]
+impl Store for MemoryStore {
+    async fn create_channel(&self, id: &str, token_hash: TokenHash) -> Result<(), StoreError> {
+        self.with(|channels| {
+            if channels.contains_key(id) {
+                return Err(StoreError::ChannelExists(id.to_owned()));
+            }
+            let channel = Channel { token_hash, last_seq: 0, events: VecDeque::new() };
+            channels.insert(id.to_owned(), channel);
+            Ok(())
+        })?
+    }
+
+    async fn channel(&self, id: &str) -> Result<Option<ChannelInfo>, StoreError> {
+        self.with(|channels| {
+            channels.get(id).map(|channel| ChannelInfo {
+                id: id.to_owned(),
+                token_hash: channel.token_hash,
+                last_seq: channel.last_seq,
+            })
+        })
+    }
+
+    async fn delete_channel(&self, id: &str) -> Result<bool, StoreError> {
+        self.with(|channels| channels.remove(id).is_some())
+    }
+
+    async fn append(&self, channel: &str, event: NewEvent) -> Result<u64, StoreError> {
+        let retention = self.retention;
+        self.with_channel(channel, |channel| {
+            channel.last_seq += 1;
+            let seq = channel.last_seq;
+            channel
+                .events
+                .push_back(Stored { event: event.into_event(seq), deliveries: Vec::new() });
+            let first_kept = first_kept_seq(&retention, seq);
+            while channel.events.front().is_some_and(|stored| stored.event.seq < first_kept) {
+                channel.events.pop_front();
+            }
+            seq
+        })
+    }
+
+    async fn summaries(
+        &self,
+        channel: &str,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<EventSummary>, StoreError> {
+        self.with_channel(channel, |channel| {
+            let summary = |stored: &Stored| EventSummary {
+                id: stored.event.id.clone(),
+                seq: stored.event.seq,
+                received_at_ms: stored.event.received_at_ms,
+                method: stored.event.method.clone(),
+                path: stored.event.path.clone(),
+                query: stored.event.query.clone(),
+                size: stored.event.body.len() as u64,
+                state: stored.state(),
+                last_result: stored.deliveries.last().cloned(),
+            };
+            channel.after(after).take(limit).map(summary).collect()
+        })
+    }
+
+    async fn detail(&self, channel: &str, id: &str) -> Result<Option<EventDetail>, StoreError> {
+        self.with_channel(channel, |channel| {
+            channel.events.iter().find(|stored| stored.event.id == id).map(|stored| EventDetail {
+                event: stored.event.clone(),
+                state: stored.state(),
+                deliveries: stored.deliveries.clone(),
+            })
+        })
+    }
+
+    async fn events_after(
+        &self,
+        channel: &str,
+        after: u64,
+        limit: usize,
+        max_bytes: usize,
+    ) -> Result<Vec<Event>, StoreError> {
+        self.with_channel(channel, |channel| {
+            let mut events = Vec::new();
+            let mut bytes = 0;
+            for stored in channel.after(after).take(limit) {
+                if !events.is_empty() && bytes + stored.event.body.len() > max_bytes {
+                    break;
+                }
+                bytes += stored.event.body.len();
+                events.push(stored.event.clone());
+            }
+            events
+        })
+    }
+
+    async fn record_delivery(
+        &self,
+        channel: &str,
+        seq: u64,
+        id: &str,
+        result: DeliveryResult,
+    ) -> Result<bool, StoreError> {
+        Ok(self
+            .with(|channels| {
+                let channel = channels.get_mut(channel)?;
+                let index = channel.find(seq)?;
+                let stored = &mut channel.events[index];
+                (stored.event.id == id).then(|| stored.deliveries.push(result))
+            })?
+            .is_some())
+    }
+
+    async fn expire_before(&self, cutoff_ms: i64) -> Result<u64, StoreError> {
+        self.with(|channels| {
+            let mut removed = 0;
+            for channel in channels.values_mut() {
+                let before = channel.events.len();
+                channel.events.retain(|stored| stored.event.received_at_ms >= cutoff_ms);
+                removed += (before - channel.events.len()) as u64;
+            }
+            removed
+        })
+    }
+
+    async fn close(&self) {
+        let mut guard = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        *guard = None;
+    }
+}

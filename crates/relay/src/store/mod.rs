@@ -1,0 +1,161 @@
+//! The event store: channels, their events numbered `seq = 1, 2, 3...`, and the delivery
+//! results clients acknowledge. One trait, two implementations (embedded SQLite, memory);
+//! both keep the same semantics, which the shared suite in `conformance.rs` checks.
+
+mod memory;
+mod sqlite;
+mod writer;
+
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use hookrelay_proto::{DeliveryResult, Event, EventDetail, EventSummary, Header};
+
+use crate::auth::TokenHash;
+use crate::config::{Config, Retention, StoreKind};
+
+pub use memory::MemoryStore;
+pub use sqlite::SqliteStore;
+
+/// What the store knows about a channel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelInfo {
+    /// The channel id.
+    pub id: String,
+    /// SHA-256 of its token.
+    pub token_hash: TokenHash,
+    /// The highest `seq` ever appended (0 when none). Never goes back, even after retention.
+    pub last_seq: u64,
+}
+
+/// A captured request before the store gives it a `seq`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewEvent {
+    /// `evt_` + ULID, made by the ingest handler.
+    pub id: String,
+    /// Receive time, milliseconds since the Unix epoch.
+    pub received_at_ms: i64,
+    /// HTTP method as sent.
+    pub method: String,
+    /// Raw path suffix after `/h/{channel}`.
+    pub path: String,
+    /// Raw query string.
+    pub query: Option<String>,
+    /// Headers in order, duplicates kept.
+    pub headers: Vec<Header>,
+    /// Body bytes.
+    pub body: Bytes,
+}
+
+impl NewEvent {
+    /// The stored event once it has a `seq`.
+    pub fn into_event(self, seq: u64) -> Event {
+        Event {
+            id: self.id,
+            seq,
+            received_at_ms: self.received_at_ms,
+            method: self.method,
+            path: self.path,
+            query: self.query,
+            headers: self.headers,
+            body: self.body,
+        }
+    }
+}
+
+/// How a store operation can fail.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The channel does not exist (or was deleted meanwhile).
+    #[error("unknown channel {0:?}")]
+    UnknownChannel(String),
+    /// `create_channel` with an id that exists.
+    #[error("channel {0:?} exists")]
+    ChannelExists(String),
+    /// The store was closed (the relay is shutting down).
+    #[error("the store is closed")]
+    Closed,
+    /// The backend failed (disk full, corrupt file...).
+    #[error(transparent)]
+    Backend(#[from] anyhow::Error),
+}
+
+/// Where events live. Every method is safe to call from many tasks at once.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Creates an empty channel; `ChannelExists` if the id is taken.
+    async fn create_channel(&self, id: &str, token_hash: TokenHash) -> Result<(), StoreError>;
+    /// Looks a channel up. Cheap: called on every request.
+    async fn channel(&self, id: &str) -> Result<Option<ChannelInfo>, StoreError>;
+    /// Deletes a channel with its whole history; `false` if there was none.
+    async fn delete_channel(&self, id: &str) -> Result<bool, StoreError>;
+    /// Durably appends an event and returns its `seq` (last + 1), then applies count retention.
+    async fn append(&self, channel: &str, event: NewEvent) -> Result<u64, StoreError>;
+    /// Summaries of events with `seq > after`, oldest first, at most `limit`.
+    async fn summaries(
+        &self,
+        channel: &str,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<EventSummary>, StoreError>;
+    /// One event with every delivery result, oldest first.
+    async fn detail(&self, channel: &str, id: &str) -> Result<Option<EventDetail>, StoreError>;
+    /// Full events with `seq > after`, oldest first: at most `limit`, and no more once their
+    /// bodies reach `max_bytes` (but always at least one, so a big event still streams).
+    async fn events_after(
+        &self,
+        channel: &str,
+        after: u64,
+        limit: usize,
+        max_bytes: usize,
+    ) -> Result<Vec<Event>, StoreError>;
+    /// Records a client's acknowledgement of event `seq`; `false` (and nothing recorded) when
+    /// the channel has no such event with that id.
+    async fn record_delivery(
+        &self,
+        channel: &str,
+        seq: u64,
+        id: &str,
+        result: DeliveryResult,
+    ) -> Result<bool, StoreError>;
+    /// Age retention: deletes events received before `cutoff_ms`; returns how many.
+    async fn expire_before(&self, cutoff_ms: i64) -> Result<u64, StoreError>;
+    /// Finishes pending writes and releases the backend. Later calls fail with `Closed`.
+    async fn close(&self);
+}
+
+/// Opens the store `config` asks for.
+pub async fn open(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    match &config.store {
+        StoreKind::Memory => Ok(Arc::new(MemoryStore::new(config.retention))),
+        StoreKind::Sqlite => {
+            let path = config.data_dir.join(sqlite::FILE_NAME);
+            let (fsync, retention, data_dir) =
+                (config.fsync, config.retention, config.data_dir.clone());
+            let store = tokio::task::spawn_blocking(move || {
+                std::fs::create_dir_all(&data_dir).map_err(|err| {
+                    anyhow::anyhow!("could not create data directory {}: {err}", data_dir.display())
+                })?;
+                SqliteStore::open(&path, fsync, retention)
+            })
+            .await??;
+            Ok(Arc::new(store))
+        }
+    }
+}
+
+/// Now, in milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    let elapsed = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// The oldest `seq` count retention keeps once a channel reached `last_seq`.
+fn first_kept_seq(retention: &Retention, last_seq: u64) -> u64 {
+    last_seq.saturating_sub(retention.max_events) + 1
+}
+
+#[cfg(test)]
+mod conformance;

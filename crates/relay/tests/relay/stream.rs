@@ -1,0 +1,280 @@
+//! The websocket session: hello, order, resume, window, limits, misbehaving peers, shutdown.
+
+use futures_util::{SinkExt as _, StreamExt as _};
+use hookrelay_proto::IngestAck;
+use hyper::StatusCode;
+use hyper::http::Method;
+use tokio_tungstenite::tungstenite::{Bytes as WsBytes, Message};
+
+use crate::*;
+
+#[tokio::test]
+async fn events_sent_while_nobody_listens_stream_in_order_later() {
+    let relay = TestRelay::start().await;
+    let channel = relay.channel().await;
+    for n in 1..=200 {
+        assert_eq!(post(&channel.ingest_url, format!("body {n}")).await.status, StatusCode::OK);
+    }
+    let mut ws = connect(&relay.url, &channel, 0).await;
+    assert_eq!(expect_hello(&mut ws, &channel.channel).await, 200);
+    for n in 1..=200u64 {
+        let event = next_event(&mut ws).await;
+        assert_eq!((event.seq, event.body.as_ref()), (n, format!("body {n}").as_bytes()));
+        ack(&mut ws, &event, Outcome::Delivered, 200).await;
+    }
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn live_events_stream_as_they_arrive_and_resume_after_a_cursor() {
+    let relay = TestRelay::start().await;
+    let channel = relay.channel().await;
+    let mut ws = connect(&relay.url, &channel, 0).await;
+    assert_eq!(expect_hello(&mut ws, &channel.channel).await, 0);
+    for n in 1..=3u64 {
+        post(&format!("{}/live/{n}", channel.ingest_url), format!("{n}")).await;
+        let event = next_event(&mut ws).await;
+        assert_eq!((event.seq, event.path.as_str()), (n, format!("/live/{n}").as_str()));
+    }
+    drop(ws);
+
+    let mut resumed = connect(&relay.url, &channel, 2).await;
+    assert_eq!(expect_hello(&mut resumed, &channel.channel).await, 3);
+    assert_eq!(next_event(&mut resumed).await.seq, 3);
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn a_5_mib_binary_body_streams_exactly() {
+    let relay = TestRelay::start().await;
+    let channel = relay.channel().await;
+    let body: Vec<u8> = (0..5 * 1024 * 1024u32).map(|n| (n % 251) as u8).collect();
+    post(&channel.ingest_url, body.clone()).await;
+    let mut ws = connect(&relay.url, &channel, 0).await;
+    expect_hello(&mut ws, &channel.channel).await;
+    assert!(next_event(&mut ws).await.body == body, "5 MiB body changed on the way");
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn window_bounds_unacknowledged_events() {
+    let relay = TestRelay::with(|config| config.window = 4).await;
+    let channel = relay.channel().await;
+    for _ in 0..10 {
+        post(&channel.ingest_url, "x").await;
+    }
+    let mut ws = connect(&relay.url, &channel, 0).await;
+    expect_hello(&mut ws, &channel.channel).await;
+    let mut outstanding = Vec::new();
+    for seq in 1..=4 {
+        let event = next_event(&mut ws).await;
+        assert_eq!(event.seq, seq);
+        outstanding.push(event);
+    }
+    // The relay fills its window before it reads our ping, so a fifth event would come first.
+    within(ws.send(Message::Ping(WsBytes::from_static(b"barrier")))).await.expect("ping");
+    match within(ws.next()).await.expect("open").expect("ok") {
+        Message::Pong(payload) => assert_eq!(payload.as_ref(), b"barrier"),
+        other => panic!("more than 4 events outstanding: got {other:?} before the pong"),
+    }
+    ack(&mut ws, &outstanding.remove(0), Outcome::Delivered, 200).await;
+    assert_eq!(next_event(&mut ws).await.seq, 5);
+    for event in outstanding {
+        ack(&mut ws, &event, Outcome::Delivered, 200).await;
+    }
+    for seq in 6..=8 {
+        assert_eq!(next_event(&mut ws).await.seq, seq);
+    }
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn several_clients_each_get_every_event() {
+    let relay = TestRelay::start().await;
+    let channel = relay.channel().await;
+    let mut first = connect(&relay.url, &channel, 0).await;
+    let mut second = connect(&relay.url, &channel, 0).await;
+    expect_hello(&mut first, &channel.channel).await;
+    expect_hello(&mut second, &channel.channel).await;
+    for _ in 0..3 {
+        post(&channel.ingest_url, "x").await;
+    }
+    for ws in [&mut first, &mut second] {
+        for seq in 1..=3 {
+            assert_eq!(next_event(ws).await.seq, seq);
+        }
+    }
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn stream_needs_the_channel_token() {
+    let relay = TestRelay::start().await;
+    let channel = relay.channel().await;
+    let other = relay.channel().await;
+    for (token, code) in [(None, "missing"), (Some(other.token.as_str()), "wrong")] {
+        match try_connect(&relay.url, &channel.channel, token, 0).await {
+            Err(tungstenite::Error::Http(response)) => {
+                assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{code} token");
+            }
+            Err(err) => panic!("unexpected error for a {code} token: {err}"),
+            Ok(_) => panic!("connected with a {code} token"),
+        }
+    }
+    let url = format!("{}/v1/channels/{}/stream", relay.url, channel.channel);
+    let plain = http(Method::GET, &url, &[], "").await;
+    assert_eq!(
+        (plain.status, plain.error_code().as_str()),
+        (StatusCode::UNAUTHORIZED, "missing_token")
+    );
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn stream_without_the_subprotocol_is_refused() {
+    let relay = TestRelay::start().await;
+    let channel = relay.channel().await;
+    let url =
+        format!("{}/v1/channels/{}/stream", relay.url.replacen("http", "ws", 1), channel.channel);
+    let mut request = url.into_client_request().expect("valid url");
+    let auth = format!("Bearer {}", channel.token).parse().expect("valid");
+    request.headers_mut().insert("authorization", auth);
+    match within(tokio_tungstenite::connect_async(request)).await {
+        Err(tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status(), StatusCode::BAD_REQUEST)
+        }
+        Err(err) => panic!("unexpected error: {err}"),
+        Ok(_) => panic!("connected without asking for {SUBPROTOCOL}"),
+    }
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn unknown_message_types_are_ignored() {
+    let relay = TestRelay::start().await;
+    let channel = relay.channel().await;
+    let mut ws = connect(&relay.url, &channel, 0).await;
+    expect_hello(&mut ws, &channel.channel).await;
+    within(ws.send(Message::text(r#"{"type":"from_the_future","x":1}"#))).await.expect("sent");
+    post(&channel.ingest_url, "x").await;
+    assert_eq!(next_event(&mut ws).await.seq, 1);
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn malformed_message_closes_with_1007_and_other_sessions_keep_working() {
+    let relay = TestRelay::start().await;
+    let channel = relay.channel().await;
+    let mut bad = connect(&relay.url, &channel, 0).await;
+    let mut good = connect(&relay.url, &channel, 0).await;
+    expect_hello(&mut bad, &channel.channel).await;
+    expect_hello(&mut good, &channel.channel).await;
+
+    within(bad.send(Message::text("{not json"))).await.expect("sent");
+    let (code, reason) = expect_close(&mut bad).await;
+    assert_eq!(code, 1007);
+    assert!(reason.starts_with("malformed message"), "{reason}");
+
+    post(&channel.ingest_url, "x").await;
+    assert_eq!(next_event(&mut good).await.seq, 1);
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn binary_frames_close_with_1003() {
+    let relay = TestRelay::start().await;
+    let channel = relay.channel().await;
+    let mut ws = connect(&relay.url, &channel, 0).await;
+    expect_hello(&mut ws, &channel.channel).await;
+    within(ws.send(Message::binary(vec![1, 2, 3]))).await.expect("sent");
+    let (code, reason) = expect_close(&mut ws).await;
+    assert_eq!(code, 1003, "{reason}");
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn oversized_messages_close_with_1009() {
+    let relay = TestRelay::start().await;
+    let channel = relay.channel().await;
+    let mut ws = connect(&relay.url, &channel, 0).await;
+    expect_hello(&mut ws, &channel.channel).await;
+    let huge =
+        format!(r#"{{"type":"ack","pad":"{}"}}"#, "x".repeat(hookrelay_relay::MAX_CLIENT_MESSAGE));
+    within(ws.send(Message::text(huge))).await.expect("sent");
+    let (code, reason) = expect_close(&mut ws).await;
+    assert_eq!(code, 1009, "{reason}");
+
+    let mut again = connect(&relay.url, &channel, 0).await;
+    expect_hello(&mut again, &channel.channel).await;
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn a_silent_peer_is_closed_after_three_ping_intervals() {
+    let relay = TestRelay::with(|config| config.ping_interval = Duration::from_millis(100)).await;
+    let channel = relay.channel().await;
+    let mut ws = connect(&relay.url, &channel, 0).await;
+    // Not reading means not answering pings: to the relay this peer is dead.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    expect_hello(&mut ws, &channel.channel).await;
+    let (code, reason) = expect_close(&mut ws).await;
+    assert_eq!(code, 1008, "{reason}");
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn shutdown_closes_sessions_with_1001_before_serve_returns() {
+    let relay = TestRelay::start().await;
+    let channel = relay.channel().await;
+    let mut ws = connect(&relay.url, &channel, 0).await;
+    expect_hello(&mut ws, &channel.channel).await;
+    let ack: IngestAck = post(&channel.ingest_url, "x").await.json();
+    assert_eq!(next_event(&mut ws).await.id, ack.id);
+    relay.shutdown.cancel();
+    let (code, reason) = expect_close(&mut ws).await;
+    assert_eq!((code, reason.as_str()), (1001, "relay shutting down"));
+    within(relay.served).await.expect("task").expect("clean shutdown");
+}
+
+#[tokio::test]
+async fn a_client_close_is_answered_and_frees_the_session() {
+    let relay = TestRelay::start().await;
+    let channel = relay.channel().await;
+    let mut ws = connect(&relay.url, &channel, 0).await;
+    expect_hello(&mut ws, &channel.channel).await;
+    within(ws.close(None)).await.expect("close sent");
+    loop {
+        match within(ws.next()).await {
+            Some(Ok(Message::Close(_))) | None => break,
+            Some(Ok(_)) => {}
+            Some(Err(err)) => panic!("no clean close: {err}"),
+        }
+    }
+    let metrics_url = format!("{}/metrics", relay.url);
+    within(async {
+        loop {
+            let text = http(Method::GET, &metrics_url, &[], "").await.body;
+            if String::from_utf8_lossy(&text).contains("hookrelay_sessions_open 0\n") {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+    })
+    .await;
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn count_retention_keeps_the_newest_events() {
+    let relay = TestRelay::with(|config| config.retention.max_events = 3).await;
+    let channel = relay.channel().await;
+    for n in 1..=5 {
+        post(&channel.ingest_url, format!("{n}")).await;
+    }
+    let mut ws = connect(&relay.url, &channel, 0).await;
+    assert_eq!(expect_hello(&mut ws, &channel.channel).await, 5);
+    for seq in 3..=5 {
+        assert_eq!(next_event(&mut ws).await.seq, seq);
+    }
+    relay.stop().await;
+}

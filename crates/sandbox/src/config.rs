@@ -1,0 +1,139 @@
+//! The emulator's configuration: mode, API key, catalogue, delivery timing and signing.
+
+use std::time::Duration;
+
+use crate::catalog::Catalog;
+
+/// Address `hookrelay sandbox` listens on by default.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8788";
+/// Waits between a failed delivery and its retries: attempt 2 after 1 s, 3 after 2 s more,
+/// 4 after 4 s more. Short on purpose, so a developer (and a test) sees the whole story fast.
+pub const DEFAULT_RETRY_SCHEDULE: [Duration; 3] =
+    [Duration::from_secs(1), Duration::from_secs(2), Duration::from_secs(4)];
+/// How long one delivery attempt may take, connect to last body byte, before it counts as a
+/// failure ("timed out").
+pub const DEFAULT_DELIVERY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Which of the provider's environments the emulator behaves like.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Any event type the catalogue marks triggerable can be tested.
+    Sandbox,
+    /// Only types triggerable in production (built-in: `test`), as the provider documents.
+    Production,
+}
+
+impl Mode {
+    /// `"sandbox"` or `"production"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Sandbox => "sandbox",
+            Mode::Production => "production",
+        }
+    }
+}
+
+impl std::str::FromStr for Mode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "sandbox" => Ok(Mode::Sandbox),
+            "production" => Ok(Mode::Production),
+            other => Err(format!("unknown mode {other:?}: expected sandbox or production")),
+        }
+    }
+}
+
+/// Everything [`crate::serve`] needs; the CLI builds it from its flags.
+#[derive(Clone, Debug)]
+pub struct SandboxConfig {
+    /// Sandbox or production behaviour.
+    pub mode: Mode,
+    /// The key clients must send as `Authorization: Bearer <key>`.
+    pub api_key: String,
+    /// Event types that `POST /v1/webhook_url/test` can send.
+    pub catalog: Catalog,
+    /// Waits before each retry of a failed delivery; its length is the number of retries
+    /// (empty: no retries).
+    pub retry_schedule: Vec<Duration>,
+    /// Limit for one delivery attempt.
+    pub delivery_timeout: Duration,
+    /// `whsec_...`: adds Standard Webhooks headers to deliveries. `None` (the default, since
+    /// the provider documents no signature) sends none.
+    pub signing_secret: Option<hookrelay_signature::Secret>,
+}
+
+impl SandboxConfig {
+    /// Sandbox mode, the built-in catalogue, default timing, no signing.
+    pub fn new(api_key: impl Into<String>) -> Self {
+        SandboxConfig {
+            mode: Mode::Sandbox,
+            api_key: api_key.into(),
+            catalog: Catalog::builtin(),
+            retry_schedule: DEFAULT_RETRY_SCHEDULE.to_vec(),
+            delivery_timeout: DEFAULT_DELIVERY_TIMEOUT,
+            signing_secret: None,
+        }
+    }
+}
+
+/// Parses a retry schedule such as `1s,2s,4s` or `250ms,1m`; `none` (or empty) means no
+/// retries. Each wait is a whole number with unit `ms`, `s` or `m`, at most one hour.
+pub fn parse_retry_schedule(s: &str) -> Result<Vec<Duration>, String> {
+    let s = s.trim();
+    if s.is_empty() || s == "none" {
+        return Ok(Vec::new());
+    }
+    s.split(',').map(|part| parse_duration(part.trim())).collect()
+}
+
+/// Parses `500ms`, `10s` or `2m` (at most one hour).
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (digits, unit) = s.split_at(split);
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("invalid duration {s:?}: expected e.g. 500ms, 2s or 1m"))?;
+    let d = match unit {
+        "ms" => Duration::from_millis(n),
+        "s" => Duration::from_secs(n),
+        "m" => Duration::from_secs(n.saturating_mul(60)),
+        _ => return Err(format!("invalid duration {s:?}: the unit must be ms, s or m")),
+    };
+    if d > Duration::from_secs(3600) {
+        return Err(format!("duration {s:?} is over one hour"));
+    }
+    Ok(d)
+}
+
+/// A fresh API key for when none is given: `sk_sandbox_` or `sk_production_` and 32 random
+/// alphanumerics. The prefix is the emulator's own; the provider's key format is not documented.
+pub fn generate_api_key(mode: Mode) -> String {
+    format!("sk_{}_{}", mode.as_str(), crate::ids::random_alnum(32))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_schedules_parse_with_units() {
+        assert_eq!(
+            parse_retry_schedule("250ms, 2s,1m"),
+            Ok(vec![Duration::from_millis(250), Duration::from_secs(2), Duration::from_secs(60)])
+        );
+        assert_eq!(parse_retry_schedule("none"), Ok(Vec::new()));
+        assert_eq!(parse_retry_schedule(""), Ok(Vec::new()));
+        for bad in ["1", "1h", "s", "2s,,3s", "61m", "-1s"] {
+            assert!(parse_retry_schedule(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn generated_keys_name_their_mode_and_differ() {
+        let a = generate_api_key(Mode::Sandbox);
+        assert!(a.starts_with("sk_sandbox_") && a.len() == 43, "{a}");
+        assert_ne!(a, generate_api_key(Mode::Sandbox));
+        assert!(generate_api_key(Mode::Production).starts_with("sk_production_"));
+    }
+}
