@@ -1,14 +1,21 @@
 //! The command line (clap derive). Only `main` sees these structs; the library takes the
 //! `ListenConfig` built from them.
 
-use std::time::Duration;
-
 use clap::{Args, Parser, Subcommand};
 use url::Url;
 
-use crate::config::{ChannelCreds, DEFAULT_PORT, ListenConfig, RelayChoice};
-use crate::dirs::Dirs;
-use crate::outgoing::HeaderOverride;
+use crate::config::{ChannelCreds, DEFAULT_PORT, RelayChoice};
+use crate::forward::Resign;
+use hookrelay_signature::{Scheme, Secret};
+
+mod listen;
+pub use listen::ListenArgs;
+
+/// A mistake in the command line that clap cannot see (a routes file with an error, a
+/// `--verify` without a secret...): `main` reports it like clap does, with exit code 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
 
 /// hookrelay: get webhooks to your laptop, in order, byte-exact, without losing any.
 #[derive(Debug, Parser)]
@@ -24,16 +31,24 @@ pub struct Cli {
 pub enum Command {
     /// Receive webhooks from a relay and forward them to your local app, with a live log.
     Listen(ListenArgs),
+    /// List the current channel's events, newest last, with their delivery state.
+    Events(crate::events::EventsArgs),
+    /// Show one event in full: request, headers, body and every delivery attempt.
+    Show(crate::show::ShowArgs),
+    /// Re-send stored events to your local app (optionally edited or re-signed).
+    Replay(crate::replay::ReplayArgs),
+    /// Send a simulated provider event to the current channel (or --to URL).
+    Trigger(crate::trigger::TriggerArgs),
+    /// Run a local emulator of a webhook provider's management API.
+    Sandbox(crate::sandbox::SandboxArgs),
 }
 
-/// Flags of `hookrelay listen` (DESIGN §4).
-#[derive(Debug, Args)]
-pub struct ListenArgs {
-    /// Your local app's URL; each event's path after /h/{channel} is appended to it.
-    #[arg(short = 'f', long, value_name = "URL", value_parser = parse_http_url)]
-    pub forward_to: Url,
-
-    /// A remote relay's base URL. Without it, a relay runs inside this process.
+/// `--relay`, `--port`, `--channel`, `--token`: which relay and channel a command uses.
+/// Shared by `listen`, `events`, `show`, `replay` and `trigger` (DESIGN §4).
+#[derive(Debug, Clone, Args)]
+pub struct RelayArgs {
+    /// A remote relay's base URL. Without it, the embedded relay on 127.0.0.1:PORT is used
+    /// (started in this process if none is running there).
     #[arg(long, env = "HOOKRELAY_RELAY", value_name = "URL", value_parser = parse_http_url)]
     pub relay: Option<Url>,
 
@@ -41,58 +56,64 @@ pub struct ListenArgs {
     #[arg(long, value_name = "N", default_value_t = DEFAULT_PORT, conflicts_with = "relay")]
     pub port: u16,
 
-    /// Channel id to stream. Without it, the channel saved for this relay is used (or made).
+    /// Channel id. Without it, the channel saved for this relay is used (or made).
     #[arg(long, value_name = "ID", requires = "token")]
     pub channel: Option<String>,
 
     /// Token of --channel.
     #[arg(long, env = "HOOKRELAY_TOKEN", value_name = "T", hide_env_values = true)]
     pub token: Option<String>,
-
-    /// Print one JSON object per line on stdout (a `ready` record, then one per delivery).
-    #[arg(long)]
-    pub json: bool,
-
-    /// Set a header on every forwarded request, replacing any of the same name.
-    #[arg(short = 'H', long = "header", value_name = "'Name: value'")]
-    pub headers: Vec<HeaderOverride>,
-
-    /// Events forwarded at once. 1 keeps strict order; more trades order for throughput.
-    #[arg(long, value_name = "N", default_value_t = 1,
-          value_parser = clap::value_parser!(u16).range(1..=256))]
-    pub concurrency: u16,
-
-    /// Seconds to wait for the local app's answer before retrying.
-    #[arg(long, value_name = "SECS", default_value_t = 30,
-          value_parser = clap::value_parser!(u64).range(1..=3600))]
-    pub timeout: u64,
 }
 
-impl ListenArgs {
-    /// The library's config.
-    pub fn into_config(self, dirs: Dirs) -> ListenConfig {
-        let relay = match self.relay {
-            Some(url) => RelayChoice::Remote(url),
+impl RelayArgs {
+    /// The relay to use.
+    pub fn relay_choice(&self) -> RelayChoice {
+        match &self.relay {
+            Some(url) => RelayChoice::Remote(url.clone()),
             None => RelayChoice::Embedded { port: self.port },
-        };
-        let channel = match (self.channel, self.token) {
-            (Some(channel), Some(token)) => Some(ChannelCreds { channel, token }),
+        }
+    }
+
+    /// The channel given on the command line, if any.
+    pub fn channel_creds(&self) -> Option<ChannelCreds> {
+        match (&self.channel, &self.token) {
+            (Some(channel), Some(token)) => {
+                Some(ChannelCreds { channel: channel.clone(), token: token.clone() })
+            }
             _ => None,
-        };
-        ListenConfig {
-            forward_to: self.forward_to,
-            relay,
-            channel,
-            headers: self.headers,
-            concurrency: usize::from(self.concurrency),
-            timeout: Duration::from_secs(self.timeout),
-            dirs,
         }
     }
 }
 
+/// `--resign SCHEME --secret S`, shared by `listen` and `replay`.
+#[derive(Debug, Clone, Args)]
+pub struct ResignArgs {
+    /// Re-sign each forwarded request with a fresh timestamp over the exact body bytes:
+    /// standard (Standard Webhooks), stripe (Stripe-Signature) or github (X-Hub-Signature-256).
+    #[arg(long, value_name = "SCHEME", requires = "secret", value_parser = parse_scheme)]
+    pub resign: Option<Scheme>,
+
+    /// The signing secret for --resign (whsec_... keys are base64-decoded for standard).
+    #[arg(long, value_name = "S", env = "HOOKRELAY_SECRET", hide_env_values = true)]
+    pub secret: Option<String>,
+}
+
+impl ResignArgs {
+    /// The re-signing to apply, if asked for.
+    pub fn resign(&self) -> anyhow::Result<Option<Resign>> {
+        let (Some(scheme), Some(secret)) = (self.resign, &self.secret) else { return Ok(None) };
+        let secret =
+            Secret::parse(scheme, secret).map_err(|err| anyhow::anyhow!("--secret: {err}"))?;
+        Ok(Some(Resign { scheme, secret }))
+    }
+}
+
+fn parse_scheme(text: &str) -> Result<Scheme, String> {
+    text.parse().map_err(|err: hookrelay_signature::SchemeError| err.to_string())
+}
+
 /// An absolute `http://` or `https://` URL with a host.
-fn parse_http_url(text: &str) -> Result<Url, String> {
+pub fn parse_http_url(text: &str) -> Result<Url, String> {
     let url = Url::parse(text).map_err(|err| {
         format!(
             "'{text}' is not an absolute URL ({err}); expected e.g. http://localhost:3000/webhooks"

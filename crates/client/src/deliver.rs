@@ -1,6 +1,7 @@
-//! The event processor: takes events from the tunnel in `seq` order, keeps at most
-//! `concurrency` of them in flight toward the local app, retries each until it gets a final
-//! answer, then acknowledges it to the relay, moves the cursor and reports the result.
+//! The event processor: takes events from the tunnel in `seq` order, checks signatures
+//! (`--verify`), skips or routes each one (`dispatch`), keeps at most `concurrency` in flight
+//! toward the local app, retries each until it gets a final answer, then acknowledges it to
+//! the relay, moves the cursor and reports the result.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -13,9 +14,11 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::backoff::LOCAL_RETRY;
+use crate::dispatch::{Dispatch, Plan};
 use crate::forward::{Forwarder, Verdict};
 use crate::state::CursorFile;
 use crate::ui::{DeliveryLine, Ui, UiEvent};
+use crate::verify::Verify;
 use crate::watermark::{Admission, Watermark};
 
 /// Capacity of the tunnel → processor queue. The relay's window (64 by default) bounds what
@@ -30,8 +33,12 @@ pub const ACK_QUEUE: usize = 1024;
 
 /// The delivery loop's state.
 pub struct Processor {
-    /// Sends one request.
-    pub forwarder: Arc<Forwarder>,
+    /// Skips or picks the forwarder for each event.
+    pub dispatch: Arc<Dispatch>,
+    /// `--verify`: the signature check made on each event (skipped ones too).
+    pub verify: Option<Arc<Verify>>,
+    /// `--show-response`: put the response preview on the delivery line.
+    pub show_response: bool,
     /// Most events in flight at once (1: strict order).
     pub concurrency: usize,
     /// Where the cursor is persisted after each acknowledgement.
@@ -59,14 +66,15 @@ impl Processor {
             tokio::select! {
                 biased;
                 () = cancel.cancelled() => return Ok(()),
-                Some((event, result)) = running.next(), if !running.is_empty() => {
-                    self.finish(&event, result).await?;
+                Some(done) = running.next(), if !running.is_empty() => {
+                    self.finish(done).await?;
                 }
                 received = events.recv(), if running.len() < self.concurrency => {
                     let Some(event) = received else { return Ok(()) };
                     match self.watermark.admit(event.seq) {
                         Admission::Fresh => {
-                            running.push(deliver(self.forwarder.clone(), self.ui.clone(), event));
+                            let (dispatch, verify) = (self.dispatch.clone(), self.verify.clone());
+                            running.push(process(dispatch, verify, self.ui.clone(), event));
                         }
                         Admission::InProgress | Admission::Finished(None) => {}
                         // The relay re-sent an event we finished (its ack raced a reconnect):
@@ -81,12 +89,18 @@ impl Processor {
         }
     }
 
-    async fn finish(&mut self, event: &Event, result: DeliveryResult) -> anyhow::Result<()> {
+    async fn finish(&mut self, done: Done) -> anyhow::Result<()> {
+        let Done { event, result, route } = done;
         let ack =
             ClientMessage::Ack { seq: event.seq, id: event.id.clone(), result: result.clone() };
         // A send error means the tunnel is gone, i.e. we are shutting down.
         let _ = self.acks.send(ack).await;
-        self.ui.send(UiEvent::Delivery(DeliveryLine::new(event, &result))).await;
+        let mut line = DeliveryLine::new(&event, &result);
+        line.route = route;
+        if self.show_response {
+            line.response = result.response.clone();
+        }
+        self.ui.send(UiEvent::Delivery(line)).await;
         if let Some(cursor) = self.watermark.finish(event.seq, result) {
             self.cursor_file.save(cursor)?;
             self.resume_after.store(cursor, Ordering::SeqCst);
@@ -95,9 +109,60 @@ impl Processor {
     }
 }
 
+/// One finished event, as the delivery loop reports it.
+struct Done {
+    event: Event,
+    result: DeliveryResult,
+    /// The forwarder's name (the route), if it has one.
+    route: Option<String>,
+}
+
+/// Checks the signature (skipped events too: the check is about what arrived), then skips or
+/// delivers `event` as `dispatch` decides. A skip finishes at once and is acknowledged like
+/// a delivery, so it is logged in its place and the cursor moves past it.
+async fn process(
+    dispatch: Arc<Dispatch>,
+    verify: Option<Arc<Verify>>,
+    ui: Ui,
+    event: Event,
+) -> Done {
+    let signature = match verify {
+        Some(verify) => Some(verify.check_off_thread(&event).await),
+        None => None,
+    };
+    let (event, mut result, route) = match dispatch.plan(&event) {
+        Plan::Skip(reason) => (event, skipped(reason), None),
+        Plan::Forward(forwarder) => {
+            let route = forwarder.name().map(str::to_owned);
+            let (event, result) = deliver(forwarder, ui, event).await;
+            (event, result, route)
+        }
+    };
+    result.signature = signature;
+    Done { event, result, route }
+}
+
+/// The result recorded for an event a filter (or the lack of a route) kept from the app.
+fn skipped(reason: String) -> DeliveryResult {
+    DeliveryResult {
+        outcome: Outcome::Skipped,
+        status: None,
+        latency_ms: 0,
+        attempt: 1,
+        error: Some(reason),
+        response: None,
+        replay: false,
+        signature: None,
+    }
+}
+
 /// Forwards `event` until the local app gives a final answer, waiting with capped backoff
 /// while it is down or failing. Never gives up on its own: the queue waits (DESIGN §2.5).
-async fn deliver(forwarder: Arc<Forwarder>, ui: Ui, event: Event) -> (Event, DeliveryResult) {
+pub(crate) async fn deliver(
+    forwarder: Arc<Forwarder>,
+    ui: Ui,
+    event: Event,
+) -> (Event, DeliveryResult) {
     let mut backoff = LOCAL_RETRY;
     let mut attempt = 0;
     loop {
@@ -111,12 +176,18 @@ async fn deliver(forwarder: Arc<Forwarder>, ui: Ui, event: Event) -> (Event, Del
                     attempt,
                     error: None,
                     response: Some(answer.preview.clone()).filter(|text| !text.is_empty()),
+                    replay: false,
+                    signature: None,
                 };
                 match Verdict::of(answer.status) {
                     Verdict::Delivered => return (event, result(Outcome::Delivered)),
                     Verdict::Rejected => return (event, result(Outcome::Rejected)),
                     // Shown like a delivery (the app did answer), marked as retried.
-                    Verdict::Retry => Err(DeliveryLine::new(&event, &result(Outcome::Failed))),
+                    Verdict::Retry => {
+                        let mut line = DeliveryLine::new(&event, &result(Outcome::Failed));
+                        line.route = forwarder.name().map(str::to_owned);
+                        Err(line)
+                    }
                 }
             }
             Err(err) if err.is_retryable() => Ok(err.to_string()),
@@ -128,6 +199,8 @@ async fn deliver(forwarder: Arc<Forwarder>, ui: Ui, event: Event) -> (Event, Del
                     attempt,
                     error: Some(err.to_string()),
                     response: None,
+                    replay: false,
+                    signature: None,
                 };
                 return (event, result);
             }

@@ -8,6 +8,8 @@ use hookrelay_proto::Event;
 use http_body_util::{BodyExt as _, Full};
 use url::Url;
 
+use hookrelay_signature::{Scheme, Secret};
+
 use crate::http::{HttpClient, error_chain, root_cause};
 use crate::outgoing::{HeaderOverride, forward_headers, target_url};
 
@@ -20,6 +22,18 @@ pub struct Forwarder {
     target: Url,
     overrides: Vec<HeaderOverride>,
     timeout: Duration,
+    resign: Option<Resign>,
+    name: Option<String>,
+}
+
+/// `--resign SCHEME --secret S`: sign each request afresh (new timestamp, exact body bytes)
+/// so the app's signature check accepts an event older than its tolerance.
+#[derive(Debug, Clone)]
+pub struct Resign {
+    /// The scheme.
+    pub scheme: Scheme,
+    /// The key.
+    pub secret: Secret,
 }
 
 /// The local app answered.
@@ -87,7 +101,24 @@ impl Forwarder {
         overrides: Vec<HeaderOverride>,
         timeout: Duration,
     ) -> Self {
-        Self { client, target, overrides, timeout }
+        Self { client, target, overrides, timeout, resign: None, name: None }
+    }
+
+    /// Re-signs every request with `resign` (when `Some`).
+    pub fn with_resign(mut self, resign: Option<Resign>) -> Self {
+        self.resign = resign;
+        self
+    }
+
+    /// Names this target in the log (the route it serves, when a routes file is in use).
+    pub fn with_name(mut self, name: Option<String>) -> Self {
+        self.name = name;
+        self
+    }
+
+    /// The name given with [`Forwarder::with_name`].
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
     }
 
     /// `host:port` of the target, for "waiting for localhost:3000...".
@@ -126,8 +157,13 @@ impl Forwarder {
         let mut request = http::Request::new(Full::new(event.body.clone()));
         *request.method_mut() = method;
         *request.uri_mut() = uri;
+        let mut list = forward_headers(event, &self.target, &self.overrides);
+        if let Some(Resign { scheme, secret }) = &self.resign {
+            let now = time::OffsetDateTime::now_utc().unix_timestamp();
+            hookrelay_signature::sign(*scheme, secret, &mut list, &event.body, now, &event.id);
+        }
         let headers = request.headers_mut();
-        for (name, value) in forward_headers(event, &self.target, &self.overrides) {
+        for (name, value) in list {
             let parsed = (
                 http::HeaderName::from_bytes(name.as_bytes()),
                 http::HeaderValue::from_bytes(value.as_bytes()),

@@ -5,8 +5,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser as _;
-use hookrelay_client::cli::{Cli, Command};
-use hookrelay_client::{Dirs, Renderer, cancel_on_signals, listen};
+use hookrelay_client::cli::{Cli, Command, UsageError};
+use hookrelay_client::{CommandEnv, Dirs, Renderer, cancel_on_signals, listen};
 use time::UtcOffset;
 use tokio_util::sync::CancellationToken;
 
@@ -39,12 +39,18 @@ fn main() -> ExitCode {
 async fn run(cli: Cli, offset: UtcOffset) -> anyhow::Result<()> {
     let cancel = CancellationToken::new();
     let signals = cancel_on_signals(cancel.clone());
+    let env = CommandEnv { dirs: Dirs::from_env()?, offset, cancel: cancel.clone() };
     let result = match cli.command {
         Command::Listen(args) => {
             let out = Renderer::terminal(args.json, offset);
-            let config = args.into_config(Dirs::from_env()?);
+            let config = args.into_config(env.dirs)?;
             listen(config, cancel, out).await
         }
+        Command::Events(args) => hookrelay_client::events::run(args, &env).await,
+        Command::Show(args) => hookrelay_client::show::run(args, &env).await,
+        Command::Replay(args) => hookrelay_client::replay::run(args, &env).await,
+        Command::Trigger(args) => hookrelay_client::trigger::run(args, &env).await,
+        Command::Sandbox(args) => hookrelay_client::sandbox::run(args, &env).await,
     };
     signals.abort();
     result
@@ -52,5 +58,8 @@ async fn run(cli: Cli, offset: UtcOffset) -> anyhow::Result<()> {
 
 fn fail(err: &anyhow::Error) -> ExitCode {
     eprintln!("error: {err:#}");
+    if err.is::<UsageError>() {
+        return ExitCode::from(2);
+    }
     ExitCode::from(1)
 }

@@ -1,10 +1,13 @@
-//! Calls to the relay's HTTP API (DESIGN §3) that `listen` needs: create a channel, check
-//! that a saved one still exists, and recognise a hookrelay relay by its `/healthz`.
+//! Calls to the relay's HTTP API (DESIGN §3): create a channel, check that a saved one still
+//! exists, recognise a hookrelay relay by its `/healthz`, and read and annotate history
+//! (`events`, `show`, `replay`).
 
 use std::time::Duration;
 
 use bytes::Bytes;
-use hookrelay_proto::{ChannelCreated, CreateChannel, ErrorBody};
+use hookrelay_proto::{
+    ChannelCreated, CreateChannel, DeliveryResult, ErrorBody, EventDetail, EventSummary,
+};
 use http_body_util::{BodyExt as _, Full, Limited};
 use url::Url;
 
@@ -12,8 +15,12 @@ use crate::http::{HttpClient, root_cause};
 
 /// Longest wait for one API call.
 pub const API_TIMEOUT: Duration = Duration::from_secs(15);
-/// Largest API answer read.
-const MAX_ANSWER_BYTES: usize = 1024 * 1024;
+/// Largest answer read for small calls (channels, summaries, acks).
+const MAX_ANSWER_BYTES: usize = 4 * 1024 * 1024;
+/// Largest answer read for one full event: a 25 MiB body in base64 plus headers.
+const MAX_EVENT_BYTES: usize = 40 * 1024 * 1024;
+/// Most summaries the relay returns per page.
+pub const PAGE_LIMIT: usize = 1000;
 
 /// Why an API call failed.
 #[derive(Debug, thiserror::Error)]
@@ -61,7 +68,8 @@ impl RelayApi {
     /// `POST /v1/channels`.
     pub async fn create_channel(&self) -> Result<ChannelCreated, ApiError> {
         let body = serde_json::to_vec(&CreateChannel::default()).expect("serializable");
-        let (status, body) = self.call(http::Method::POST, &["v1", "channels"], None, body).await?;
+        let (status, body) =
+            self.call(http::Method::POST, &["v1", "channels"], None, None, body).await?;
         if status != 201 && status != 200 {
             return Err(status_error(status, &body));
         }
@@ -75,7 +83,9 @@ impl RelayApi {
     /// a saved token the relay no longer knows), other errors as they come.
     pub async fn channel_exists(&self, channel: &str, token: &str) -> Result<bool, ApiError> {
         let path = ["v1", "channels", channel, "events"];
-        let (status, body) = self.call(http::Method::GET, &path, Some(token), Vec::new()).await?;
+        let query = Some("limit=1");
+        let (status, body) =
+            self.call(http::Method::GET, &path, query, Some(token), Vec::new()).await?;
         match status {
             200..=299 => Ok(true),
             401 | 404 => Ok(false),
@@ -83,33 +93,89 @@ impl RelayApi {
         }
     }
 
-    /// Whether a hookrelay relay answers here (used when our port is taken): `/healthz`
-    /// says `{"status": "ok", ...}` and an unknown channel gets the relay's error envelope.
+    /// Whether a hookrelay relay answers here (used when our port is taken): its `/healthz`
+    /// says `{"service": "hookrelay", ...}`.
     pub async fn is_hookrelay(&self) -> bool {
-        let healthy = match self.call(http::Method::GET, &["healthz"], None, Vec::new()).await {
+        match self.call(http::Method::GET, &["healthz"], None, None, Vec::new()).await {
             Ok((200, body)) => serde_json::from_slice::<serde_json::Value>(&body)
-                .is_ok_and(|value| value["status"] == "ok" || value["service"] == "hookrelay"),
+                .is_ok_and(|value| value["service"] == "hookrelay"),
             _ => false,
+        }
+    }
+
+    /// `GET /v1/channels/{channel}/events`: with `Page::After` the events after a `seq`,
+    /// oldest first; with `Page::Last` the newest `n`, oldest first.
+    pub async fn list_events(
+        &self,
+        channel: &str,
+        token: &str,
+        page: Page,
+    ) -> Result<Vec<EventSummary>, ApiError> {
+        let query = match page {
+            Page::After { after, limit } => format!("after={after}&limit={limit}"),
+            Page::Last(n) => format!("last={n}"),
         };
-        let probe = ["v1", "channels", "hookrelay-probe", "events"];
-        healthy
-            && match self.call(http::Method::GET, &probe, None, Vec::new()).await {
-                Ok((status, body)) => {
-                    (400..500).contains(&status)
-                        && serde_json::from_slice::<ErrorBody>(&body).is_ok()
-                }
-                Err(_) => false,
-            }
+        let path = ["v1", "channels", channel, "events"];
+        let (status, body) =
+            self.call(http::Method::GET, &path, Some(&query), Some(token), Vec::new()).await?;
+        decode(status, &body)
+    }
+
+    /// `GET /v1/channels/{channel}/events/{id}`; `id` may be a unique prefix (the relay
+    /// answers 409 when it is ambiguous, naming the candidates).
+    pub async fn get_event(
+        &self,
+        channel: &str,
+        token: &str,
+        id: &str,
+    ) -> Result<EventDetail, ApiError> {
+        let path = ["v1", "channels", channel, "events", id];
+        let (status, body) = self
+            .call_limited(http::Method::GET, &path, None, Some(token), Vec::new(), MAX_EVENT_BYTES)
+            .await?;
+        decode(status, &body)
+    }
+
+    /// `POST /v1/channels/{channel}/events/{id}/deliveries`: records the result of a
+    /// delivery made outside the stream (a replay), so history shows it.
+    pub async fn record_delivery(
+        &self,
+        channel: &str,
+        token: &str,
+        id: &str,
+        result: &DeliveryResult,
+    ) -> Result<(), ApiError> {
+        let path = ["v1", "channels", channel, "events", id, "deliveries"];
+        let body = serde_json::to_vec(result).expect("serializable");
+        let (status, body) = self.call(http::Method::POST, &path, None, Some(token), body).await?;
+        match status {
+            200..=299 => Ok(()),
+            _ => Err(status_error(status, &body)),
+        }
     }
 
     async fn call(
         &self,
         method: http::Method,
         segments: &[&str],
+        query: Option<&str>,
         token: Option<&str>,
         body: Vec<u8>,
     ) -> Result<(u16, Bytes), ApiError> {
-        let url = relay_url(&self.base, segments);
+        self.call_limited(method, segments, query, token, body, MAX_ANSWER_BYTES).await
+    }
+
+    async fn call_limited(
+        &self,
+        method: http::Method,
+        segments: &[&str],
+        query: Option<&str>,
+        token: Option<&str>,
+        body: Vec<u8>,
+        max_answer: usize,
+    ) -> Result<(u16, Bytes), ApiError> {
+        let mut url = relay_url(&self.base, segments);
+        url.set_query(query);
         let unreachable =
             |reason: String| ApiError::Unreachable { url: self.base.to_string(), reason };
         let mut request = http::Request::new(Full::new(Bytes::from(body)));
@@ -128,7 +194,7 @@ impl RelayApi {
         let exchange = async {
             let response = self.client.request(request).await.map_err(|err| root_cause(&err))?;
             let status = response.status().as_u16();
-            let body = Limited::new(response.into_body(), MAX_ANSWER_BYTES)
+            let body = Limited::new(response.into_body(), max_answer)
                 .collect()
                 .await
                 .map_err(|err| err.to_string())?
@@ -141,6 +207,30 @@ impl RelayApi {
             Err(_) => Err(unreachable(format!("no answer within {API_TIMEOUT:?}"))),
         }
     }
+}
+
+/// Which page of history to list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Page {
+    /// Events with `seq > after`, at most `limit`, oldest first.
+    After {
+        /// Exclusive lower bound.
+        after: u64,
+        /// At most this many (the relay caps it at [`PAGE_LIMIT`]).
+        limit: usize,
+    },
+    /// The newest `n` events, oldest first.
+    Last(usize),
+}
+
+fn decode<T: serde::de::DeserializeOwned>(status: u16, body: &[u8]) -> Result<T, ApiError> {
+    if !(200..=299).contains(&status) {
+        return Err(status_error(status, body));
+    }
+    serde_json::from_slice(body).map_err(|err| ApiError::Status {
+        status,
+        message: format!("the relay's answer could not be read: {err}"),
+    })
 }
 
 fn status_error(status: u16, body: &[u8]) -> ApiError {

@@ -11,11 +11,14 @@ use time::UtcOffset;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::line::{Tone, delivery_line, paint};
+use crate::line::{Tone, delivery_line, paint, response_lines};
 use crate::ui::{DeliveryLine, UiEvent};
 
 /// How often the spinner redraws.
 const SPINNER_TICK: Duration = Duration::from_millis(100);
+
+/// Width that `--show-response` lines are cut to when `$COLUMNS` does not say.
+pub const DEFAULT_WIDTH: usize = 120;
 
 /// Output style.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,6 +40,7 @@ pub struct Renderer {
     offset: UtcOffset,
     spinner: Option<ProgressBar>,
     connected_once: bool,
+    width: usize,
 }
 
 impl Renderer {
@@ -49,7 +53,10 @@ impl Renderer {
         } else {
             Mode::Human { color: io::stdout().is_terminal() && !no_color }
         };
-        Self::new(mode, Box::new(io::stdout()), Box::new(io::stderr()), offset)
+        let width = std::env::var("COLUMNS").ok().and_then(|cols| cols.trim().parse().ok());
+        let mut renderer = Self::new(mode, Box::new(io::stdout()), Box::new(io::stderr()), offset);
+        renderer.width = width.filter(|&cols| cols > 0).unwrap_or(DEFAULT_WIDTH);
+        renderer
     }
 
     /// Writes to the given sinks (tests capture them).
@@ -59,7 +66,7 @@ impl Renderer {
         err: Box<dyn Write + Send>,
         offset: UtcOffset,
     ) -> Self {
-        Self { mode, out, err, offset, spinner: None, connected_once: false }
+        Self { mode, out, err, offset, spinner: None, connected_once: false, width: DEFAULT_WIDTH }
     }
 
     /// Renders until every sender is gone. Runs on a blocking thread so a slow terminal
@@ -96,10 +103,18 @@ impl Renderer {
 
     fn render_json(&mut self, event: &UiEvent) -> io::Result<()> {
         let record = match event {
-            UiEvent::Ready { channel, ingest_url, forward_to, .. } => json!({
-                "type": "ready", "channel": channel, "ingest_url": ingest_url,
-                "forward_to": forward_to,
-            }),
+            UiEvent::Ready { channel, ingest_url, forward_to, routes, .. } => {
+                let mut record = json!({
+                    "type": "ready", "channel": channel, "ingest_url": ingest_url,
+                    "forward_to": forward_to,
+                });
+                if !routes.is_empty() {
+                    let routes: Vec<_> =
+                        routes.iter().map(|(name, to)| json!({"name": name, "to": to})).collect();
+                    record["routes"] = routes.into();
+                }
+                record
+            }
             UiEvent::Delivery(line) => delivery_json(line),
             other => {
                 return match describe(other, self.connected_once) {
@@ -116,18 +131,36 @@ impl Renderer {
 
     fn render_human(&mut self, event: &UiEvent, color: bool) -> io::Result<()> {
         let text = match event {
-            UiEvent::Ready { channel, ingest_url, forward_to, relay } => {
+            UiEvent::Ready { channel, ingest_url, forward_to, routes, relay } => {
                 let bold = |text: &str| paint(text, Tone::Bold, color);
-                format!(
-                    "{}  channel {channel}\n  {}  {}   ← paste into your provider\n  {}  {forward_to}\n  {}       {relay}\n",
+                let mut text = format!(
+                    "{}  channel {channel}\n  {}  {}   ← paste into your provider\n",
                     bold("hookrelay"),
                     bold("ingest URL"),
                     paint(ingest_url, Tone::Cyan, color),
-                    bold("forwarding"),
-                    bold("relay"),
-                )
+                );
+                for (name, to) in routes {
+                    text.push_str(&format!("  {}  {name} → {to}\n", bold("route     ")));
+                }
+                let fallback = match (forward_to, routes.is_empty()) {
+                    (Some(to), true) => to.clone(),
+                    (Some(to), false) => format!("{to} (events no route matches)"),
+                    (None, _) => "none: events no route matches are skipped".to_owned(),
+                };
+                text.push_str(&format!("  {}  {fallback}\n", bold("forwarding")));
+                text.push_str(&format!("  {}       {relay}\n", bold("relay")));
+                text
             }
-            UiEvent::Delivery(line) => delivery_line(line, self.offset, color),
+            UiEvent::Delivery(line) => {
+                let mut text = delivery_line(line, self.offset, color);
+                for preview in
+                    response_lines(line.response.as_deref().unwrap_or(""), self.width, color)
+                {
+                    text.push('\n');
+                    text.push_str(&preview);
+                }
+                text
+            }
             UiEvent::Retrying { line, delay } => {
                 let retry = format!("retrying in {:.1}s", delay.as_secs_f64());
                 format!(
@@ -200,7 +233,7 @@ impl Renderer {
 
 /// The `--json` record of one delivery.
 pub fn delivery_json(line: &DeliveryLine) -> serde_json::Value {
-    json!({
+    let mut record = json!({
         "type": "delivery",
         "id": line.id,
         "seq": line.seq,
@@ -212,8 +245,19 @@ pub fn delivery_json(line: &DeliveryLine) -> serde_json::Value {
         "attempt": line.attempt,
         "latency_ms": line.latency_ms,
         "error": line.error,
+        "replay": line.replay,
         "at": line.at.format(&time::format_description::well_known::Rfc3339).ok(),
-    })
+    });
+    if let Some(check) = &line.signature {
+        record["signature"] = json!(check);
+    }
+    if let Some(route) = &line.route {
+        record["route"] = json!(route);
+    }
+    if let Some(response) = &line.response {
+        record["response"] = json!(response);
+    }
+    record
 }
 
 /// Without a spinner, retries toward the local app print a line on attempts 1, 2, 4, 8...

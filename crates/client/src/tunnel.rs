@@ -1,7 +1,8 @@
 //! The transport: one websocket to the relay's stream for our channel, kept open. Resumes
 //! after the last acknowledged `seq`, reconnects with capped backoff and jitter (each retry
 //! shown to the user), declares the relay dead after three silent ping intervals, and treats
-//! a refused token or an unknown channel as fatal instead of retrying forever.
+//! a refused token or an unknown channel as fatal instead of retrying forever. With
+//! `--exit-on-disconnect`, losing the relay after the first connection is fatal too.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -10,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt as _, StreamExt as _};
 use hookrelay_proto::{ClientMessage, ErrorBody, Event, SUBPROTOCOL, ServerMessage};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
@@ -49,6 +50,11 @@ pub struct Tunnel {
     pub acks: mpsc::Receiver<ClientMessage>,
     /// State changes for the renderer.
     pub ui: Ui,
+    /// Told once, when the first session is established (for `--ready-file`).
+    pub on_first_connect: Option<oneshot::Sender<()>>,
+    /// `--exit-on-disconnect`: once connected, a lost connection ends `run` with an error
+    /// instead of a reconnect.
+    pub exit_on_disconnect: bool,
 }
 
 enum End {
@@ -61,11 +67,19 @@ impl Tunnel {
     /// Streams until `cancel` fires (Ok) or the relay refuses us for good (Err).
     pub async fn run(mut self, cancel: CancellationToken) -> anyhow::Result<()> {
         let mut backoff = RECONNECT;
+        let mut connected_once = false;
         loop {
             self.ui.send(UiEvent::Connecting { relay: self.relay.to_string() }).await;
-            let reason = match self.session(&cancel, &mut backoff).await {
+            let reason = match self.session(&cancel, &mut backoff, &mut connected_once).await {
                 End::Cancelled => return Ok(()),
                 End::Fatal(err) => return Err(err),
+                End::Retry(reason) if self.exit_on_disconnect && connected_once => {
+                    return Err(anyhow::anyhow!(
+                        "lost the connection to the relay at {} ({reason}); not reconnecting \
+                         because of --exit-on-disconnect",
+                        self.relay
+                    ));
+                }
                 End::Retry(reason) => reason,
             };
             let delay = backoff.next_delay();
@@ -84,7 +98,12 @@ impl Tunnel {
         }
     }
 
-    async fn session(&mut self, cancel: &CancellationToken, backoff: &mut Backoff) -> End {
+    async fn session(
+        &mut self,
+        cancel: &CancellationToken,
+        backoff: &mut Backoff,
+        connected_once: &mut bool,
+    ) -> End {
         let after = self.resume_after.load(Ordering::SeqCst);
         let request = match self.request(after) {
             Ok(request) => request,
@@ -115,6 +134,10 @@ impl Tunnel {
             Ok(Some(Ok(Message::Text(text)))) => match serde_json::from_str(text.as_str()) {
                 Ok(ServerMessage::Hello { last_seq, ping_interval_secs, .. }) => {
                     self.ui.send(UiEvent::Connected { last_seq, after }).await;
+                    *connected_once = true;
+                    if let Some(first) = self.on_first_connect.take() {
+                        let _ = first.send(());
+                    }
                     ping_interval_secs.max(1)
                 }
                 _ => return End::Retry("the relay did not start with hello".into()),
@@ -132,6 +155,17 @@ impl Tunnel {
         let end = loop {
             tokio::select! {
                 () = cancel.cancelled() => {
+                    // Acks already queued are for events the app has answered (and the log
+                    // has shown): send them before closing so a restart does not repeat them.
+                    while let Ok(ack) = self.acks.try_recv() {
+                        let ClientMessage::Ack { seq, .. } = &ack else { continue };
+                        if unacked.remove(seq) {
+                            let text = serde_json::to_string(&ack).expect("acks always serialize");
+                            if sink.send(Message::text(text)).await.is_err() {
+                                break;
+                            }
+                        }
+                    }
                     let frame = CloseFrame { code: CloseCode::Normal, reason: "client stopping".into() };
                     let _ = sink.send(Message::Close(Some(frame))).await;
                     break End::Cancelled;

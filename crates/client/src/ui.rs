@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use hookrelay_proto::{DeliveryResult, Event, Outcome};
+use hookrelay_proto::{DeliveryResult, Event, Outcome, SignatureCheck};
 use time::OffsetDateTime;
 use tokio::sync::mpsc;
 
@@ -40,8 +40,10 @@ pub enum UiEvent {
         channel: String,
         /// Where providers POST.
         ingest_url: String,
-        /// The local target.
-        forward_to: String,
+        /// The local target (`None`: only the routes file's targets).
+        forward_to: Option<String>,
+        /// The routes file's rules as `(name, target)`, in order; empty without one.
+        routes: Vec<(String, String)>,
         /// The relay, described for humans.
         relay: String,
     },
@@ -113,10 +115,19 @@ pub struct DeliveryLine {
     pub attempt: u32,
     /// What went wrong, if anything.
     pub error: Option<String>,
+    /// A `hookrelay replay`, not the live delivery (marked in the log and the JSON record).
+    pub replay: bool,
+    /// The `--verify` result for the event as it arrived.
+    pub signature: Option<SignatureCheck>,
+    /// The route that took it, when a routes file is in use.
+    pub route: Option<String>,
+    /// The start of the app's response body, when it should be shown (`--show-response`).
+    pub response: Option<String>,
 }
 
 impl DeliveryLine {
-    /// The line for `event` after an attempt that ended with `result`.
+    /// The line for `event` after an attempt that ended with `result` (its signature check
+    /// included; no route and no response preview: callers add those when wanted).
     pub fn new(event: &Event, result: &DeliveryResult) -> Self {
         Self {
             at: OffsetDateTime::now_utc(),
@@ -130,6 +141,10 @@ impl DeliveryLine {
             latency_ms: result.latency_ms,
             attempt: result.attempt,
             error: result.error.clone(),
+            replay: result.replay,
+            signature: result.signature.clone(),
+            route: None,
+            response: None,
         }
     }
 }

@@ -89,6 +89,8 @@ mod tests {
             attempt: 1,
             error: None,
             response: None,
+            replay: false,
+            signature: None,
         }
     }
 

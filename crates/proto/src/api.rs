@@ -50,6 +50,9 @@ pub struct EventSummary {
     pub query: Option<String>,
     /// Body size in bytes.
     pub size: u64,
+    /// The JSON body's top-level `type` or `event_type` string, when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_type: Option<String>,
     /// The state the last acknowledgement left it in.
     pub state: DeliveryState,
     /// The last acknowledgement, if any.

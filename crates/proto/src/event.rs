@@ -11,7 +11,7 @@ pub type Header = (String, String);
 /// A request captured by the relay at `/h/{channel}/{path}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Event {
-    /// Unique id, `evt_` followed by 26 base32 characters (a ULID: sortable by time).
+    /// Unique id, `evt_` followed by 26 lowercase base32 characters (128 random bits).
     pub id: String,
     /// Position in the channel: 1, 2, 3... in the order the relay acknowledged them.
     pub seq: u64,
@@ -29,6 +29,22 @@ pub struct Event {
     /// The body bytes, exactly as received (base64 in JSON).
     #[serde(with = "crate::body")]
     pub body: Bytes,
+}
+
+/// The event type a JSON body names in a top-level `type` or `event_type` string field
+/// (`invoice.paid`, `connectivity.interrupted`), used for display and `--events` filters.
+pub fn event_type(body: &[u8]) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Typed {
+        #[serde(rename = "type")]
+        kind: Option<serde_json::Value>,
+        event_type: Option<serde_json::Value>,
+    }
+    let typed: Typed = serde_json::from_slice(body).ok()?;
+    [typed.kind, typed.event_type].into_iter().flatten().find_map(|value| match value {
+        serde_json::Value::String(text) => Some(text),
+        _ => None,
+    })
 }
 
 impl Event {
@@ -78,6 +94,25 @@ pub struct DeliveryResult {
     /// The first bytes of the local app's response body (lossy UTF-8), for `show`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response: Option<String>,
+    /// True when this was a `hookrelay replay`, not the live delivery.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub replay: bool,
+    /// The signature check `listen --verify` made on the event as it arrived.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<SignatureCheck>,
+}
+
+/// The result of checking an event's signature as it arrived at the relay (diagnosis only:
+/// it never blocks a delivery).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignatureCheck {
+    /// The scheme checked: `standard`, `stripe` or `github`.
+    pub scheme: String,
+    /// Whether it verified.
+    pub valid: bool,
+    /// Why not, when it did not (`timestamp too old: ...`, `header ... missing`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// An event's delivery state as the history API shows it.

@@ -70,13 +70,21 @@ fn ack_json_is_pinned() {
             attempt: 1,
             error: None,
             response: Some("bad".into()),
+            replay: true,
+            signature: Some(SignatureCheck {
+                scheme: "stripe".into(),
+                valid: false,
+                reason: Some("timestamp too old".into()),
+            }),
         },
     };
     let value = serde_json::to_value(&ack).expect("serializable");
     assert_eq!(
         value,
         json!({"type": "ack", "seq": 7, "id": "evt_1",
-               "result": {"outcome": "rejected", "status": 422, "latency_ms": 12, "attempt": 1, "response": "bad"}})
+               "result": {"outcome": "rejected", "status": 422, "latency_ms": 12, "attempt": 1, "response": "bad",
+                          "replay": true,
+                          "signature": {"scheme": "stripe", "valid": false, "reason": "timestamp too old"}}})
     );
     assert_eq!(serde_json::from_value::<ClientMessage>(value).expect("round trip"), ack);
 }
@@ -121,4 +129,31 @@ fn error_body_json_is_pinned() {
         serde_json::to_value(ErrorBody::new("unknown_channel", "no such channel")).expect("ok"),
         json!({"error": {"code": "unknown_channel", "message": "no such channel"}})
     );
+}
+
+#[test]
+fn live_results_omit_replay_and_signature() {
+    let result = DeliveryResult {
+        outcome: Outcome::Delivered,
+        status: Some(200),
+        latency_ms: 1,
+        attempt: 1,
+        error: None,
+        response: None,
+        replay: false,
+        signature: None,
+    };
+    assert_eq!(
+        serde_json::to_value(&result).expect("serializable"),
+        json!({"outcome": "delivered", "status": 200, "latency_ms": 1, "attempt": 1})
+    );
+}
+
+#[test]
+fn event_type_comes_from_type_or_event_type() {
+    assert_eq!(event_type(br#"{"type":"invoice.paid"}"#).as_deref(), Some("invoice.paid"));
+    assert_eq!(event_type(br#"{"event_type":"test","data":null}"#).as_deref(), Some("test"));
+    assert_eq!(event_type(br#"{"type":3,"event_type":"x"}"#).as_deref(), Some("x"));
+    assert_eq!(event_type(b"[1]"), None);
+    assert_eq!(event_type(b"not json"), None);
 }

@@ -11,7 +11,9 @@ mod message;
 pub use api::{
     ChannelCreated, CreateChannel, ErrorBody, ErrorDetail, EventDetail, EventSummary, IngestAck,
 };
-pub use event::{DeliveryResult, DeliveryState, Event, Header, Outcome};
+pub use event::{
+    DeliveryResult, DeliveryState, Event, Header, Outcome, SignatureCheck, event_type,
+};
 pub use message::{ClientMessage, ServerMessage};
 
 /// The websocket subprotocol a client asks for and the relay confirms.

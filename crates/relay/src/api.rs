@@ -1,5 +1,6 @@
-//! The JSON API: create a channel, read its history, delete it; plus `/healthz`, `/metrics`
-//! and the JSON 404 for every other path.
+//! The JSON API (docs/api.md): create a channel, read its history (by page, by id or id
+//! prefix), record out-of-stream deliveries, delete it; plus `/healthz`, `/metrics` and the
+//! JSON 404 for every other path.
 
 use std::sync::Arc;
 
@@ -9,13 +10,15 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header::CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
-use hookrelay_proto::{ChannelCreated, CreateChannel, ErrorBody, EventDetail, EventSummary};
+use hookrelay_proto::{
+    ChannelCreated, CreateChannel, DeliveryResult, ErrorBody, EventDetail, EventSummary,
+};
 use serde::Deserialize;
 
 use crate::AppState;
 use crate::auth::{self, authorize};
 use crate::error::RelayError;
-use crate::store::StoreError;
+use crate::store::{IdMatch, Page, id_prefix};
 
 /// Summaries returned when `limit` is absent.
 const DEFAULT_LIMIT: usize = 100;
@@ -44,12 +47,8 @@ pub async fn create_channel(
         None => auth::new_channel_id().map_err(RelayError::Internal)?,
     };
     let token = auth::new_token().map_err(RelayError::Internal)?;
-    state.store.create_channel(&channel, auth::hash_token(&token)).await.map_err(
-        |err| match err {
-            StoreError::ChannelExists(name) => RelayError::NameTaken(name),
-            other => other.into(),
-        },
-    )?;
+    // A taken name comes back as `ChannelExists`, which is `409 name_taken`.
+    state.store.create_channel(&channel, auth::hash_token(&token)).await?;
     tracing::info!(channel, "channel created");
     let ingest_url = format!("{}/h/{channel}", state.base_url);
     Ok((StatusCode::CREATED, Json(ChannelCreated { channel, token, ingest_url })).into_response())
@@ -60,9 +59,11 @@ pub async fn create_channel(
 pub struct ListQuery {
     after: Option<u64>,
     limit: Option<usize>,
+    last: Option<usize>,
 }
 
-/// `GET /v1/channels/{channel}/events?after=SEQ&limit=N`: summaries, oldest first.
+/// `GET /v1/channels/{channel}/events?after=SEQ&limit=N` or `?last=N`: summaries, oldest
+/// first.
 pub async fn list_events(
     State(state): State<Arc<AppState>>,
     Path(channel): Path<String>,
@@ -71,22 +72,69 @@ pub async fn list_events(
 ) -> Result<Json<Vec<EventSummary>>, RelayError> {
     authorize(state.store.as_ref(), &headers, &channel).await?;
     let Query(query) = query.map_err(|err| RelayError::BadRequest(err.body_text()))?;
-    let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(RelayError::BadRequest(format!("limit must be 1 to {MAX_LIMIT}")));
+    let in_range = |n: usize| {
+        (1..=MAX_LIMIT).contains(&n).then_some(n).ok_or_else(|| {
+            RelayError::BadRequest(format!("limit and last must be 1 to {MAX_LIMIT}"))
+        })
+    };
+    let page = match (query.last, query.after, query.limit) {
+        (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
+            return Err(RelayError::BadRequest("use after/limit or last, not both".into()));
+        }
+        (Some(last), None, None) => Page::Last(in_range(last)?),
+        (None, after, limit) => Page::After {
+            after: after.unwrap_or(0),
+            limit: in_range(limit.unwrap_or(DEFAULT_LIMIT))?,
+        },
+    };
+    Ok(Json(state.store.summaries(&channel, page).await?))
+}
+
+/// Resolves `{id}` in a channel route: a full id or a unique prefix, `evt_` optional.
+async fn resolve(
+    state: &AppState,
+    channel: &str,
+    typed: &str,
+) -> Result<(String, u64), RelayError> {
+    let unknown = || RelayError::UnknownEvent(typed.to_owned());
+    let prefix = id_prefix(typed).ok_or_else(unknown)?;
+    match state.store.find_event(channel, &prefix).await? {
+        IdMatch::One { id, seq } => Ok((id, seq)),
+        IdMatch::None => Err(unknown()),
+        IdMatch::Many(ids) => {
+            Err(RelayError::AmbiguousId { prefix: typed.to_owned(), candidates: ids.join(", ") })
+        }
     }
-    Ok(Json(state.store.summaries(&channel, query.after.unwrap_or(0), limit).await?))
 }
 
 /// `GET /v1/channels/{channel}/events/{id}`: the whole event and its deliveries.
 pub async fn get_event(
     State(state): State<Arc<AppState>>,
-    Path((channel, id)): Path<(String, String)>,
+    Path((channel, typed)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Json<EventDetail>, RelayError> {
     authorize(state.store.as_ref(), &headers, &channel).await?;
+    let (id, _) = resolve(&state, &channel, &typed).await?;
     let detail = state.store.detail(&channel, &id).await?;
-    detail.map(Json).ok_or(RelayError::UnknownEvent(id))
+    detail.map(Json).ok_or(RelayError::UnknownEvent(typed))
+}
+
+/// `POST /v1/channels/{channel}/events/{id}/deliveries`: records a delivery made outside the
+/// stream (`hookrelay replay`), with a `DeliveryResult` body.
+pub async fn record_delivery(
+    State(state): State<Arc<AppState>>,
+    Path((channel, typed)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<StatusCode, RelayError> {
+    authorize(state.store.as_ref(), &headers, &channel).await?;
+    let result: DeliveryResult = serde_json::from_slice(&body)
+        .map_err(|err| RelayError::BadRequest(format!("body must be a delivery result: {err}")))?;
+    let (id, seq) = resolve(&state, &channel, &typed).await?;
+    if !state.store.record_delivery(&channel, seq, &id, result).await? {
+        return Err(RelayError::UnknownEvent(typed));
+    }
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// `DELETE /v1/channels/{channel}`: the channel, its history, and its open sessions.

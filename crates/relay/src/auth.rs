@@ -1,4 +1,4 @@
-//! Secrets: random channel ids and tokens, the SHA-256 digests the store keeps instead of
+//! Secrets and ids: random channel ids, event ids and tokens, the SHA-256 digests the store keeps instead of
 //! tokens, constant-time comparison, and reading `Authorization: Bearer ...`.
 
 use axum::http::HeaderMap;
@@ -22,6 +22,13 @@ const MAX_NAME_LEN: usize = 64;
 /// A fresh unguessable channel id: `ch_` and 26 lowercase base32 characters.
 pub fn new_channel_id() -> anyhow::Result<String> {
     Ok(format!("ch_{}", base32(&random_bytes::<CHANNEL_ID_BYTES>()?)))
+}
+
+/// A fresh event id: `evt_` and 26 lowercase base32 characters (128 random bits). Random
+/// rather than time-ordered (`seq` gives the order), so the first few characters already
+/// tell events apart and work as a prefix (`hookrelay show evt_k2qza9xm`).
+pub fn new_event_id() -> anyhow::Result<String> {
+    Ok(format!("evt_{}", base32(&random_bytes::<CHANNEL_ID_BYTES>()?)))
 }
 
 /// A fresh channel token: `hrt_` and 52 lowercase base32 characters.
@@ -53,7 +60,7 @@ pub fn validate_name(name: &str) -> Result<(), RelayError> {
 /// The bearer token of a request; `what` names the expected token in the error message.
 pub fn bearer<'a>(headers: &'a HeaderMap, what: &'static str) -> Result<&'a str, RelayError> {
     let value = headers.get(AUTHORIZATION).ok_or(RelayError::MissingToken(what))?;
-    let value = value.to_str().map_err(|_| RelayError::WrongToken(what))?;
+    let value = value.to_str().map_err(|_| RelayError::InvalidToken(what))?;
     let (scheme, token) = value.split_once(' ').ok_or(RelayError::MissingToken(what))?;
     if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
         return Err(RelayError::MissingToken(what));
@@ -68,7 +75,7 @@ pub fn check_admin(headers: &HeaderMap, admin: Option<&TokenHash>) -> Result<(),
     if token_matches(bearer(headers, what)?, expected) {
         Ok(())
     } else {
-        Err(RelayError::WrongToken(what))
+        Err(RelayError::InvalidToken(what))
     }
 }
 
@@ -86,7 +93,7 @@ pub async fn authorize(
         .await?
         .ok_or_else(|| RelayError::UnknownChannel(channel.to_owned()))?;
     if !token_matches(token, &info.token_hash) {
-        return Err(RelayError::WrongToken(what));
+        return Err(RelayError::InvalidToken(what));
     }
     Ok(info)
 }

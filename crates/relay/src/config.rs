@@ -28,6 +28,19 @@ pub struct Config {
     pub window: u32,
     /// How often sessions ping; a peer silent for three intervals is closed.
     pub ping_interval: Duration,
+    /// Serve HTTPS/WSS with this certificate and key instead of plain HTTP.
+    pub tls: Option<TlsFiles>,
+    /// Most websocket sessions open at once; past it an upgrade gets `503 unavailable`.
+    pub max_sessions: usize,
+}
+
+/// A PEM certificate chain and its PEM private key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    /// Certificate chain, leaf first.
+    pub cert: PathBuf,
+    /// Private key (PKCS#8, PKCS#1 or SEC1).
+    pub key: PathBuf,
 }
 
 /// The event store behind the relay.
@@ -71,7 +84,20 @@ impl Default for Config {
             retention: Retention::default(),
             window: 64,
             ping_interval: Duration::from_secs(10),
+            tls: None,
+            max_sessions: 10_000,
         }
+    }
+}
+
+impl Config {
+    /// Refuses settings the relay cannot run with.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(self.window >= 1, "window must be at least 1");
+        anyhow::ensure!(!self.ping_interval.is_zero(), "ping interval must be above zero");
+        anyhow::ensure!(self.retention.max_events >= 1, "retention must keep at least 1 event");
+        anyhow::ensure!(self.max_sessions >= 1, "max_sessions must be at least 1");
+        Ok(())
     }
 }
 
@@ -106,6 +132,15 @@ pub fn parse_age(text: &str) -> Result<Duration, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unusable_settings_are_refused() {
+        assert!(Config::default().validate().is_ok());
+        assert!(Config { window: 0, ..Config::default() }.validate().is_err());
+        assert!(Config { ping_interval: Duration::ZERO, ..Config::default() }.validate().is_err());
+        let retention = Retention { max_events: 0, ..Retention::default() };
+        assert!(Config { retention, ..Config::default() }.validate().is_err());
+    }
 
     #[test]
     fn ages_parse_with_units() {

@@ -14,9 +14,17 @@ pub enum RelayError {
     /// No channel with this id.
     #[error("no channel {0:?} on this relay; create one with POST /v1/channels")]
     UnknownChannel(String),
-    /// No event with this id in the channel.
+    /// No event with this id (or id prefix) in the channel.
     #[error("no event {0:?} in this channel (it may have expired)")]
     UnknownEvent(String),
+    /// An id prefix that matches several events.
+    #[error("{prefix:?} matches several events: {candidates}")]
+    AmbiguousId {
+        /// What was asked for.
+        prefix: String,
+        /// Some of the matching ids, comma-separated.
+        candidates: String,
+    },
     /// `POST /v1/channels` asked for a name that exists.
     #[error("channel name {0:?} is taken; pick another name or omit it for a random id")]
     NameTaken(String),
@@ -28,7 +36,7 @@ pub enum RelayError {
     MissingToken(&'static str),
     /// A bearer token that does not match.
     #[error("wrong token: the {0} does not match")]
-    WrongToken(&'static str),
+    InvalidToken(&'static str),
     /// The ingest body is larger than `--max-body`.
     #[error("body larger than this relay's limit of {limit} bytes (--max-body)")]
     BodyTooLarge {
@@ -38,9 +46,9 @@ pub enum RelayError {
     /// The sender was too slow or the connection broke while the body was read.
     #[error("could not read the request body: {0}")]
     BodyRead(String),
-    /// The store is overloaded or shutting down.
-    #[error("the relay is shutting down; retry shortly")]
-    Unavailable,
+    /// The relay is at a limit or shutting down; the reason says which.
+    #[error("{0}; retry shortly")]
+    Unavailable(String),
     /// A bug or a broken disk: logged in full, reported vaguely.
     #[error("internal error: {0:#}")]
     Internal(anyhow::Error),
@@ -51,13 +59,14 @@ impl RelayError {
         match self {
             Self::UnknownChannel(_) => (StatusCode::NOT_FOUND, "unknown_channel"),
             Self::UnknownEvent(_) => (StatusCode::NOT_FOUND, "unknown_event"),
+            Self::AmbiguousId { .. } => (StatusCode::CONFLICT, "ambiguous_id"),
             Self::NameTaken(_) => (StatusCode::CONFLICT, "name_taken"),
             Self::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             Self::MissingToken(_) => (StatusCode::UNAUTHORIZED, "missing_token"),
-            Self::WrongToken(_) => (StatusCode::UNAUTHORIZED, "wrong_token"),
+            Self::InvalidToken(_) => (StatusCode::UNAUTHORIZED, "invalid_token"),
             Self::BodyTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large"),
             Self::BodyRead(_) => (StatusCode::BAD_REQUEST, "body_read_failed"),
-            Self::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            Self::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
@@ -68,7 +77,7 @@ impl From<StoreError> for RelayError {
         match err {
             StoreError::UnknownChannel(channel) => Self::UnknownChannel(channel),
             StoreError::ChannelExists(channel) => Self::NameTaken(channel),
-            StoreError::Closed => Self::Unavailable,
+            StoreError::Closed => Self::Unavailable("the relay is shutting down".into()),
             StoreError::Backend(err) => Self::Internal(err),
         }
     }
@@ -104,7 +113,7 @@ mod tests {
             (RelayError::UnknownChannel("x".into()), 404, "unknown_channel"),
             (RelayError::NameTaken("x".into()), 409, "name_taken"),
             (RelayError::MissingToken("channel token"), 401, "missing_token"),
-            (RelayError::WrongToken("channel token"), 401, "wrong_token"),
+            (RelayError::InvalidToken("channel token"), 401, "invalid_token"),
             (RelayError::BodyTooLarge { limit: 1 }, 413, "body_too_large"),
         ];
         for (err, status, code) in cases {

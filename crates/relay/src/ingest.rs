@@ -11,7 +11,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, header::CONTENT_LENGTH};
 use axum::response::{IntoResponse, Response};
 use bytes::{Bytes, BytesMut};
-use hookrelay_proto::{EVENT_ID_HEADER, Header, IngestAck};
+use hookrelay_proto::{EVENT_ID_HEADER, Header, IngestAck, event_type};
 use http_body_util::BodyExt as _;
 
 use crate::AppState;
@@ -21,9 +21,9 @@ use crate::store::{NewEvent, now_ms};
 
 /// Longest a sender may take to deliver its body; a slower one gets 400 and the relay moves on.
 const BODY_READ_TIMEOUT: Duration = Duration::from_secs(60);
-/// Most bytes reserved up front from `Content-Length`, so that many senders announcing big
-/// bodies and sending nothing cannot make the relay reserve `max_body` each.
-const PREALLOCATE_MAX: usize = 4 * 1024 * 1024;
+/// Largest body scanned for a JSON `type`/`event_type` (shown in history); webhook JSON is
+/// small, and parsing a huge body on the ingest path is not worth a label.
+const EVENT_TYPE_SCAN_MAX: usize = 256 * 1024;
 
 /// Stores one webhook.
 pub async fn ingest(State(state): State<Arc<AppState>>, request: Request) -> Response {
@@ -46,12 +46,13 @@ async fn capture(state: &AppState, request: Request) -> Result<Response, RelayEr
     let body = read_body(body, &parts.headers, state.config.max_body).await?;
     let size = body.len() as u64;
     let event = NewEvent {
-        id: format!("evt_{}", ulid::Ulid::new()),
+        id: crate::auth::new_event_id().map_err(RelayError::Internal)?,
         received_at_ms: now_ms(),
         method: parts.method.as_str().to_owned(),
         path: path.to_owned(),
         query: parts.uri.query().map(str::to_owned),
         headers: headers(&parts.headers),
+        event_type: (body.len() <= EVENT_TYPE_SCAN_MAX).then(|| event_type(&body)).flatten(),
         body,
     };
     let id = event.id.clone();
@@ -89,7 +90,9 @@ async fn read_body(body: Body, headers: &HeaderMap, max_body: usize) -> Result<B
     if declared.is_some_and(|length| length > max_body as u64) {
         return Err(too_large);
     }
-    let capacity = declared.map_or(0, |length| (length as usize).min(PREALLOCATE_MAX));
+    // Reserved, not touched: memory is only used as bytes arrive, and a body read in one
+    // buffer of the right size is never copied while it grows.
+    let capacity = declared.map_or(0, |length| length as usize);
     let read = async {
         let mut body = body;
         let mut buffer = BytesMut::with_capacity(capacity);

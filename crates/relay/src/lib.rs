@@ -11,6 +11,7 @@ mod metrics;
 mod server;
 mod session;
 mod store;
+mod tls;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,7 +25,9 @@ use tokio_util::task::TaskTracker;
 use tracing::Instrument as _;
 use url::Url;
 
-pub use config::{Config, DEFAULT_MAX_BODY, Retention, StoreKind, default_data_dir, parse_age};
+pub use config::{
+    Config, DEFAULT_MAX_BODY, Retention, StoreKind, TlsFiles, default_data_dir, parse_age,
+};
 pub use session::MAX_CLIENT_MESSAGE;
 
 /// How often age retention runs.
@@ -42,7 +45,8 @@ pub async fn serve(
         Some(url) => url.clone(),
         None => {
             let address = listener.local_addr().context("could not read the listen address")?;
-            Url::parse(&format!("http://{address}")).context("listen address is not a URL")?
+            let scheme = if config.tls.is_some() { "https" } else { "http" };
+            Url::parse(&format!("{scheme}://{address}")).context("listen address is not a URL")?
         }
     };
     Relay::open(config, base_url, shutdown).await?.serve(listener).await
@@ -52,6 +56,7 @@ pub async fn serve(
 /// `serve` is `Relay::open` then `Relay::serve`; tests may drive `router()` directly.
 pub struct Relay {
     state: Arc<AppState>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
 }
 
 /// What every handler shares.
@@ -65,6 +70,8 @@ struct AppState {
     admin_token: Option<auth::TokenHash>,
     shutdown: CancellationToken,
     tasks: TaskTracker,
+    /// One permit per open websocket session.
+    session_slots: Arc<tokio::sync::Semaphore>,
 }
 
 impl Relay {
@@ -75,6 +82,8 @@ impl Relay {
         base_url: Url,
         shutdown: CancellationToken,
     ) -> anyhow::Result<Self> {
+        config.validate()?;
+        let tls = config.tls.as_ref().map(tls::acceptor).transpose()?;
         let store = store::open(&config).await?;
         let state = Arc::new(AppState {
             admin_token: config.admin_token.as_deref().map(auth::hash_token),
@@ -84,12 +93,13 @@ impl Relay {
             metrics: metrics::Metrics::default(),
             shutdown,
             tasks: TaskTracker::new(),
+            session_slots: Arc::new(tokio::sync::Semaphore::new(config.max_sessions)),
             config,
         });
         state
             .tasks
             .spawn(expire_old_events(state.clone()).instrument(tracing::info_span!("retention")));
-        Ok(Self { state })
+        Ok(Self { state, tls })
     }
 
     /// The relay's routes (DESIGN §3).
@@ -99,6 +109,7 @@ impl Relay {
             .route("/v1/channels/{channel}", axum::routing::delete(api::delete_channel))
             .route("/v1/channels/{channel}/events", get(api::list_events))
             .route("/v1/channels/{channel}/events/{id}", get(api::get_event))
+            .route("/v1/channels/{channel}/events/{id}/deliveries", post(api::record_delivery))
             .route("/v1/channels/{channel}/stream", get(session::upgrade))
             .route("/h/{channel}", any(ingest::ingest))
             .route("/h/{channel}/", any(ingest::ingest))
@@ -113,7 +124,8 @@ impl Relay {
     /// session with a Close frame, waits for background tasks and closes the store.
     pub async fn serve(self, listener: TcpListener) -> anyhow::Result<()> {
         let shutdown = self.state.shutdown.clone();
-        server::run(listener, self.router(), shutdown, &self.state.tasks).await;
+        let tls = self.tls.clone();
+        server::run(listener, tls, self.router(), shutdown, &self.state.tasks).await;
         self.close().await;
         Ok(())
     }

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::Parser;
-use hookrelay_relay::{Config, DEFAULT_MAX_BODY, Relay, Retention, StoreKind, parse_age};
+use hookrelay_relay::{Config, DEFAULT_MAX_BODY, Relay, Retention, StoreKind, TlsFiles, parse_age};
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
@@ -40,11 +40,22 @@ struct Args {
     #[arg(long)]
     fsync: bool,
     /// Most events kept per channel.
-    #[arg(long, value_name = "N", default_value_t = Retention::default().max_events)]
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = Retention::default().max_events,
+        value_parser = clap::value_parser!(u64).range(1..)
+    )]
     retention_events: u64,
     /// Oldest event kept, e.g. 7d, 12h, 30m.
     #[arg(long, value_name = "AGE", default_value = "7d", value_parser = parse_age)]
     retention_age: Duration,
+    /// Serve HTTPS and WSS with this PEM certificate chain (needs --tls-key).
+    #[arg(long, value_name = "PEM", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
 }
 
 fn parse_store(text: &str) -> Result<StoreKind, String> {
@@ -90,7 +101,12 @@ async fn run(args: Args) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("could not listen on {}", args.listen))?;
     let address = listener.local_addr().context("could not read the listen address")?;
-    let local_url = Url::parse(&format!("http://{address}")).context("bad listen address")?;
+    let tls = match (args.tls_cert, args.tls_key) {
+        (Some(cert), Some(key)) => Some(TlsFiles { cert, key }),
+        _ => None,
+    };
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let local_url = Url::parse(&format!("{scheme}://{address}")).context("bad listen address")?;
     let config = Config {
         public_url: args.public_url.clone(),
         data_dir: args.data_dir.unwrap_or_else(hookrelay_relay::default_data_dir),
@@ -99,6 +115,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         admin_token: args.admin_token,
         fsync: args.fsync,
         retention: Retention { max_events: args.retention_events, max_age: args.retention_age },
+        tls,
         ..Config::default()
     };
     let shutdown = CancellationToken::new();

@@ -61,6 +61,10 @@ pub struct SandboxConfig {
     /// `whsec_...`: adds Standard Webhooks headers to deliveries. `None` (the default, since
     /// the provider documents no signature) sends none.
     pub signing_secret: Option<hookrelay_signature::Secret>,
+    /// Also sends each logged attempt here (the CLI prints them as they happen). Uses
+    /// `try_send`: when the receiver lags and the channel is full, that copy is dropped; the
+    /// delivery log still has it. `None` (the default): only the log.
+    pub observer: Option<tokio::sync::mpsc::Sender<crate::deliveries::DeliveryAttempt>>,
 }
 
 impl SandboxConfig {
@@ -73,6 +77,7 @@ impl SandboxConfig {
             retry_schedule: DEFAULT_RETRY_SCHEDULE.to_vec(),
             delivery_timeout: DEFAULT_DELIVERY_TIMEOUT,
             signing_secret: None,
+            observer: None,
         }
     }
 }

@@ -108,6 +108,10 @@ impl AppState {
     }
 
     pub(crate) fn record(&self, attempt: DeliveryAttempt) {
+        if let Some(observer) = &self.inner.config.observer {
+            // Full or closed: the observer misses this one; the log below keeps it.
+            let _ = observer.try_send(attempt.clone());
+        }
         lock(&self.inner.log).push(attempt);
     }
 

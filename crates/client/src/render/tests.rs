@@ -42,7 +42,8 @@ fn events() -> Vec<UiEvent> {
         UiEvent::Ready {
             channel: "ch_1".into(),
             ingest_url: "http://127.0.0.1:8787/h/ch_1".into(),
-            forward_to: "http://localhost:3000/".into(),
+            forward_to: Some("http://localhost:3000/".into()),
+            routes: vec![],
             relay: "embedded".into(),
         },
         UiEvent::Reconnecting {
@@ -52,7 +53,7 @@ fn events() -> Vec<UiEvent> {
         },
         UiEvent::Delivery(DeliveryLine {
             at: time::macros::datetime!(2026-01-02 17:02:11 UTC),
-            id: "evt_01JD0000000000000000ABCDEF".into(),
+            id: "evt_abcdefghabcdefghabcdefgh".into(),
             seq: 1,
             method: "POST".into(),
             path: "/stripe".into(),
@@ -62,6 +63,10 @@ fn events() -> Vec<UiEvent> {
             latency_ms: 12,
             attempt: 1,
             error: None,
+            replay: false,
+            signature: None,
+            route: None,
+            response: None,
         }),
     ]
 }
@@ -102,7 +107,7 @@ fn plain_human_mode_has_no_ansi_and_shows_state_changes() {
     assert!(err.is_empty());
     assert!(out.contains("ingest URL  http://127.0.0.1:8787/h/ch_1"), "{out}");
     assert!(out.contains("connection refused; reconnecting in 0.2s (attempt 1)"), "{out}");
-    assert!(out.ends_with("17:02:11  POST /stripe  → 200  12ms  evt_…ABCDEF  #1\n"), "{out}");
+    assert!(out.ends_with("17:02:11  POST /stripe  → 200  12ms  evt_abcdefgh  #1\n"), "{out}");
 }
 
 #[test]
@@ -116,4 +121,80 @@ fn a_closed_stdout_stops_rendering_and_asks_for_shutdown() {
     let closed = CancellationToken::new();
     renderer.run_blocking(rx, closed.clone());
     assert!(closed.is_cancelled());
+}
+
+fn delivered() -> DeliveryLine {
+    let UiEvent::Delivery(line) = events().pop().expect("events") else { panic!("not last") };
+    line
+}
+
+#[test]
+fn json_records_carry_signature_route_and_response_only_when_present() {
+    let plain = delivery_json(&delivered());
+    for key in ["signature", "route", "response"] {
+        assert!(plain.get(key).is_none(), "{key} in {plain}");
+    }
+    let mut line = delivered();
+    line.signature = Some(hookrelay_proto::SignatureCheck {
+        scheme: "stripe".into(),
+        valid: false,
+        reason: Some("signature mismatch (wrong secret?)".into()),
+    });
+    line.route = Some("billing".into());
+    line.response = Some("ok\n".into());
+    let record = delivery_json(&line);
+    assert_eq!(
+        record["signature"],
+        json!({"scheme": "stripe", "valid": false, "reason": "signature mismatch (wrong secret?)"})
+    );
+    assert_eq!(
+        (record["route"].as_str(), record["response"].as_str()),
+        (Some("billing"), Some("ok\n"))
+    );
+}
+
+#[test]
+fn human_mode_prints_the_response_preview_under_the_line_and_json_mode_does_not() {
+    let mut line = delivered();
+    line.response = Some("Traceback (most recent call last):\n  File \"app.py\"\n".into());
+    for (mode, lines) in [(Mode::Human { color: false }, 3), (Mode::Json, 1)] {
+        let out = Buffer::default();
+        let mut renderer =
+            Renderer::new(mode, Box::new(out.clone()), Box::new(io::sink()), UtcOffset::UTC);
+        renderer.render(&UiEvent::Delivery(line.clone())).expect("written");
+        let text = out.text();
+        assert_eq!(text.lines().count(), lines, "{text}");
+        if lines == 3 {
+            assert!(
+                text.ends_with(
+                    "#1\n    Traceback (most recent call last):\n      File \"app.py\"\n"
+                ),
+                "{text:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn routes_are_listed_in_the_header_and_the_ready_record() {
+    let ready = UiEvent::Ready {
+        channel: "ch_1".into(),
+        ingest_url: "http://127.0.0.1:8787/h/ch_1".into(),
+        forward_to: None,
+        routes: vec![("billing".into(), "http://localhost:3000/".into())],
+        relay: "embedded".into(),
+    };
+    let (out, json_out) = (Buffer::default(), Buffer::default());
+    let human = Mode::Human { color: false };
+    Renderer::new(human, Box::new(out.clone()), Box::new(io::sink()), UtcOffset::UTC)
+        .render(&ready)
+        .expect("written");
+    assert!(out.text().contains("billing → http://localhost:3000/"), "{}", out.text());
+    assert!(out.text().contains("no route matches are skipped"), "{}", out.text());
+    Renderer::new(Mode::Json, Box::new(json_out.clone()), Box::new(io::sink()), UtcOffset::UTC)
+        .render(&ready)
+        .expect("written");
+    let record: serde_json::Value = serde_json::from_str(json_out.text().trim()).expect("JSON");
+    assert_eq!(record["forward_to"], serde_json::Value::Null);
+    assert_eq!(record["routes"], json!([{"name": "billing", "to": "http://localhost:3000/"}]));
 }

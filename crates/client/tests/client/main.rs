@@ -7,8 +7,21 @@ mod relay;
 
 mod errors;
 mod forwarding;
+mod history;
 mod reliability;
+mod replaying;
 mod setup;
+
+// The provider emulator and `trigger`.
+mod sandbox;
+mod trigger;
+mod whole_flow;
+
+// listen's filters, routes, signatures and scripting flags.
+mod filtering;
+mod raw;
+mod scripting;
+mod signatures;
 
 use std::time::Duration;
 

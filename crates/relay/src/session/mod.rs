@@ -69,6 +69,12 @@ pub async fn upgrade(
             "ask for websocket subprotocol {SUBPROTOCOL} (Sec-WebSocket-Protocol)"
         )));
     }
+    let Ok(open_slot) = state.session_slots.clone().try_acquire_owned() else {
+        let max = state.config.max_sessions;
+        return Err(RelayError::Unavailable(format!(
+            "the relay has its maximum of {max} sessions open"
+        )));
+    };
     let after = query.after.unwrap_or(0);
     let session =
         Session { cancel: state.shutdown.child_token(), state: state.clone(), channel, after };
@@ -78,7 +84,7 @@ pub async fn upgrade(
     Ok(upgrade.on_upgrade(move |socket| {
         async move {
             session.run(socket).await;
-            drop(tracked);
+            drop((tracked, open_slot));
         }
         .instrument(span)
     }))
@@ -152,7 +158,9 @@ impl Session {
                 fetched = events.last().map_or(newest, |event| event.seq);
                 for event in events {
                     unacked.insert(event.seq, event.id.clone());
-                    send(socket, Message::Text(json(&ServerMessage::Event(event)).into())).await?;
+                    // The event (and its body) is dropped before the slow part, the send.
+                    let text = json(&ServerMessage::Event(event));
+                    send(socket, Message::Text(text.into())).await?;
                     Metrics::inc(&self.state.metrics.events_streamed);
                 }
             }

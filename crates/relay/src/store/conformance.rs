@@ -6,9 +6,13 @@ use std::sync::Arc;
 use bytes::Bytes;
 use hookrelay_proto::{DeliveryResult, DeliveryState, Outcome};
 
-use super::{MemoryStore, NewEvent, SqliteStore, Store, StoreError};
+use super::{IdMatch, MemoryStore, NewEvent, Page, SqliteStore, Store, StoreError};
 use crate::auth::hash_token;
 use crate::config::Retention;
+
+fn after(after: u64, limit: usize) -> Page {
+    Page::After { after, limit }
+}
 
 fn retention(max_events: u64) -> Retention {
     Retention { max_events, ..Retention::default() }
@@ -23,6 +27,7 @@ fn event(n: u64, body: &'static [u8]) -> NewEvent {
         query: (n % 2 == 0).then(|| "a=1&a=2".to_owned()),
         headers: vec![("x-dup".into(), "1".into()), ("x-dup".into(), "2".into())],
         body: Bytes::from_static(body),
+        event_type: (n == 1).then(|| "invoice.paid".to_owned()),
     }
 }
 
@@ -34,6 +39,8 @@ fn result(outcome: Outcome, status: u16) -> DeliveryResult {
         attempt: 1,
         error: None,
         response: None,
+        replay: false,
+        signature: None,
     }
 }
 
@@ -63,6 +70,15 @@ async fn events_round_trip_exactly(store: Arc<dyn Store>) {
     let events = store.events_after("a", 0, 10, usize::MAX).await.expect("read");
     assert_eq!(events, vec![event(1, binary).into_event(1), event(2, b"").into_event(2)]);
     assert_eq!(store.events_after("a", 1, 10, usize::MAX).await.expect("read").len(), 1);
+
+    // Big bodies take another path into and out of SQLite.
+    let big: Vec<u8> = (0..300_000u32).map(|n| (n % 253) as u8).collect();
+    let big_event = NewEvent { body: Bytes::from(big), ..event(3, b"") };
+    store.append("a", big_event.clone()).await.expect("append");
+    let read = store.events_after("a", 2, 10, usize::MAX).await.expect("read");
+    assert_eq!(read, vec![big_event.clone().into_event(3)]);
+    let detail = store.detail("a", "evt_3").await.expect("read").expect("found");
+    assert_eq!(detail.event, big_event.into_event(3));
     assert_eq!(store.events_after("a", 0, 1, usize::MAX).await.expect("read").len(), 1);
 }
 
@@ -75,6 +91,24 @@ async fn events_after_respects_the_byte_budget_but_returns_one(store: Arc<dyn St
     assert_eq!(store.events_after("a", 0, 10, 25).await.expect("read").len(), 2);
 }
 
+async fn last_pages_and_id_prefixes_find_events(store: Arc<dyn Store>) {
+    with_channel(store.as_ref(), "a").await;
+    for (n, id) in [(1, "evt_01AAA"), (2, "evt_01AAB"), (3, "evt_01BBB")] {
+        store.append("a", NewEvent { id: id.into(), ..event(n, b"x") }).await.expect("append");
+    }
+    let last: Vec<u64> =
+        store.summaries("a", Page::Last(2)).await.expect("read").iter().map(|s| s.seq).collect();
+    assert_eq!(last, [2, 3]);
+    assert_eq!(store.summaries("a", Page::Last(10)).await.expect("read").len(), 3);
+
+    let one = IdMatch::One { id: "evt_01BBB".into(), seq: 3 };
+    assert_eq!(store.find_event("a", "evt_01B").await.expect("find"), one);
+    assert_eq!(store.find_event("a", "evt_01BBB").await.expect("find"), one);
+    assert_eq!(store.find_event("a", "evt_01C").await.expect("find"), IdMatch::None);
+    let many = IdMatch::Many(vec!["evt_01AAA".into(), "evt_01AAB".into()]);
+    assert_eq!(store.find_event("a", "evt_01AA").await.expect("find"), many);
+}
+
 async fn create_refuses_taken_ids(store: Arc<dyn Store>) {
     with_channel(store.as_ref(), "a").await;
     let again = store.create_channel("a", hash_token("u")).await;
@@ -84,7 +118,7 @@ async fn create_refuses_taken_ids(store: Arc<dyn Store>) {
 async fn deliveries_set_state_and_keep_history(store: Arc<dyn Store>) {
     with_channel(store.as_ref(), "a").await;
     store.append("a", event(1, b"x")).await.expect("append");
-    let summary = &store.summaries("a", 0, 10).await.expect("read")[0];
+    let summary = &store.summaries("a", after(0, 10)).await.expect("read")[0];
     assert_eq!((summary.state, summary.last_result.clone()), (DeliveryState::Pending, None));
 
     assert!(
@@ -106,10 +140,11 @@ async fn deliveries_set_state_and_keep_history(store: Arc<dyn Store>) {
             .expect("ack")
     );
 
-    let summary = &store.summaries("a", 0, 10).await.expect("read")[0];
+    let summary = &store.summaries("a", after(0, 10)).await.expect("read")[0];
     assert_eq!(summary.state, DeliveryState::Delivered);
     assert_eq!(summary.last_result, Some(result(Outcome::Delivered, 200)));
     assert_eq!((summary.size, summary.path.as_str()), (1, "/p/1"));
+    assert_eq!(summary.event_type.as_deref(), Some("invoice.paid"));
     let detail = store.detail("a", "evt_1").await.expect("read").expect("found");
     assert_eq!(detail.event, event(1, b"x").into_event(1));
     assert_eq!(
@@ -125,10 +160,21 @@ async fn count_retention_drops_the_oldest_and_seq_keeps_growing(store: Arc<dyn S
         store.append("a", event(n, b"x")).await.expect("append");
     }
     let seqs: Vec<u64> =
-        store.summaries("a", 0, 10).await.expect("read").iter().map(|s| s.seq).collect();
+        store.summaries("a", after(0, 10)).await.expect("read").iter().map(|s| s.seq).collect();
     assert_eq!(seqs, vec![4, 5]);
     assert_eq!(store.events_after("a", 0, 10, usize::MAX).await.expect("read")[0].seq, 4);
     assert_eq!(store.channel("a").await.expect("read").expect("exists").last_seq, 5);
+}
+
+async fn count_retention_keeps_at_most_one_percent_extra(store: Arc<dyn Store>) {
+    with_channel(store.as_ref(), "a").await;
+    for n in 1..=450 {
+        store.append("a", event(n, b"x")).await.expect("append");
+        let kept = store.summaries("a", after(0, 1000)).await.expect("read");
+        let expected_newest = n.min(200) as usize;
+        assert!(kept.len() >= expected_newest && kept.len() <= 201, "{n}: {} kept", kept.len());
+        assert_eq!(kept.last().map(|s| s.seq), Some(n));
+    }
 }
 
 async fn age_retention_expires_old_events(store: Arc<dyn Store>) {
@@ -137,7 +183,7 @@ async fn age_retention_expires_old_events(store: Arc<dyn Store>) {
         store.append("a", event(n, b"x")).await.expect("append");
     }
     assert_eq!(store.expire_before(1_003).await.expect("expire"), 2);
-    let left = store.summaries("a", 0, 10).await.expect("read");
+    let left = store.summaries("a", after(0, 10)).await.expect("read");
     assert_eq!(left.iter().map(|s| s.seq).collect::<Vec<_>>(), vec![3]);
     assert_eq!(store.append("a", event(4, b"x")).await.expect("append"), 4);
 }
@@ -148,7 +194,7 @@ async fn delete_removes_the_channel_and_its_history(store: Arc<dyn Store>) {
     assert!(store.delete_channel("a").await.expect("delete"));
     assert!(!store.delete_channel("a").await.expect("delete"));
     assert!(store.channel("a").await.expect("read").is_none());
-    assert!(matches!(store.summaries("a", 0, 10).await, Err(StoreError::UnknownChannel(_))));
+    assert!(matches!(store.summaries("a", after(0, 10)).await, Err(StoreError::UnknownChannel(_))));
     with_channel(store.as_ref(), "a").await;
     assert_eq!(store.append("a", event(2, b"x")).await.expect("append"), 1);
     assert!(store.detail("a", "evt_1").await.expect("read").is_none());
@@ -203,8 +249,10 @@ suite! {
     events_round_trip_exactly: 100,
     events_after_respects_the_byte_budget_but_returns_one: 100,
     create_refuses_taken_ids: 100,
+    last_pages_and_id_prefixes_find_events: 100,
     deliveries_set_state_and_keep_history: 100,
     count_retention_drops_the_oldest_and_seq_keeps_growing: 2,
+    count_retention_keeps_at_most_one_percent_extra: 200,
     age_retention_expires_old_events: 100,
     delete_removes_the_channel_and_its_history: 100,
     concurrent_appends_get_unique_contiguous_seqs: 1000,
@@ -226,4 +274,41 @@ async fn sqlite_reopens_with_channels_events_and_seqs() {
     assert_eq!(store.append("a", event(2, b"y")).await.expect("append"), 2);
     let detail = store.detail("a", "evt_1").await.expect("read").expect("kept");
     assert_eq!(detail.state, DeliveryState::Delivered);
+}
+
+#[tokio::test]
+async fn sqlite_keeps_seqs_growing_after_every_event_expired_and_a_restart() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("relay.sqlite3");
+    let store = SqliteStore::open(&path, false, retention(100)).expect("open");
+    with_channel(&store, "a").await;
+    for n in 1..=3 {
+        store.append("a", event(n, b"x")).await.expect("append");
+    }
+    assert_eq!(store.expire_before(i64::MAX).await.expect("expire"), 3);
+    store.close().await;
+
+    let store = SqliteStore::open(&path, false, retention(100)).expect("reopen");
+    assert_eq!(store.channel("a").await.expect("read").expect("kept").last_seq, 3);
+    assert_eq!(store.append("a", event(4, b"y")).await.expect("append"), 4);
+}
+
+#[tokio::test]
+async fn sqlite_upgrades_a_store_made_before_event_types() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("relay.sqlite3");
+    let old = rusqlite::Connection::open(&path).expect("create");
+    old.execute_batch(
+        "CREATE TABLE events (channel TEXT NOT NULL, seq INTEGER NOT NULL, id TEXT NOT NULL,
+         received_at_ms INTEGER NOT NULL, method TEXT NOT NULL, path TEXT NOT NULL, query TEXT,
+         headers TEXT NOT NULL, size INTEGER NOT NULL, last_result TEXT, body BLOB NOT NULL,
+         UNIQUE (channel, seq))",
+    )
+    .expect("old schema");
+    drop(old);
+    let store = SqliteStore::open(&path, false, retention(100)).expect("open upgrades");
+    with_channel(&store, "a").await;
+    store.append("a", event(1, b"{}")).await.expect("append");
+    let summaries = store.summaries("a", after(0, 10)).await.expect("read");
+    assert_eq!(summaries[0].event_type.as_deref(), Some("invoice.paid"));
 }

@@ -7,7 +7,9 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use hookrelay_proto::{DeliveryResult, DeliveryState, Event, EventDetail, EventSummary};
 
-use super::{ChannelInfo, NewEvent, Store, StoreError, first_kept_seq};
+use super::{
+    ChannelInfo, IdMatch, MAX_CANDIDATES, NewEvent, Page, Store, StoreError, first_kept_seq,
+};
 use crate::auth::TokenHash;
 use crate::config::Retention;
 
@@ -25,6 +27,7 @@ struct Channel {
 
 struct Stored {
     event: Event,
+    event_type: Option<String>,
     deliveries: Vec<DeliveryResult>,
 }
 
@@ -100,9 +103,11 @@ impl Store for MemoryStore {
         self.with_channel(channel, |channel| {
             channel.last_seq += 1;
             let seq = channel.last_seq;
-            channel
-                .events
-                .push_back(Stored { event: event.into_event(seq), deliveries: Vec::new() });
+            channel.events.push_back(Stored {
+                event_type: event.event_type.clone(),
+                event: event.into_event(seq),
+                deliveries: Vec::new(),
+            });
             let first_kept = first_kept_seq(&retention, seq);
             while channel.events.front().is_some_and(|stored| stored.event.seq < first_kept) {
                 channel.events.pop_front();
@@ -111,14 +116,10 @@ impl Store for MemoryStore {
         })
     }
 
-    async fn summaries(
-        &self,
-        channel: &str,
-        after: u64,
-        limit: usize,
-    ) -> Result<Vec<EventSummary>, StoreError> {
+    async fn summaries(&self, channel: &str, page: Page) -> Result<Vec<EventSummary>, StoreError> {
         self.with_channel(channel, |channel| {
             let summary = |stored: &Stored| EventSummary {
+                event_type: stored.event_type.clone(),
                 id: stored.event.id.clone(),
                 seq: stored.event.seq,
                 received_at_ms: stored.event.received_at_ms,
@@ -129,7 +130,31 @@ impl Store for MemoryStore {
                 state: stored.state(),
                 last_result: stored.deliveries.last().cloned(),
             };
-            channel.after(after).take(limit).map(summary).collect()
+            match page {
+                Page::After { after, limit } => {
+                    channel.after(after).take(limit).map(summary).collect()
+                }
+                Page::Last(n) => {
+                    let skip = channel.events.len().saturating_sub(n);
+                    channel.events.iter().skip(skip).map(summary).collect()
+                }
+            }
+        })
+    }
+
+    async fn find_event(&self, channel: &str, prefix: &str) -> Result<IdMatch, StoreError> {
+        self.with_channel(channel, |channel| {
+            let mut found =
+                channel.events.iter().filter(|stored| stored.event.id.starts_with(prefix));
+            match (found.next(), found.next()) {
+                (None, _) => IdMatch::None,
+                (Some(one), None) => IdMatch::One { id: one.event.id.clone(), seq: one.event.seq },
+                (Some(first), Some(second)) => {
+                    let rest = found.take(MAX_CANDIDATES - 2);
+                    let ids = [first, second].into_iter().chain(rest);
+                    IdMatch::Many(ids.map(|stored| stored.event.id.clone()).collect())
+                }
+            }
         })
     }
 

@@ -2,7 +2,10 @@
 //! results clients acknowledge. One trait, two implementations (embedded SQLite, memory);
 //! both keep the same semantics, which the shared suite in `conformance.rs` checks.
 
+mod batch;
+mod checkpoint;
 mod memory;
+mod reader;
 mod sqlite;
 mod writer;
 
@@ -33,7 +36,7 @@ pub struct ChannelInfo {
 /// A captured request before the store gives it a `seq`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewEvent {
-    /// `evt_` + ULID, made by the ingest handler.
+    /// `evt_` + 26 random base32 characters, made by the ingest handler.
     pub id: String,
     /// Receive time, milliseconds since the Unix epoch.
     pub received_at_ms: i64,
@@ -47,6 +50,8 @@ pub struct NewEvent {
     pub headers: Vec<Header>,
     /// Body bytes.
     pub body: Bytes,
+    /// The JSON body's `type`/`event_type`, kept for history summaries.
+    pub event_type: Option<String>,
 }
 
 impl NewEvent {
@@ -63,6 +68,52 @@ impl NewEvent {
             body: self.body,
         }
     }
+}
+
+/// Which summaries to list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Page {
+    /// Events with `seq > after`, oldest first, at most `limit`.
+    After {
+        /// Exclusive lower bound.
+        after: u64,
+        /// Most events returned.
+        limit: usize,
+    },
+    /// The newest `n` events, oldest first.
+    Last(usize),
+}
+
+/// What an event id or id prefix names in a channel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdMatch {
+    /// Exactly one event.
+    One {
+        /// Its full id.
+        id: String,
+        /// Its `seq`.
+        seq: u64,
+    },
+    /// No event.
+    None,
+    /// Several events: a few of their ids.
+    Many(Vec<String>),
+}
+
+/// Most candidates `find_event` lists for an ambiguous prefix.
+pub const MAX_CANDIDATES: usize = 5;
+
+/// Normalises what a user typed into an id prefix: `evt_` optional, letters lowercased (ids
+/// are lowercase base32).
+/// `None` when it cannot start any event id.
+pub fn id_prefix(typed: &str) -> Option<String> {
+    let rest = typed
+        .get(..4)
+        .filter(|head| head.eq_ignore_ascii_case("evt_"))
+        .map_or(typed, |_| &typed[4..]);
+    let valid =
+        !rest.is_empty() && rest.len() <= 26 && rest.chars().all(|c| c.is_ascii_alphanumeric());
+    valid.then(|| format!("evt_{}", rest.to_ascii_lowercase()))
 }
 
 /// How a store operation can fail.
@@ -91,15 +142,13 @@ pub trait Store: Send + Sync + 'static {
     async fn channel(&self, id: &str) -> Result<Option<ChannelInfo>, StoreError>;
     /// Deletes a channel with its whole history; `false` if there was none.
     async fn delete_channel(&self, id: &str) -> Result<bool, StoreError>;
-    /// Durably appends an event and returns its `seq` (last + 1), then applies count retention.
+    /// Durably appends an event and returns its `seq` (last + 1), then applies count retention
+    /// (which may keep up to 1 % more than `max_events` between deletions).
     async fn append(&self, channel: &str, event: NewEvent) -> Result<u64, StoreError>;
-    /// Summaries of events with `seq > after`, oldest first, at most `limit`.
-    async fn summaries(
-        &self,
-        channel: &str,
-        after: u64,
-        limit: usize,
-    ) -> Result<Vec<EventSummary>, StoreError>;
+    /// Summaries of the events `page` selects, oldest first.
+    async fn summaries(&self, channel: &str, page: Page) -> Result<Vec<EventSummary>, StoreError>;
+    /// Resolves an event id or a prefix of one (as made by `id_prefix`).
+    async fn find_event(&self, channel: &str, prefix: &str) -> Result<IdMatch, StoreError>;
     /// One event with every delivery result, oldest first.
     async fn detail(&self, channel: &str, id: &str) -> Result<Option<EventDetail>, StoreError>;
     /// Full events with `seq > after`, oldest first: at most `limit`, and no more once their
@@ -153,9 +202,25 @@ pub fn now_ms() -> i64 {
 }
 
 /// The oldest `seq` count retention keeps once a channel reached `last_seq`.
+/// Never past `last_seq` itself: the newest event always stays.
 fn first_kept_seq(retention: &Retention, last_seq: u64) -> u64 {
-    last_seq.saturating_sub(retention.max_events) + 1
+    last_seq.saturating_sub(retention.max_events.max(1)) + 1
 }
 
 #[cfg(test)]
 mod conformance;
+
+#[cfg(test)]
+mod tests {
+    use super::id_prefix;
+
+    #[test]
+    fn id_prefixes_are_normalised_and_checked() {
+        assert_eq!(id_prefix("evt_k2qZA9").as_deref(), Some("evt_k2qza9"));
+        assert_eq!(id_prefix("EVT_k2").as_deref(), Some("evt_k2"));
+        assert_eq!(id_prefix("K2QZ").as_deref(), Some("evt_k2qz"));
+        for bad in ["", "evt_", "01*", "0?", "a[b]", &"0".repeat(27)] {
+            assert_eq!(id_prefix(bad), None, "{bad:?}");
+        }
+    }
+}

@@ -1,28 +1,32 @@
-//! `SqliteStore`: the durable default. WAL mode, so a commit survives `kill -9` of the relay
-//! (`synchronous=NORMAL`) or, with `--fsync`, power loss (`synchronous=FULL`). Writes go to the
-//! group-committing writer thread (`writer.rs`); reads run on a small pool of read connections
-//! via `spawn_blocking`, concurrently with the writer as WAL allows.
+//! `SqliteStore`: the durable default, one file in `--data-dir`. WAL mode, so a commit
+//! survives `kill -9` of the relay (`synchronous=NORMAL`) or, with `--fsync`, power loss
+//! (`synchronous=FULL`). This file owns the schema and opening; writes go to the
+//! group-committing writer thread (`writer.rs`), reads to a pool of read connections
+//! (`reader.rs`), and WAL checkpoints to their own thread (`checkpoint.rs`).
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex, RwLock};
 
 use anyhow::Context as _;
 use async_trait::async_trait;
-use bytes::Bytes;
-use hookrelay_proto::{DeliveryResult, DeliveryState, Event, EventDetail, EventSummary};
-use rusqlite::{Connection, OptionalExtension as _, Row, params};
+use hookrelay_proto::{DeliveryResult, Event, EventDetail, EventSummary};
+use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
+use super::checkpoint::Checkpointer;
+use super::reader::{self, Readers};
 use super::writer::{Cache, Command, Op, WRITE_QUEUE, Writer, read_cache};
-use super::{ChannelInfo, NewEvent, Store, StoreError};
+use super::{ChannelInfo, IdMatch, NewEvent, Page, Store, StoreError};
 use crate::auth::TokenHash;
 use crate::config::Retention;
 
 /// The database file inside `--data-dir`.
 pub const FILE_NAME: &str = "relay.sqlite3";
-/// Idle read connections kept open; more are opened under load and closed after.
-const IDLE_READERS: usize = 4;
+/// WAL pages after which the writer checkpoints by itself, should the checkpointer lag.
+const WRITER_CHECKPOINT_PAGES: u32 = 16 * 1024;
+/// Size the WAL file is truncated back to after a checkpoint.
+const WAL_SIZE_LIMIT: u64 = 64 * 1024 * 1024;
 /// How long a connection waits for a lock (checkpoints, schema setup) before failing.
 const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
@@ -43,6 +47,7 @@ CREATE TABLE IF NOT EXISTS events (
     query TEXT,
     headers TEXT NOT NULL,
     size INTEGER NOT NULL,
+    event_type TEXT,
     last_result TEXT,
     body BLOB NOT NULL,
     UNIQUE (channel, seq)
@@ -57,17 +62,25 @@ CREATE TABLE IF NOT EXISTS deliveries (
 CREATE INDEX IF NOT EXISTS deliveries_by_event ON deliveries (channel, seq);
 ";
 
+/// Brings a store file made by an older relay up to `SCHEMA`.
+fn migrate(conn: &Connection) -> rusqlite::Result<()> {
+    let has_event_type: bool = conn.query_row(
+        "SELECT COUNT(*) > 0 FROM pragma_table_info('events') WHERE name = 'event_type'",
+        [],
+        |row| row.get(0),
+    )?;
+    if !has_event_type {
+        conn.execute_batch("ALTER TABLE events ADD COLUMN event_type TEXT")?;
+    }
+    Ok(())
+}
+
 /// The SQLite-backed store.
 pub struct SqliteStore {
     writer: mpsc::Sender<Command>,
     readers: Arc<Readers>,
     cache: Cache,
-    thread: Mutex<Option<std::thread::JoinHandle<()>>>,
-}
-
-struct Readers {
-    path: PathBuf,
-    idle: Mutex<Vec<Connection>>,
+    threads: Mutex<Option<(std::thread::JoinHandle<()>, Checkpointer)>>,
 }
 
 impl SqliteStore {
@@ -78,10 +91,19 @@ impl SqliteStore {
         conn.busy_timeout(BUSY_TIMEOUT)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", if fsync { "FULL" } else { "NORMAL" })?;
+        conn.pragma_update(None, "wal_autocheckpoint", WRITER_CHECKPOINT_PAGES)?;
+        conn.pragma_update(None, "journal_size_limit", WAL_SIZE_LIMIT)?;
         conn.execute_batch(SCHEMA).context("could not create the store's tables")?;
+        migrate(&conn).context("could not upgrade the store's tables")?;
 
         let mut channels = HashMap::new();
-        let mut statement = conn.prepare("SELECT id, token_hash, last_seq FROM channels")?;
+        // `last_seq` is stored only when age retention may delete the newest event; otherwise
+        // the newest event is the truth.
+        let mut statement = conn.prepare(
+            "SELECT id, token_hash, MAX(last_seq,
+             COALESCE((SELECT MAX(seq) FROM events WHERE channel = channels.id), 0))
+             FROM channels",
+        )?;
         let mut rows = statement.query([])?;
         while let Some(row) = rows.next()? {
             let id: String = row.get(0)?;
@@ -101,8 +123,9 @@ impl SqliteStore {
             .name("hookrelay-sqlite-writer".into())
             .spawn(move || span.in_scope(|| worker.run(queue)))
             .context("could not start the sqlite writer thread")?;
-        let readers = Arc::new(Readers { path: path.to_owned(), idle: Mutex::new(Vec::new()) });
-        Ok(Self { writer, readers, cache, thread: Mutex::new(Some(thread)) })
+        let checkpointer = Checkpointer::start(path)?;
+        let readers = Arc::new(Readers::new(path.to_owned(), BUSY_TIMEOUT));
+        Ok(Self { writer, readers, cache, threads: Mutex::new(Some((thread, checkpointer))) })
     }
 
     async fn write(&self, op: Op) -> Result<u64, StoreError> {
@@ -111,7 +134,7 @@ impl SqliteStore {
         answer.await.map_err(|_| StoreError::Closed)?
     }
 
-    /// Runs `query` on a read connection off the async threads, after checking the channel.
+    /// Runs `query` on a read connection, after checking that the channel exists.
     async fn read<T: Send + 'static>(
         &self,
         channel: &str,
@@ -120,61 +143,8 @@ impl SqliteStore {
         if !read_cache(&self.cache).contains_key(channel) {
             return Err(StoreError::UnknownChannel(channel.to_owned()));
         }
-        let readers = self.readers.clone();
-        let result = tokio::task::spawn_blocking(move || readers.with(query))
-            .await
-            .map_err(|err| anyhow::anyhow!("store read task failed: {err}"))?;
-        Ok(result?)
+        self.readers.run(query).await
     }
-}
-
-impl Readers {
-    fn with<T>(&self, query: impl FnOnce(&Connection) -> anyhow::Result<T>) -> anyhow::Result<T> {
-        let idle = self.idle.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).pop();
-        let conn = match idle {
-            Some(conn) => conn,
-            None => {
-                let conn = Connection::open(&self.path)
-                    .with_context(|| format!("could not open {}", self.path.display()))?;
-                conn.busy_timeout(BUSY_TIMEOUT)?;
-                conn.pragma_update(None, "query_only", true)?;
-                conn
-            }
-        };
-        let result = query(&conn);
-        let mut idle = self.idle.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if idle.len() < IDLE_READERS {
-            idle.push(conn);
-        }
-        result
-    }
-}
-
-fn last_result(row: &Row, index: usize) -> anyhow::Result<Option<DeliveryResult>> {
-    let json: Option<String> = row.get(index)?;
-    Ok(json.map(|json| serde_json::from_str(&json)).transpose()?)
-}
-
-fn state_of(last: &Option<DeliveryResult>) -> DeliveryState {
-    last.as_ref().map_or(DeliveryState::Pending, |result| result.outcome.into())
-}
-
-/// Columns of `event_from_row`, body last (read only when wanted).
-const EVENT_COLUMNS: &str = "id, seq, received_at_ms, method, path, query, headers, size, body";
-
-fn event_from_row(row: &Row) -> anyhow::Result<Event> {
-    let headers: String = row.get(6)?;
-    let body: Vec<u8> = row.get(8)?;
-    Ok(Event {
-        id: row.get(0)?,
-        seq: row.get(1)?,
-        received_at_ms: row.get(2)?,
-        method: row.get(3)?,
-        path: row.get(4)?,
-        query: row.get(5)?,
-        headers: serde_json::from_str(&headers).context("corrupt headers in store")?,
-        body: Bytes::from(body),
-    })
 }
 
 #[async_trait]
@@ -195,63 +165,19 @@ impl Store for SqliteStore {
         self.write(Op::Append { channel: channel.to_owned(), event }).await
     }
 
-    async fn summaries(
-        &self,
-        channel: &str,
-        after: u64,
-        limit: usize,
-    ) -> Result<Vec<EventSummary>, StoreError> {
+    async fn summaries(&self, channel: &str, page: Page) -> Result<Vec<EventSummary>, StoreError> {
         let channel_id = channel.to_owned();
-        self.read(channel, move |conn| {
-            let mut statement = conn.prepare_cached(
-                "SELECT id, seq, received_at_ms, method, path, query, size, last_result
-                 FROM events WHERE channel = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
-            )?;
-            let mut rows = statement.query(params![channel_id, after, limit])?;
-            let mut summaries = Vec::new();
-            while let Some(row) = rows.next()? {
-                let last_result = last_result(row, 7)?;
-                summaries.push(EventSummary {
-                    id: row.get(0)?,
-                    seq: row.get(1)?,
-                    received_at_ms: row.get(2)?,
-                    method: row.get(3)?,
-                    path: row.get(4)?,
-                    query: row.get(5)?,
-                    size: row.get(6)?,
-                    state: state_of(&last_result),
-                    last_result,
-                });
-            }
-            Ok(summaries)
-        })
-        .await
+        self.read(channel, move |conn| reader::summaries(conn, &channel_id, page)).await
+    }
+
+    async fn find_event(&self, channel: &str, prefix: &str) -> Result<IdMatch, StoreError> {
+        let (channel_id, prefix) = (channel.to_owned(), prefix.to_owned());
+        self.read(channel, move |conn| reader::find_event(conn, &channel_id, &prefix)).await
     }
 
     async fn detail(&self, channel: &str, id: &str) -> Result<Option<EventDetail>, StoreError> {
         let (channel_id, id) = (channel.to_owned(), id.to_owned());
-        self.read(channel, move |conn| {
-            let sql = format!(
-                "SELECT {EVENT_COLUMNS}, last_result FROM events WHERE channel = ?1 AND id = ?2"
-            );
-            let found = conn
-                .prepare_cached(&sql)?
-                .query_row(params![channel_id, id], |row| {
-                    Ok(event_from_row(row).and_then(|event| Ok((event, last_result(row, 9)?))))
-                })
-                .optional()?;
-            let Some((event, last)) = found.transpose()? else { return Ok(None) };
-            let mut statement = conn.prepare_cached(
-                "SELECT result FROM deliveries WHERE channel = ?1 AND seq = ?2 ORDER BY rowid",
-            )?;
-            let mut rows = statement.query(params![channel_id, event.seq])?;
-            let mut deliveries = Vec::new();
-            while let Some(row) = rows.next()? {
-                deliveries.push(serde_json::from_str(&row.get::<_, String>(0)?)?);
-            }
-            Ok(Some(EventDetail { event, state: state_of(&last), deliveries }))
-        })
-        .await
+        self.read(channel, move |conn| reader::detail(conn, &channel_id, &id)).await
     }
 
     async fn events_after(
@@ -263,21 +189,7 @@ impl Store for SqliteStore {
     ) -> Result<Vec<Event>, StoreError> {
         let channel_id = channel.to_owned();
         self.read(channel, move |conn| {
-            let sql = format!(
-                "SELECT {EVENT_COLUMNS} FROM events WHERE channel = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3"
-            );
-            let mut statement = conn.prepare_cached(&sql)?;
-            let mut rows = statement.query(params![channel_id, after, limit])?;
-            let (mut events, mut bytes) = (Vec::new(), 0usize);
-            while let Some(row) = rows.next()? {
-                let size: usize = row.get(7)?;
-                if !events.is_empty() && bytes + size > max_bytes {
-                    break;
-                }
-                bytes += size;
-                events.push(event_from_row(row)?);
-            }
-            Ok(events)
+            reader::events_after(conn, &channel_id, after, limit, max_bytes)
         })
         .await
     }
@@ -301,10 +213,14 @@ impl Store for SqliteStore {
         if let Err(err) = self.write(Op::Close).await {
             tracing::debug!(error = %err, "sqlite store already closed");
         }
-        let thread = self.thread.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
-        if let Some(thread) = thread {
-            let _ = tokio::task::spawn_blocking(move || thread.join()).await;
+        let threads = self.threads.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
+        if let Some((writer, checkpointer)) = threads {
+            let _ = tokio::task::spawn_blocking(move || {
+                let _ = writer.join();
+                checkpointer.stop();
+            })
+            .await;
         }
-        self.readers.idle.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clear();
+        self.readers.clear();
     }
 }

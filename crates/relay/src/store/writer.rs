@@ -7,10 +7,11 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
 
 use hookrelay_proto::DeliveryResult;
-use rusqlite::{Connection, Transaction, params};
+use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
-use super::{ChannelInfo, NewEvent, StoreError, first_kept_seq, now_ms};
+use super::batch::Batch;
+use super::{ChannelInfo, NewEvent, StoreError};
 use crate::auth::TokenHash;
 use crate::config::Retention;
 
@@ -43,7 +44,8 @@ pub(super) struct Command {
     pub reply: oneshot::Sender<Result<u64, StoreError>>,
 }
 
-enum CacheOp {
+/// A change to the channel cache, applied once its transaction committed.
+pub(super) enum CacheOp {
     Insert(ChannelInfo),
     SetSeq(String),
     Remove(String),
@@ -54,13 +56,15 @@ pub(super) struct Writer {
     retention: Retention,
     /// Last `seq` per channel: the source of truth for the next one.
     seqs: HashMap<String, u64>,
+    /// Per channel, a `seq` below which count retention already deleted everything.
+    pruned: HashMap<String, u64>,
     cache: Cache,
 }
 
 impl Writer {
     pub fn new(conn: Connection, retention: Retention, cache: Cache) -> Self {
         let seqs = read_cache(&cache).values().map(|c| (c.id.clone(), c.last_seq)).collect();
-        Self { conn, retention, seqs, cache }
+        Self { conn, retention, seqs, pruned: HashMap::new(), cache }
     }
 
     /// Runs until `Op::Close` or until every sender is gone.
@@ -96,6 +100,8 @@ impl Writer {
             }
             Err(err) => {
                 tracing::error!(error = %err, writes = batch.len(), "sqlite commit failed");
+                // Unknown after a rollback; an empty map only means pruning again, harmlessly.
+                self.pruned.clear();
                 for (channel, seq) in undo {
                     match seq {
                         Some(seq) => self.seqs.insert(channel, seq),
@@ -118,7 +124,13 @@ impl Writer {
         cache_ops: &mut Vec<CacheOp>,
     ) -> rusqlite::Result<()> {
         let tx = self.conn.unchecked_transaction()?;
-        let mut state = Batch { seqs: &mut self.seqs, undo, cache_ops, appended: HashSet::new() };
+        let mut state = Batch {
+            seqs: &mut self.seqs,
+            pruned: &mut self.pruned,
+            undo,
+            cache_ops,
+            appended: HashSet::new(),
+        };
         for command in batch {
             results.push(state.apply(&tx, &command.op)?);
         }
@@ -155,131 +167,6 @@ impl Command {
             Op::Append { event, .. } => event.body.len(),
             _ => 0,
         }
-    }
-}
-
-/// One transaction's view of the writer's state.
-struct Batch<'a> {
-    seqs: &'a mut HashMap<String, u64>,
-    undo: &'a mut HashMap<String, Option<u64>>,
-    cache_ops: &'a mut Vec<CacheOp>,
-    appended: HashSet<String>,
-}
-
-impl Batch<'_> {
-    /// Applies one write. The outer error aborts the whole batch; the inner one is this
-    /// write's own answer (unknown channel, name taken) and leaves the batch going.
-    fn apply(&mut self, tx: &Transaction, op: &Op) -> rusqlite::Result<Result<u64, StoreError>> {
-        Ok(match op {
-            Op::Create { id, token_hash } => {
-                if self.seqs.contains_key(id) {
-                    return Ok(Err(StoreError::ChannelExists(id.clone())));
-                }
-                tx.prepare_cached(
-                    "INSERT INTO channels (id, token_hash, created_at_ms, last_seq) VALUES (?1, ?2, ?3, 0)",
-                )?
-                .execute(params![id, &token_hash[..], now_ms()])?;
-                self.set_seq(id, Some(0));
-                let info = ChannelInfo { id: id.clone(), token_hash: *token_hash, last_seq: 0 };
-                self.cache_ops.push(CacheOp::Insert(info));
-                Ok(0)
-            }
-            Op::Delete { id } => {
-                if !self.seqs.contains_key(id) {
-                    return Ok(Ok(0));
-                }
-                tx.prepare_cached("DELETE FROM deliveries WHERE channel = ?1")?.execute([id])?;
-                tx.prepare_cached("DELETE FROM events WHERE channel = ?1")?.execute([id])?;
-                tx.prepare_cached("DELETE FROM channels WHERE id = ?1")?.execute([id])?;
-                self.set_seq(id, None);
-                self.cache_ops.push(CacheOp::Remove(id.clone()));
-                Ok(1)
-            }
-            Op::Append { channel, event } => {
-                let Some(last) = self.seqs.get(channel) else {
-                    return Ok(Err(StoreError::UnknownChannel(channel.clone())));
-                };
-                let seq = last + 1;
-                let headers = serde_json::to_string(&event.headers)
-                    .expect("a list of string pairs always serializes");
-                tx.prepare_cached(
-                    "INSERT INTO events (channel, seq, id, received_at_ms, method, path, query, headers, size, body)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-                )?
-                .execute(params![
-                    channel,
-                    seq,
-                    event.id,
-                    event.received_at_ms,
-                    event.method,
-                    event.path,
-                    event.query,
-                    headers,
-                    event.body.len(),
-                    &event.body[..],
-                ])?;
-                self.set_seq(channel, Some(seq));
-                self.appended.insert(channel.clone());
-                Ok(seq)
-            }
-            Op::Deliver { channel, seq, id, result } => {
-                let json =
-                    serde_json::to_string(result).expect("a delivery result always serializes");
-                let updated = tx
-                    .prepare_cached(
-                        "UPDATE events SET last_result = ?4 WHERE channel = ?1 AND seq = ?2 AND id = ?3",
-                    )?
-                    .execute(params![channel, seq, id, json])?;
-                if updated == 0 {
-                    return Ok(Ok(0));
-                }
-                tx.prepare_cached(
-                    "INSERT INTO deliveries (channel, seq, result) VALUES (?1, ?2, ?3)",
-                )?
-                .execute(params![channel, seq, json])?;
-                Ok(1)
-            }
-            Op::Expire { cutoff_ms } => {
-                tx.prepare_cached(
-                    "DELETE FROM deliveries WHERE (channel, seq) IN
-                     (SELECT channel, seq FROM events WHERE received_at_ms < ?1)",
-                )?
-                .execute([cutoff_ms])?;
-                let removed = tx
-                    .prepare_cached("DELETE FROM events WHERE received_at_ms < ?1")?
-                    .execute([cutoff_ms])?;
-                Ok(removed as u64)
-            }
-            Op::Close => Ok(0),
-        })
-    }
-
-    /// Persists each appended channel's last `seq` and applies count retention.
-    fn finish(&mut self, tx: &Transaction, retention: &Retention) -> rusqlite::Result<()> {
-        for channel in self.appended.drain() {
-            let Some(&last_seq) = self.seqs.get(&channel) else { continue };
-            tx.prepare_cached("UPDATE channels SET last_seq = ?2 WHERE id = ?1")?
-                .execute(params![channel, last_seq])?;
-            let first_kept = first_kept_seq(retention, last_seq);
-            if first_kept > 1 {
-                tx.prepare_cached("DELETE FROM deliveries WHERE channel = ?1 AND seq < ?2")?
-                    .execute(params![channel, first_kept])?;
-                tx.prepare_cached("DELETE FROM events WHERE channel = ?1 AND seq < ?2")?
-                    .execute(params![channel, first_kept])?;
-            }
-            self.cache_ops.push(CacheOp::SetSeq(channel));
-        }
-        Ok(())
-    }
-
-    /// Changes a channel's last `seq` (None: gone), remembering the value before the batch.
-    fn set_seq(&mut self, channel: &str, seq: Option<u64>) {
-        let before = self.seqs.get(channel).copied();
-        self.undo.entry(channel.to_owned()).or_insert(before);
-        match seq {
-            Some(seq) => self.seqs.insert(channel.to_owned(), seq),
-            None => self.seqs.remove(channel),
-        };
     }
 }
 

@@ -63,7 +63,7 @@ async fn admin_token_guards_channel_creation_when_configured() {
     let wrong = http(Method::POST, &url, &[("authorization", "Bearer nope")], "").await;
     assert_eq!(
         (wrong.status, wrong.error_code().as_str()),
-        (StatusCode::UNAUTHORIZED, "wrong_token")
+        (StatusCode::UNAUTHORIZED, "invalid_token")
     );
     let right = http(Method::POST, &url, &[("authorization", "Bearer s3cret")], "").await;
     assert_eq!(right.status, StatusCode::CREATED);
@@ -85,7 +85,7 @@ async fn delete_needs_the_token_and_removes_the_history() {
     let wrong = http(Method::DELETE, &url, &[("authorization", "Bearer hrt_wrong")], "").await;
     assert_eq!(
         (wrong.status, wrong.error_code().as_str()),
-        (StatusCode::UNAUTHORIZED, "wrong_token")
+        (StatusCode::UNAUTHORIZED, "invalid_token")
     );
 
     let auth = format!("Bearer {}", channel.token);
@@ -110,7 +110,7 @@ async fn deleting_a_channel_closes_its_sessions() {
         StatusCode::NO_CONTENT
     );
     let (code, reason) = expect_close(&mut ws).await;
-    assert_eq!((code, reason.as_str()), (1000, "channel deleted"));
+    assert_eq!((code, reason.as_str()), (1008, "channel deleted"));
     relay.stop().await;
 }
 

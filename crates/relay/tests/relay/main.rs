@@ -6,6 +6,7 @@ mod history;
 mod ingest;
 mod process;
 mod stream;
+mod tls;
 
 use std::future::Future;
 use std::time::Duration;
@@ -61,7 +62,8 @@ impl TestRelay {
         let mut config = Config { data_dir: dir.path().to_owned(), ..Config::default() };
         change(&mut config);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let url = format!("http://{}", listener.local_addr().expect("address"));
+        let scheme = if config.tls.is_some() { "https" } else { "http" };
+        let url = format!("{scheme}://{}", listener.local_addr().expect("address"));
         let shutdown = CancellationToken::new();
         let served = tokio::spawn(hookrelay_relay::serve(listener, config, shutdown.clone()));
         Self { url, shutdown, served, _dir: dir }
@@ -219,6 +221,8 @@ async fn ack(ws: &mut Ws, event: &hookrelay_proto::Event, outcome: Outcome, stat
         attempt: 1,
         error: None,
         response: None,
+        replay: false,
+        signature: None,
     };
     let ack = ClientMessage::Ack { seq: event.seq, id: event.id.clone(), result };
     let text = serde_json::to_string(&ack).expect("serializable");

@@ -278,3 +278,32 @@ async fn count_retention_keeps_the_newest_events() {
     }
     relay.stop().await;
 }
+
+#[tokio::test]
+async fn sessions_over_the_limit_are_refused_with_503_until_one_ends() {
+    let relay = TestRelay::with(|config| config.max_sessions = 1).await;
+    let channel = relay.channel().await;
+    let mut first = connect(&relay.url, &channel, 0).await;
+    expect_hello(&mut first, &channel.channel).await;
+    match try_connect(&relay.url, &channel.channel, Some(&channel.token), 0).await {
+        Err(tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        }
+        Err(err) => panic!("unexpected error: {err}"),
+        Ok(_) => panic!("a second session was let in"),
+    }
+    within(first.close(None)).await.expect("close sent");
+    while let Some(Ok(_)) = within(first.next()).await {}
+    let mut again = within(async {
+        loop {
+            if let Ok(ws) = try_connect(&relay.url, &channel.channel, Some(&channel.token), 0).await
+            {
+                return ws;
+            }
+            tokio::task::yield_now().await;
+        }
+    })
+    .await;
+    expect_hello(&mut again, &channel.channel).await;
+    relay.stop().await;
+}

@@ -418,6 +418,28 @@ async fn a_retry_that_succeeds_ends_the_retries() {
 }
 
 #[tokio::test]
+async fn an_observer_sees_every_attempt_as_it_is_logged() {
+    let mut app = Recorder::start().await;
+    app.status.store(500, Ordering::SeqCst);
+    let (tx, mut rx) = mpsc::channel(16);
+    let sb = Sandbox::start(|c| {
+        c.retry_schedule = vec![Duration::from_millis(20)];
+        c.observer = Some(tx);
+    })
+    .await;
+    sb.set_url(&app.url).await;
+    let (_, outcome) = sb.test_event("test").await;
+    for attempt in 1..=2 {
+        let seen = within(rx.recv()).await.expect("observer open");
+        assert_eq!((seen.attempt, seen.status), (attempt, Some(500)));
+        assert_eq!(seen.delivery_id, outcome["delivery_id"]);
+        app.next().await;
+    }
+    sb.stop().await;
+    assert!(within(rx.recv()).await.is_none(), "the feed closes when the emulator stops");
+}
+
+#[tokio::test]
 async fn a_slow_endpoint_times_out_as_a_failed_delivery() {
     let mut app = Recorder::start().await;
     app.delay_ms.store(2_000, Ordering::SeqCst);

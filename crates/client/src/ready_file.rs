@@ -1,0 +1,87 @@
+//! `listen --ready-file PATH`: the ingest URL and a newline, written atomically (a temp file
+//! in the same directory, then a rename) once the stream is connected, so a script that
+//! waits for the file never reads half of it. A file left by an earlier run is removed at
+//! start, and the file is removed again when `listen` exits, so its presence means "ready".
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+
+/// The file and its lifecycle.
+#[derive(Debug)]
+pub struct ReadyFile {
+    path: PathBuf,
+}
+
+impl ReadyFile {
+    /// Takes charge of `path`, removing what an earlier run left there.
+    pub fn claim(path: &Path) -> anyhow::Result<Self> {
+        let file = Self { path: path.to_owned() };
+        file.remove_existing()
+            .with_context(|| format!("could not remove the old --ready-file {}", path.display()))?;
+        Ok(file)
+    }
+
+    /// Where it is.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Writes `ingest_url` and a newline.
+    pub fn write(&self, ingest_url: &str) -> anyhow::Result<()> {
+        let name = self.path.file_name().map(|n| n.to_string_lossy().into_owned());
+        let temp = self.path.with_file_name(format!(
+            ".{}.{}.tmp",
+            name.unwrap_or_else(|| "ready".into()),
+            std::process::id()
+        ));
+        let written = std::fs::File::create(&temp)
+            .and_then(|mut file| {
+                file.write_all(format!("{ingest_url}\n").as_bytes())?;
+                file.sync_all()
+            })
+            .and_then(|()| std::fs::rename(&temp, &self.path));
+        if written.is_err() {
+            let _ = std::fs::remove_file(&temp);
+        }
+        written.with_context(|| format!("could not write --ready-file {}", self.path.display()))
+    }
+
+    /// Removes the file (at exit); a failure is only worth a warning.
+    pub fn remove(&self) {
+        if let Err(err) = self.remove_existing() {
+            tracing::warn!("could not remove --ready-file {}: {err}", self.path.display());
+        }
+    }
+
+    fn remove_existing(&self) -> std::io::Result<()> {
+        match std::fs::remove_file(&self.path) {
+            Err(err) if err.kind() != std::io::ErrorKind::NotFound => Err(err),
+            _ => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn claims_writes_whole_lines_and_removes() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("ready");
+        std::fs::write(&path, "stale\n").expect("written");
+        let file = ReadyFile::claim(&path).expect("claimed");
+        assert!(!path.exists(), "the stale file is gone");
+        file.write("http://127.0.0.1:8787/h/ch_1").expect("written");
+        assert_eq!(std::fs::read_to_string(&path).expect("read"), "http://127.0.0.1:8787/h/ch_1\n");
+        let leftovers = std::fs::read_dir(dir.path()).expect("listed").count();
+        assert_eq!(leftovers, 1, "no temp file is left behind");
+        file.remove();
+        assert!(!path.exists());
+        let missing_dir = ReadyFile::claim(&dir.path().join("no/such/dir/ready")).expect("ok");
+        let err = missing_dir.write("x").expect_err("fails");
+        assert!(format!("{err:#}").contains("could not write --ready-file"), "{err:#}");
+    }
+}

@@ -1,0 +1,272 @@
+//! `hookrelay replay`: re-send stored events (`ID...`, `--last N`, `--failed`) to the local
+//! app with `listen`'s pass-through rules, retry policy and log lines (marked as replays),
+//! optionally edited (`--edit`) or re-signed (`--resign`), and record each result in the
+//! relay's history.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{ArgGroup, Args};
+use hookrelay_proto::{DeliveryState, Event, EventSummary, Outcome};
+use tokio_util::sync::CancellationToken;
+use url::Url;
+
+use crate::cli::{RelayArgs, ResignArgs, parse_http_url};
+use crate::config::CommandEnv;
+use crate::connect::{Connection, IfNoChannel, connect};
+use crate::forward::Forwarder;
+use crate::history::{all_summaries, fetch_event, last_summaries};
+use crate::outgoing::HeaderOverride;
+use crate::render::Renderer;
+use crate::ui::{DeliveryLine, Ui, UiEvent};
+
+mod edit;
+
+/// Flags of `hookrelay replay`.
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("which").required(true).multiple(true)
+    .args(["ids", "last", "failed"])))]
+#[command(after_help = "Events are sent one at a time (IDs in the order given, --last and \
+    --failed in seq order), with listen's retries: connection refused, timeouts and 5xx are \
+    retried with backoff (Ctrl-C stops). Each result is recorded in the channel's history as a \
+    replay. Exits 1 if any replayed event was not delivered (4xx or a give-up).")]
+pub struct ReplayArgs {
+    /// Event ids or unique prefixes (with or without evt_), replayed in the order given.
+    #[arg(value_name = "ID", conflicts_with_all = ["last", "failed"])]
+    pub ids: Vec<String>,
+
+    /// Replay the newest N events (with --failed: the failed ones among them).
+    #[arg(long, value_name = "N",
+          value_parser = clap::value_parser!(u16).range(1..=crate::relay_api::PAGE_LIMIT as i64))]
+    pub last: Option<u16>,
+
+    /// Replay every event whose last attempt was not a 2xx (rejected, failed, or answered
+    /// 1xx/3xx). Pending events (never delivered) and skipped ones are left alone.
+    #[arg(long)]
+    pub failed: bool,
+
+    /// Your local app's URL; each event's path after /h/{channel} is appended to it.
+    #[arg(short = 'f', long, value_name = "URL", value_parser = parse_http_url)]
+    pub forward_to: Url,
+
+    /// Which relay and channel (as for `listen`).
+    #[command(flatten)]
+    pub relay: RelayArgs,
+
+    /// Open $VISUAL/$EDITOR (else vi) on each request's headers and body before sending it.
+    #[arg(long)]
+    pub edit: bool,
+
+    /// Re-signing, as for `listen`.
+    #[command(flatten)]
+    pub resign: ResignArgs,
+
+    /// Set a header on every replayed request, replacing any of the same name.
+    #[arg(short = 'H', long = "header", value_name = "'Name: value'")]
+    pub headers: Vec<HeaderOverride>,
+
+    /// Seconds to wait for the local app's answer before retrying.
+    #[arg(long, value_name = "SECS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub timeout: u64,
+
+    /// Print one JSON object per delivery on stdout (`"replay": true`), as `listen --json`.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs the command.
+pub async fn run(args: ReplayArgs, env: &CommandEnv) -> anyhow::Result<()> {
+    let resign = args.resign.resign()?;
+    let conn = connect(&args.relay, &env.dirs, IfNoChannel::Fail, env.cancel.clone()).await?;
+    let result = replay(&args, env, &conn, resign).await;
+    let closed = conn.close().await;
+    result.and(closed)
+}
+
+/// Which events to send: ids are fetched (and so checked) before anything is sent; listed
+/// ones are fetched one at a time as they go, so a long history is not held in memory.
+enum Selection {
+    Fetched(Vec<Event>),
+    Listed(Vec<EventSummary>),
+}
+
+async fn replay(
+    args: &ReplayArgs,
+    env: &CommandEnv,
+    conn: &Connection,
+    resign: Option<crate::forward::Resign>,
+) -> anyhow::Result<()> {
+    let selection = if args.ids.is_empty() {
+        let listed = match args.last {
+            Some(n) => last_summaries(conn, usize::from(n)).await?,
+            None => all_summaries(conn).await?,
+        };
+        let picked: Vec<EventSummary> =
+            listed.into_iter().filter(|summary| !args.failed || needs_replay(summary)).collect();
+        if picked.is_empty() {
+            let what = if args.failed { "no failed events" } else { "no events" };
+            eprintln!("nothing to replay: {what} in channel {}", conn.channel.channel);
+            return Ok(());
+        }
+        Selection::Listed(picked)
+    } else {
+        let mut events = Vec::new();
+        for id in &args.ids {
+            events.push(fetch_event(conn, id).await?.event);
+        }
+        Selection::Fetched(events)
+    };
+    // Edit everything before the first send, so the editor never shares the terminal with
+    // the log.
+    let selection = match (args.edit, selection) {
+        (true, Selection::Listed(summaries)) => {
+            let mut events = Vec::new();
+            for summary in &summaries {
+                events.push(fetch_event(conn, &summary.id).await?.event);
+            }
+            edit_all(events).await?
+        }
+        (true, Selection::Fetched(events)) => edit_all(events).await?,
+        (false, selection) => selection,
+    };
+    let forwarder = Forwarder::new(
+        conn.client.clone(),
+        args.forward_to.clone(),
+        args.headers.clone(),
+        Duration::from_secs(args.timeout),
+    )
+    .with_resign(resign);
+    let (ui, ui_events) = Ui::channel();
+    let stdout_closed = CancellationToken::new();
+    let renderer = Renderer::terminal(args.json, env.offset);
+    let render = tokio::task::spawn_blocking({
+        let stdout_closed = stdout_closed.clone();
+        move || renderer.run_blocking(ui_events, stdout_closed)
+    });
+    let sent = send_all(conn, Arc::new(forwarder), &ui, selection, env, &stdout_closed).await;
+    drop(ui);
+    if let Err(err) = render.await {
+        tracing::warn!("the renderer panicked: {err}");
+    }
+    let Tally { total, done, undelivered } = sent?;
+    if stdout_closed.is_cancelled() {
+        return Ok(());
+    }
+    if env.cancel.is_cancelled() {
+        anyhow::bail!("interrupted after replaying {done} of {total} events");
+    }
+    if undelivered > 0 {
+        anyhow::bail!("{undelivered} of {total} replayed events were not delivered");
+    }
+    Ok(())
+}
+
+async fn edit_all(events: Vec<Event>) -> anyhow::Result<Selection> {
+    let edited = tokio::task::spawn_blocking(move || {
+        events.iter().map(edit::edit).collect::<anyhow::Result<Vec<Event>>>()
+    })
+    .await??;
+    Ok(Selection::Fetched(edited))
+}
+
+struct Tally {
+    total: usize,
+    done: usize,
+    undelivered: usize,
+}
+
+async fn send_all(
+    conn: &Connection,
+    forwarder: Arc<Forwarder>,
+    ui: &Ui,
+    selection: Selection,
+    env: &CommandEnv,
+    stdout_closed: &CancellationToken,
+) -> anyhow::Result<Tally> {
+    let total = match &selection {
+        Selection::Fetched(events) => events.len(),
+        Selection::Listed(summaries) => summaries.len(),
+    };
+    let mut tally = Tally { total, done: 0, undelivered: 0 };
+    for index in 0..total {
+        let event = match &selection {
+            Selection::Fetched(events) => events[index].clone(),
+            Selection::Listed(summaries) => fetch_event(conn, &summaries[index].id).await?.event,
+        };
+        let delivery = crate::deliver::deliver(forwarder.clone(), ui.clone(), event);
+        let (event, mut result) = tokio::select! {
+            () = env.cancel.cancelled() => break,
+            () = stdout_closed.cancelled() => break,
+            finished = delivery => finished,
+        };
+        result.replay = true;
+        let channel = &conn.channel;
+        if let Err(err) =
+            conn.api.record_delivery(&channel.channel, &channel.token, &event.id, &result).await
+        {
+            tracing::warn!(event = %event.id, "could not record the replay in history: {err}");
+        }
+        tally.done += 1;
+        if result.outcome != Outcome::Delivered {
+            tally.undelivered += 1;
+        }
+        ui.send(UiEvent::Delivery(DeliveryLine::new(&event, &result))).await;
+    }
+    Ok(tally)
+}
+
+/// `--failed`: the last attempt was not a 2xx. Never-delivered (pending) and deliberately
+/// skipped events are not failures.
+pub fn needs_replay(summary: &EventSummary) -> bool {
+    match summary.state {
+        DeliveryState::Rejected | DeliveryState::Failed => true,
+        DeliveryState::Delivered => summary
+            .last_result
+            .as_ref()
+            .and_then(|result| result.status)
+            .is_some_and(|status| !(200..=299).contains(&status)),
+        DeliveryState::Pending | DeliveryState::Skipped => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use hookrelay_proto::DeliveryResult;
+
+    use super::*;
+
+    fn summary(state: DeliveryState, status: Option<u16>) -> EventSummary {
+        EventSummary {
+            id: "evt_x".into(),
+            seq: 1,
+            received_at_ms: 0,
+            method: "POST".into(),
+            path: String::new(),
+            query: None,
+            size: 0,
+            event_type: None,
+            state,
+            last_result: status.map(|status| DeliveryResult {
+                outcome: Outcome::Delivered,
+                status: Some(status),
+                latency_ms: 1,
+                attempt: 1,
+                error: None,
+                response: None,
+                replay: false,
+                signature: None,
+            }),
+        }
+    }
+
+    #[test]
+    fn failed_means_the_last_attempt_was_not_a_2xx() {
+        assert!(needs_replay(&summary(DeliveryState::Rejected, Some(404))));
+        assert!(needs_replay(&summary(DeliveryState::Failed, None)));
+        assert!(needs_replay(&summary(DeliveryState::Delivered, Some(302))));
+        assert!(!needs_replay(&summary(DeliveryState::Delivered, Some(204))));
+        assert!(!needs_replay(&summary(DeliveryState::Pending, None)));
+        assert!(!needs_replay(&summary(DeliveryState::Skipped, None)));
+    }
+}

@@ -1,0 +1,159 @@
+//! `hookrelay show ID`: one event in full (request line, headers with secrets masked, the
+//! body pretty-printed, every delivery attempt), or only its raw body (`--body`), a `curl`
+//! command that reproduces it (`--curl`), or its JSON (`--json`).
+
+use clap::Args;
+use hookrelay_proto::EventDetail;
+use url::Url;
+
+use crate::cli::{RelayArgs, parse_http_url};
+use crate::config::CommandEnv;
+use crate::connect::{IfNoChannel, connect};
+use crate::history::{fetch_event, stdout_color, write_stdout};
+use crate::mask::{display_value, is_secret};
+use crate::outgoing::{HeaderOverride, forward_headers, target_url};
+
+mod text;
+
+/// Flags of `hookrelay show`.
+#[derive(Debug, Args)]
+#[command(after_help = "The ID may be any unique prefix, with or without evt_ (like a git hash): \
+    `hookrelay show evt_k2qza9xm` or `hookrelay show k2qz`.")]
+pub struct ShowArgs {
+    /// The event id, or a unique prefix of it.
+    #[arg(value_name = "ID")]
+    pub id: String,
+
+    /// Which relay and channel (as for `listen`).
+    #[command(flatten)]
+    pub relay: RelayArgs,
+
+    /// Print the event as one JSON object (headers as [name, value] pairs, body in base64,
+    /// every delivery). Secret headers are masked unless --reveal.
+    #[arg(long, conflicts_with_all = ["body", "curl"])]
+    pub json: bool,
+
+    /// Write only the raw body bytes to stdout, exactly as received (pipe into jq or a file).
+    #[arg(long, conflicts_with = "curl")]
+    pub body: bool,
+
+    /// Print a curl command that sends this request byte-exact to --forward-to, as `listen`
+    /// would forward it. It carries every header as received, secrets included: that is what
+    /// reproducing the request takes.
+    #[arg(long, requires = "forward_to")]
+    pub curl: bool,
+
+    /// Show secret headers (Authorization, signatures, cookies, tokens) instead of masking them.
+    #[arg(long)]
+    pub reveal: bool,
+
+    /// The local app's URL that --curl targets (the event's path is appended, as in `listen`).
+    #[arg(short = 'f', long, value_name = "URL", value_parser = parse_http_url)]
+    pub forward_to: Option<Url>,
+
+    /// With --curl: set a header, replacing any of the same name (as `listen -H`).
+    #[arg(short = 'H', long = "header", value_name = "'Name: value'", requires = "curl")]
+    pub headers: Vec<HeaderOverride>,
+}
+
+/// Runs the command.
+pub async fn run(args: ShowArgs, env: &CommandEnv) -> anyhow::Result<()> {
+    let conn = connect(&args.relay, &env.dirs, IfNoChannel::Fail, env.cancel.clone()).await?;
+    let fetched = fetch_event(&conn, &args.id).await;
+    conn.close().await?;
+    let detail = fetched?;
+    if args.body {
+        return write_stdout(&detail.event.body);
+    }
+    let text = if let (true, Some(target)) = (args.curl, &args.forward_to) {
+        let secrets: Vec<&str> = detail
+            .event
+            .headers
+            .iter()
+            .filter(|(name, _)| is_secret(name))
+            .map(|(name, _)| name.as_str())
+            .collect();
+        if !secrets.is_empty() {
+            eprintln!("note: this command includes secret headers ({})", secrets.join(", "));
+        }
+        format!("{}\n", curl_command(&detail, target, &args.headers))
+    } else if args.json {
+        format!("{}\n", json(&detail, args.reveal))
+    } else {
+        text::render(&detail, env.offset, args.reveal, stdout_color())
+    };
+    write_stdout(text.as_bytes())
+}
+
+/// The curl command for `detail` toward `target`: the same URL and headers `listen` sends,
+/// minus `Host` (curl derives it from the URL) and `Content-Length` when there is a body
+/// (curl computes it; an explicit `content-length: 0` on an empty body is kept).
+pub fn curl_command(detail: &EventDetail, target: &Url, overrides: &[HeaderOverride]) -> String {
+    let event = &detail.event;
+    let url = target_url(target, &event.path, event.query.as_deref());
+    let headers: Vec<(String, String)> = forward_headers(event, target, overrides)
+        .into_iter()
+        .filter(|(name, _)| {
+            let name = name.to_ascii_lowercase();
+            name != "host" && (name != "content-length" || event.body.is_empty())
+        })
+        .collect();
+    crate::curl::command(&event.method, &url, &headers, &event.body)
+}
+
+/// The `--json` record: the relay's event detail, secret header values masked unless `reveal`.
+pub fn json(detail: &EventDetail, reveal: bool) -> serde_json::Value {
+    let mut detail = detail.clone();
+    for (name, value) in &mut detail.event.headers {
+        *value = display_value(name, value, reveal).into_owned();
+    }
+    serde_json::to_value(&detail).expect("event details serialize")
+}
+
+#[cfg(test)]
+mod tests {
+    use bytes::Bytes;
+    use hookrelay_proto::{DeliveryState, Event};
+
+    use super::*;
+
+    fn detail(body: &'static [u8], headers: &[(&str, &str)]) -> EventDetail {
+        EventDetail {
+            event: Event {
+                id: "evt_abc".into(),
+                seq: 1,
+                received_at_ms: 0,
+                method: "POST".into(),
+                path: "/hook".into(),
+                query: Some("a=1".into()),
+                headers: headers.iter().map(|(n, v)| ((*n).into(), (*v).into())).collect(),
+                body: Bytes::from_static(body),
+            },
+            state: DeliveryState::Pending,
+            deliveries: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn curl_sends_what_listen_sends_minus_host_and_computed_length() {
+        let target: Url = "http://localhost:3000/in".parse().expect("url");
+        let headers = [("host", "relay"), ("content-length", "2"), ("x-a", "1")];
+        let cmd = curl_command(&detail(b"{}", &headers), &target, &[]);
+        assert_eq!(
+            cmd,
+            "curl --http1.1 --path-as-is --globoff -X 'POST' 'http://localhost:3000/in/hook?a=1' \
+             -H 'x-a: 1' -H 'hookrelay-event-id: evt_abc' -H 'accept:' -H 'user-agent:' \
+             -H 'content-type:' -H 'expect:' --data-binary '{}'"
+        );
+        let empty = curl_command(&detail(b"", &[("content-length", "0")]), &target, &[]);
+        assert!(empty.contains("-H 'content-length: 0'"), "{empty}");
+    }
+
+    #[test]
+    fn json_masks_secret_headers_unless_revealed() {
+        let detail = detail(b"", &[("authorization", "Bearer s3cr3t"), ("x-a", "1")]);
+        let masked = json(&detail, false).to_string();
+        assert!(!masked.contains("s3cr3t") && masked.contains("\"x-a\",\"1\""), "{masked}");
+        assert!(json(&detail, true).to_string().contains("Bearer s3cr3t"));
+    }
+}

@@ -1,0 +1,401 @@
+//! `hookrelay events` and `hookrelay show` against an in-process relay whose history a real
+//! `listen` filled; `show --curl` is executed for real against the recording app.
+
+use std::process::{ExitStatus, Stdio};
+
+use bytes::Bytes;
+use hookrelay_proto::ChannelCreated;
+use serde_json::Value;
+
+use crate::WAIT;
+use crate::app::{LocalApp, Recorded};
+use crate::cli::{Cli, Home};
+use crate::relay::{Http, TestRelay};
+
+/// Headers as a test sends them.
+pub type Headers<'a> = &'a [(&'a str, &'a [u8])];
+
+/// A relay with one channel, a recording app and a CLI home.
+pub struct Setup {
+    pub relay: TestRelay,
+    pub app: LocalApp,
+    pub http: Http,
+    pub channel: ChannelCreated,
+    pub home: Home,
+}
+
+/// What a finished `hookrelay` printed.
+pub struct Output {
+    pub status: ExitStatus,
+    pub stdout: Vec<u8>,
+    pub stderr: String,
+}
+
+impl Output {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.stdout).into_owned()
+    }
+
+    /// Asserts exit 0 and returns stdout as text.
+    pub fn ok(&self) -> String {
+        assert!(self.status.success(), "{}; stderr:\n{}", self.status, self.stderr);
+        self.text()
+    }
+
+    /// Asserts exit 1 and returns stderr.
+    pub fn failed(&self) -> &str {
+        assert_eq!(
+            self.status.code(),
+            Some(1),
+            "stdout:\n{}\nstderr:\n{}",
+            self.text(),
+            self.stderr
+        );
+        &self.stderr
+    }
+}
+
+impl Setup {
+    pub async fn start() -> Self {
+        let relay = TestRelay::start().await;
+        let app = LocalApp::start().await;
+        let http = Http::default();
+        let channel = http.create_channel(&relay.url).await;
+        Self { relay, app, http, channel, home: Home::new() }
+    }
+
+    /// `hookrelay SUBCOMMAND --relay .. --channel .. --token .. ARGS...`, set up as the user's
+    /// shell would run it (no colors: stdout is a pipe).
+    pub fn command(&self, args: &[&str], env: &[(&str, &str)]) -> tokio::process::Command {
+        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_hookrelay"));
+        command
+            .arg(args[0])
+            .args(["--relay", &self.relay.url, "--channel", &self.channel.channel])
+            .args(["--token", &self.channel.token])
+            .args(&args[1..])
+            .env("HOOKRELAY_CONFIG_DIR", self.home.config_dir())
+            .env("HOOKRELAY_DATA_DIR", self.home.data_dir())
+            .env_remove("HOOKRELAY_RELAY")
+            .env_remove("HOOKRELAY_TOKEN")
+            .env_remove("HOOKRELAY_SECRET")
+            .env_remove("VISUAL")
+            .env_remove("EDITOR")
+            .envs(env.iter().copied())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        command
+    }
+
+    pub async fn run(&self, args: &[&str]) -> Output {
+        self.run_with(args, &[]).await
+    }
+
+    pub async fn run_with(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        let output = tokio::time::timeout(WAIT, self.command(args, env).output())
+            .await
+            .unwrap_or_else(|_| panic!("hookrelay {args:?} did not exit in time"))
+            .expect("hookrelay runs");
+        Output {
+            status: output.status,
+            stdout: output.stdout,
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    /// POSTs (or other methods) to the ingest URL + suffix; returns the event id.
+    pub async fn ingest(
+        &self,
+        method: &str,
+        suffix: &str,
+        headers: &[(&str, &[u8])],
+        body: impl Into<Bytes>,
+    ) -> String {
+        let url = format!("{}{suffix}", self.channel.ingest_url);
+        self.http.ingest(method, &url, headers, body).await.0.id
+    }
+
+    /// Runs `listen --json -f APP/webhooks` until `n` deliveries, then stops it.
+    pub async fn listen_until(&self, n: usize) -> Vec<Value> {
+        self.listen_with(n, &[]).await
+    }
+
+    /// Like [`Setup::listen_until`], with more `listen` flags.
+    pub async fn listen_with(&self, n: usize, extra: &[&str]) -> Vec<Value> {
+        let target = self.app.url("/webhooks");
+        let mut args = vec![
+            "listen",
+            "--json",
+            "--relay",
+            &self.relay.url,
+            "--channel",
+            &self.channel.channel,
+            "--token",
+            &self.channel.token,
+            "-f",
+            &target,
+        ];
+        args.extend_from_slice(extra);
+        let mut cli = Cli::spawn(&self.home, &args);
+        cli.ready().await;
+        let deliveries = cli.deliveries(n).await;
+        assert!(cli.interrupt().await.success());
+        deliveries
+    }
+
+    /// `--json` lines of a command's stdout.
+    pub async fn json_lines(&self, args: &[&str]) -> Vec<Value> {
+        let out = self.run(args).await;
+        out.ok()
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+            .collect()
+    }
+}
+
+/// Method, path and query, headers but `content-length`, and `content-length`'s value.
+pub type Comparable = (String, String, Vec<(String, Vec<u8>)>, Option<String>);
+
+/// Headers as the app saw them, without `content-length` (curl and hyper place it
+/// differently), plus its value.
+pub fn comparable(record: &Recorded) -> Comparable {
+    let headers =
+        record.headers.iter().filter(|(name, _)| name != "content-length").cloned().collect();
+    (record.method.clone(), record.path_and_query.clone(), headers, record.header("content-length"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_lists_history_newest_last_with_type_state_limit_and_json() {
+    let setup = Setup::start().await;
+    let empty = setup.run(&["events"]).await;
+    assert_eq!(empty.ok(), "", "an empty history prints nothing on stdout");
+    assert!(empty.stderr.contains("no events yet"), "{}", empty.stderr);
+    assert!(empty.stderr.contains(&setup.channel.ingest_url), "{}", empty.stderr);
+
+    let json: &[(&str, &[u8])] = &[("content-type", b"application/json")];
+    let first = setup.ingest("POST", "/stripe", json, r#"{"type":"invoice.paid"}"#).await;
+    let rejected: &[(&str, &[u8])] = &[("x-respond", b"404")];
+    setup.ingest("POST", "/loans?x=1", rejected, r#"{"event_type":"loan.funded"}"#).await;
+    setup.ingest("POST", "/c", json, r#"{"type":"customer.created"}"#).await;
+    setup.listen_with(3, &["--events", "invoice.*,loan.*"]).await;
+    setup.ingest("PUT", "", &[], "plain text").await;
+
+    let table = setup.run(&["events"]).await.ok();
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(lines.len(), 5, "{table}");
+    assert!(lines[0].starts_with("SEQ  ID"), "{table}");
+    let short = &first[..12];
+    for (line, want) in lines[1..].iter().zip([
+        ["1", short, "POST", "/stripe", "invoice.paid", "delivered 200"],
+        ["2", "evt_", "POST", "/loans?x=1", "loan.funded", "rejected 404"],
+        ["3", "evt_", "POST", "/c", "customer.created", "skipped"],
+        ["4", "evt_", "PUT", "/", "-", "pending"],
+    ]) {
+        let cells: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(cells[0], want[0], "{line}");
+        assert!(cells[1].starts_with(want[1]) && cells[1].len() == 12, "{line}");
+        for needle in &want[2..] {
+            assert!(line.contains(needle), "{line} lacks {needle}");
+        }
+        assert!(line.chars().count() <= 100, "{line}");
+    }
+    assert!(!table.contains('\u{1b}'), "no colors into a pipe");
+
+    let limited = setup.run(&["events", "--limit", "2"]).await.ok();
+    let seqs: Vec<&str> =
+        limited.lines().skip(1).filter_map(|line| line.split_whitespace().next()).collect();
+    assert_eq!(seqs, ["3", "4"], "{limited}");
+
+    let records = setup.json_lines(&["events", "--json"]).await;
+    assert_eq!(records.len(), 4);
+    assert_eq!(records[0]["id"], first.as_str());
+    assert_eq!(records[0]["event_type"], "invoice.paid");
+    assert_eq!(records[0]["state"], "delivered");
+    assert_eq!(records[1]["event_type"], "loan.funded");
+    assert_eq!(records[1]["state"], "rejected");
+    assert_eq!(records[2]["state"], "skipped");
+    assert_eq!(records[3]["state"], "pending");
+    assert_eq!(records[3]["size"], 10);
+    assert!(records[3]["received_at"].is_string());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_into_a_closed_pipe_exits_zero_quietly() {
+    let setup = Setup::start().await;
+    for n in 0..3 {
+        setup.ingest("POST", "/x", &[], format!("{{\"n\":{n}}}")).await;
+    }
+    let mut child = setup.command(&["events"], &[]).spawn().expect("starts");
+    drop(child.stdout.take());
+    let output = tokio::time::timeout(WAIT, child.wait_with_output())
+        .await
+        .expect("exits in time")
+        .expect("waited");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{}: {stderr}", output.status);
+    assert!(!stderr.contains("error"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn show_masks_secret_headers_unless_revealed_and_lists_deliveries() {
+    let setup = Setup::start().await;
+    let headers: &[(&str, &[u8])] = &[
+        ("content-type", b"application/json"),
+        ("authorization", b"Bearer sk_test_supersecret"),
+        ("stripe-signature", b"t=1700000000,v1=deadbeef"),
+        ("x-plain", b"visible"),
+    ];
+    let id = setup.ingest("POST", "/stripe?a=1", headers, r#"{"type":"x.y","n":1}"#).await;
+    setup.listen_with(1, &["--verify", "stripe:whsec_test"]).await;
+
+    let shown = setup.run(&["show", &id]).await.ok();
+    assert!(shown.starts_with("POST /stripe?a=1\n"), "{shown}");
+    assert!(shown.contains(&id), "{shown}");
+    assert!(shown.contains("authorization: Bearer ••••••"), "{shown}");
+    assert!(shown.contains("x-plain: visible"), "{shown}");
+    assert!(shown.contains("{\n  \"type\": \"x.y\",\n  \"n\": 1\n}\n"), "{shown}");
+    assert!(shown.contains("deliveries (1)\n  1. → 200"), "{shown}");
+    assert!(shown.contains("answered 200 OK"), "the app's answer is shown: {shown}");
+    assert!(shown.contains("signature ✗ stripe"), "listen --verify's check is shown: {shown}");
+    for secret in ["supersecret", "deadbeef"] {
+        assert!(!shown.contains(secret), "{secret} leaked: {shown}");
+    }
+
+    let revealed = setup.run(&["show", &id, "--reveal"]).await.ok();
+    assert!(revealed.contains("authorization: Bearer sk_test_supersecret"), "{revealed}");
+    assert!(revealed.contains("stripe-signature: t=1700000000,v1=deadbeef"), "{revealed}");
+
+    let json = setup.run(&["show", &id, "--json"]).await.ok();
+    assert!(!json.contains("supersecret") && !json.contains("deadbeef"), "{json}");
+    let detail: Value = serde_json::from_str(&json).expect("one JSON object");
+    assert_eq!(detail["id"], id.as_str());
+    assert_eq!(detail["deliveries"][0]["status"], 200);
+    let revealed_json = setup.run(&["show", &id, "--json", "--reveal"]).await.ok();
+    assert!(revealed_json.contains("deadbeef"), "{revealed_json}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn show_body_writes_exactly_the_original_bytes() {
+    let setup = Setup::start().await;
+    let binary: Vec<u8> = (0..=255u8).rev().chain([0, 0, 13, 10]).collect();
+    let headers: &[(&str, &[u8])] = &[("content-type", b"application/octet-stream")];
+    let id = setup.ingest("POST", "/bin", headers, binary.clone()).await;
+    let form: &[(&str, &[u8])] = &[("content-type", b"application/x-www-form-urlencoded")];
+    let form_id = setup.ingest("POST", "/form", form, "a=1&b=hello+world").await;
+
+    let body = setup.run(&["show", &id, "--body"]).await;
+    assert!(body.status.success(), "{}", body.stderr);
+    assert_eq!(body.stdout, binary, "show --body must be byte-exact");
+    assert_eq!(body.stderr, "", "nothing but the body");
+
+    let shown = setup.run(&["show", &id]).await.ok();
+    assert!(shown.contains("binary body, 260 bytes\n00000000  ff fe fd"), "{shown}");
+    assert!(shown.contains("deliveries  none yet"), "{shown}");
+    let form_shown = setup.run(&["show", &form_id]).await.ok();
+    assert!(form_shown.contains("a = 1\nb = hello world\n"), "{form_shown}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn show_curl_run_for_real_reproduces_what_listen_sent() {
+    let setup = Setup::start().await;
+    assert!(
+        std::process::Command::new("curl")
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success()),
+        "curl must be installed for this test"
+    );
+    let binary: Vec<u8> = (0..=255u8).chain([0, 39, 10]).collect();
+    let headers: &[(&str, &[u8])] = &[
+        ("content-type", b"application/json"),
+        ("x-dup", b"1"),
+        ("authorization", b"Bearer it's-secret"),
+        ("x-dup", b"2"),
+        ("x-empty", b""),
+        ("user-agent", b"Stripe/1.0 (+https://stripe.com/docs/webhooks)"),
+        ("accept", b"*/*; q=0.5"),
+    ];
+    let cases: Vec<(&str, &str, Headers, Vec<u8>)> = vec![
+        (
+            "POST",
+            "/stripe/x%20y?b=2&a=1&a=3&q='$HOME'",
+            headers,
+            br#"{"a":"it's $x \"q\""}"#.to_vec(),
+        ),
+        ("PUT", "/bin", &[("content-type", b"application/octet-stream")], binary),
+        ("POST", "", &[], Vec::new()),
+        ("DELETE", "/items/7?force=true", &[], Vec::new()),
+    ];
+    let mut ids = Vec::new();
+    for (method, suffix, headers, body) in &cases {
+        ids.push(setup.ingest(method, suffix, headers, body.clone()).await);
+    }
+    setup.listen_until(cases.len()).await;
+    let sent_by_listen = setup.app.wait_for(cases.len()).await;
+
+    let target = setup.app.url("/webhooks");
+    for (i, id) in ids.iter().enumerate() {
+        let out = setup.run(&["show", id, "--curl", "-f", &target]).await;
+        let command = out.ok();
+        assert!(command.starts_with("curl ") || command.starts_with("printf "), "{command}");
+        let ran = tokio::time::timeout(
+            WAIT,
+            tokio::process::Command::new("sh").arg("-c").arg(command.trim_end()).output(),
+        )
+        .await
+        .expect("curl finishes")
+        .expect("sh runs");
+        assert!(ran.status.success(), "{command}\n{}", String::from_utf8_lossy(&ran.stderr));
+        let records = setup.app.wait_for(cases.len() + i + 1).await;
+        let by_curl = &records[cases.len() + i];
+        let by_listen = &sent_by_listen[i];
+        assert_eq!(comparable(by_curl), comparable(by_listen), "case {i}: {command}");
+        assert_eq!(by_curl.body, by_listen.body, "case {i}: body differs");
+        assert_eq!(by_curl.body, cases[i].3[..], "case {i}: body differs from the original");
+    }
+    let secret = setup.run(&["show", &ids[0], "--curl", "-f", &target]).await;
+    assert!(secret.stderr.contains("secret headers (authorization)"), "{}", secret.stderr);
+    let usage = setup.run(&["show", &ids[0], "--curl"]).await;
+    assert_eq!(usage.status.code(), Some(2), "--curl needs -f: {}", usage.stderr);
+    assert!(usage.stderr.contains("--forward-to"), "{}", usage.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ids_resolve_by_unique_prefix_and_report_ambiguity_or_absence() {
+    let setup = Setup::start().await;
+    let mut ids: Vec<String> = Vec::new();
+    // Random ids: keep sending until two share their first random character (32 choices).
+    let (a, b) = loop {
+        let id = setup.ingest("POST", "/p", &[], "{}").await;
+        if let Some(other) = ids.iter().find(|other| other[4..5] == id[4..5]) {
+            break (other.clone(), id);
+        }
+        assert!(ids.len() < 200, "ids should share a first character by now: {ids:?}");
+        ids.push(id);
+    };
+    let common = a.chars().zip(b.chars()).take_while(|(x, y)| x == y).count();
+    let ambiguous = &a[..common];
+    let out = setup.run(&["show", ambiguous]).await;
+    let stderr = out.failed();
+    assert!(stderr.contains("type more characters"), "{stderr}");
+    assert!(stderr.contains(&a) && stderr.contains(&b), "candidates are named: {stderr}");
+
+    ids.push(b.clone());
+    // The shortest prefix of `a` no other id starts with.
+    let unique = (5..=a.len())
+        .map(|len| &a[..len])
+        .find(|prefix| ids.iter().all(|id| id == &a || !id.starts_with(prefix)))
+        .expect("ids differ");
+    let shown = setup.run(&["show", unique, "--json"]).await.ok();
+    let detail: Value = serde_json::from_str(&shown).expect("json");
+    assert_eq!(detail["id"], a.as_str());
+    let without_evt = setup.run(&["show", &unique[4..], "--json"]).await.ok();
+    assert!(without_evt.contains(&a), "a prefix without evt_ works too: {without_evt}");
+
+    let unknown = setup.run(&["show", "evt_00000000000"]).await;
+    assert!(unknown.failed().contains("hookrelay events` lists"), "{}", unknown.stderr);
+    let replay = setup.run(&["replay", ambiguous, "-f", &setup.app.url("/")]).await;
+    assert!(replay.failed().contains("type more characters"), "{}", replay.stderr);
+    assert!(setup.app.records().is_empty(), "nothing is sent when an id is ambiguous");
+}
