@@ -76,21 +76,10 @@ pub fn route_overrides(base: &[HeaderOverride], route: &Route) -> Vec<HeaderOver
 mod tests {
     use std::time::Duration;
 
-    use bytes::Bytes;
-
     use super::*;
 
     fn event(path: &str, body: &str) -> Event {
-        Event {
-            id: "evt_1".into(),
-            seq: 1,
-            received_at_ms: 0,
-            method: "POST".into(),
-            path: path.into(),
-            query: None,
-            headers: vec![],
-            body: Bytes::from(body.to_owned()),
-        }
+        crate::test_support::event(path, &[], body)
     }
 
     fn forwarder(name: &str) -> Forwarder {

@@ -2,6 +2,7 @@ use hookrelay_proto::{DeliveryResult, Outcome};
 use time::macros::datetime;
 
 use super::*;
+use crate::test_support::result;
 
 fn summary(seq: u64, state: DeliveryState, status: Option<u16>) -> EventSummary {
     let at = datetime!(2026-01-02 17:02:11 UTC);
@@ -15,15 +16,9 @@ fn summary(seq: u64, state: DeliveryState, status: Option<u16>) -> EventSummary 
         size: 1536,
         event_type: Some("invoice.paid".into()),
         state,
-        last_result: status.map(|status| DeliveryResult {
-            outcome: if status < 400 { Outcome::Delivered } else { Outcome::Rejected },
-            status: Some(status),
-            latency_ms: 3,
-            attempt: 1,
-            error: None,
-            response: None,
-            replay: false,
-            signature: None,
+        last_result: status.map(|status| {
+            let outcome = if status < 400 { Outcome::Delivered } else { Outcome::Rejected };
+            DeliveryResult { latency_ms: 3, ..result(outcome, Some(status)) }
         }),
     }
 }

@@ -47,19 +47,9 @@ impl Filter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bytes::Bytes;
 
     fn event(path: &str, body: &str) -> Event {
-        Event {
-            id: "evt_1".into(),
-            seq: 1,
-            received_at_ms: 0,
-            method: "POST".into(),
-            path: path.into(),
-            query: None,
-            headers: vec![],
-            body: Bytes::from(body.to_string()),
-        }
+        crate::test_support::event(path, &[], body)
     }
 
     #[test]

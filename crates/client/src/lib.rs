@@ -32,6 +32,8 @@ pub mod sandbox;
 pub mod show;
 mod signals;
 pub mod state;
+#[cfg(test)]
+pub(crate) mod test_support;
 pub mod trigger;
 mod tunnel;
 pub mod ui;

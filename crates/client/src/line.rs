@@ -167,23 +167,7 @@ mod tests {
     use super::*;
 
     fn line(status: Option<u16>, outcome: Outcome, query: Option<&str>) -> DeliveryLine {
-        DeliveryLine {
-            at: time::macros::datetime!(2026-01-02 17:02:11 UTC),
-            id: "evt_k2qza9xmk2qza9xmk2qza9xm".into(),
-            seq: 3,
-            method: "POST".into(),
-            path: "/stripe".into(),
-            query: query.map(Into::into),
-            outcome,
-            status,
-            latency_ms: 12,
-            attempt: 1,
-            error: None,
-            replay: false,
-            signature: None,
-            route: None,
-            response: None,
-        }
+        DeliveryLine { query: query.map(Into::into), ..crate::test_support::line(outcome, status) }
     }
 
     #[test]

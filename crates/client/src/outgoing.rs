@@ -114,7 +114,6 @@ pub fn forward_headers(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bytes::Bytes;
 
     fn url(text: &str) -> Url {
         text.parse().expect("valid url")
@@ -150,16 +149,7 @@ mod tests {
     }
 
     fn event(headers: &[(&str, &str)], body: &'static [u8]) -> Event {
-        Event {
-            id: "evt_1".into(),
-            seq: 1,
-            received_at_ms: 0,
-            method: "POST".into(),
-            path: "/x".into(),
-            query: None,
-            headers: headers.iter().map(|(n, v)| ((*n).into(), (*v).into())).collect(),
-            body: Bytes::from_static(body),
-        }
+        crate::test_support::event("/x", headers, body)
     }
 
     #[test]

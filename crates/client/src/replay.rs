@@ -232,9 +232,8 @@ pub fn needs_replay(summary: &EventSummary) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use hookrelay_proto::DeliveryResult;
-
     use super::*;
+    use crate::test_support::result;
 
     fn summary(state: DeliveryState, status: Option<u16>) -> EventSummary {
         EventSummary {
@@ -247,16 +246,7 @@ mod tests {
             size: 0,
             event_type: None,
             state,
-            last_result: status.map(|status| DeliveryResult {
-                outcome: Outcome::Delivered,
-                status: Some(status),
-                latency_ms: 1,
-                attempt: 1,
-                error: None,
-                response: None,
-                replay: false,
-                signature: None,
-            }),
+            last_result: status.map(|status| result(Outcome::Delivered, Some(status))),
         }
     }
 

@@ -148,7 +148,7 @@ pub fn route<'a>(routes: &'a [Route], event: &Event) -> Option<&'a Route> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bytes::Bytes;
+    use crate::test_support::event;
 
     const FILE: &str = r#"
 # first match wins
@@ -169,19 +169,6 @@ to = "http://localhost:5000/paid"
 [[route]]
 to = "http://localhost:9000/"
 "#;
-
-    fn event(path: &str, headers: &[(&str, &str)], body: &str) -> Event {
-        Event {
-            id: "evt_1".into(),
-            seq: 1,
-            received_at_ms: 0,
-            method: "POST".into(),
-            path: path.into(),
-            query: None,
-            headers: headers.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect(),
-            body: Bytes::from(body.to_string()),
-        }
-    }
 
     #[test]
     fn first_matching_rule_wins() {

@@ -112,7 +112,6 @@ pub fn json(detail: &EventDetail, reveal: bool) -> serde_json::Value {
 
 #[cfg(test)]
 mod tests {
-    use bytes::Bytes;
     use hookrelay_proto::{DeliveryState, Event};
 
     use super::*;
@@ -121,13 +120,8 @@ mod tests {
         EventDetail {
             event: Event {
                 id: "evt_abc".into(),
-                seq: 1,
-                received_at_ms: 0,
-                method: "POST".into(),
-                path: "/hook".into(),
                 query: Some("a=1".into()),
-                headers: headers.iter().map(|(n, v)| ((*n).into(), (*v).into())).collect(),
-                body: Bytes::from_static(body),
+                ..crate::test_support::event("/hook", headers, body)
             },
             state: DeliveryState::Pending,
             deliveries: Vec::new(),

@@ -69,14 +69,10 @@ mod tests {
 
     fn event(headers: Vec<(String, String)>, body: &'static [u8], received_at: i64) -> Event {
         Event {
-            id: "evt_1".into(),
-            seq: 1,
             received_at_ms: received_at * 1000 + 999,
-            method: "POST".into(),
-            path: "/".into(),
-            query: None,
             headers,
             body: Bytes::from_static(body),
+            ..crate::test_support::event("/", &[], "")
         }
     }
 

@@ -82,16 +82,7 @@ mod tests {
     use hookrelay_proto::Outcome;
 
     fn ok() -> DeliveryResult {
-        DeliveryResult {
-            outcome: Outcome::Delivered,
-            status: Some(200),
-            latency_ms: 1,
-            attempt: 1,
-            error: None,
-            response: None,
-            replay: false,
-            signature: None,
-        }
+        crate::test_support::result(Outcome::Delivered, Some(200))
     }
 
     #[test]

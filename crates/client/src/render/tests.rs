@@ -52,21 +52,9 @@ fn events() -> Vec<UiEvent> {
             attempt: 1,
         },
         UiEvent::Delivery(DeliveryLine {
-            at: time::macros::datetime!(2026-01-02 17:02:11 UTC),
             id: "evt_abcdefghabcdefghabcdefgh".into(),
             seq: 1,
-            method: "POST".into(),
-            path: "/stripe".into(),
-            query: None,
-            outcome: Outcome::Delivered,
-            status: Some(200),
-            latency_ms: 12,
-            attempt: 1,
-            error: None,
-            replay: false,
-            signature: None,
-            route: None,
-            response: None,
+            ..crate::test_support::line(Outcome::Delivered, Some(200))
         }),
     ]
 }

@@ -138,18 +138,14 @@ mod tests {
 
     fn detail() -> EventDetail {
         let result = DeliveryResult {
-            outcome: Outcome::Rejected,
-            status: Some(422),
             latency_ms: 12,
-            attempt: 1,
-            error: None,
             response: Some("line 1\nline 2\nline 3\nline 4\nline 5\nline 6\nline 7".into()),
-            replay: false,
             signature: Some(SignatureCheck {
                 scheme: "stripe".into(),
                 valid: false,
                 reason: Some("timestamp too old".into()),
             }),
+            ..crate::test_support::result(Outcome::Rejected, Some(422))
         };
         let replayed = DeliveryResult {
             outcome: Outcome::Delivered,

@@ -5,12 +5,15 @@ use std::path::PathBuf;
 use std::process::{ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 
+use hookrelay_proto::ChannelCreated;
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt as _, BufReader, Lines};
-use tokio::process::{Child, ChildStdout};
+use tokio::process::{Child, ChildStderr, ChildStdout};
 use tokio::sync::Notify;
 
 use crate::WAIT;
+use crate::app::LocalApp;
+use crate::relay::{Http, TestRelay};
 
 /// The user's directories, kept across runs of the CLI.
 pub struct Home {
@@ -35,10 +38,116 @@ impl Home {
 pub struct Cli {
     child: Child,
     stdout: Option<Lines<BufReader<ChildStdout>>>,
-    stderr: Arc<(Mutex<String>, Notify)>,
+    stderr: Stderr,
 }
 
-fn command(home: &Home, args: &[&str]) -> tokio::process::Command {
+/// A child's stderr, collected line by line by a background task.
+pub struct Stderr(Arc<(Mutex<String>, Notify)>);
+
+impl Stderr {
+    /// Starts collecting `pipe`.
+    pub fn collect(pipe: ChildStderr) -> Self {
+        let stderr = Arc::new((Mutex::new(String::new()), Notify::new()));
+        let mut lines = BufReader::new(pipe).lines();
+        let sink = stderr.clone();
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = lines.next_line().await {
+                let mut text = sink.0.lock().expect("stderr");
+                text.push_str(&line);
+                text.push('\n');
+                sink.1.notify_waiters();
+            }
+        });
+        Self(stderr)
+    }
+
+    /// Everything collected so far.
+    pub fn text(&self) -> String {
+        self.0.0.lock().expect("stderr").clone()
+    }
+
+    /// Whether the collecting task has seen the end of the pipe.
+    pub fn closed(&self) -> bool {
+        Arc::strong_count(&self.0) == 1
+    }
+
+    /// Waits until it contains `needle` at least `times` times.
+    pub async fn wait_for(&self, needle: &str, times: usize) {
+        let wait = async {
+            loop {
+                let changed = self.0.1.notified();
+                if self.text().matches(needle).count() >= times {
+                    return;
+                }
+                changed.await;
+            }
+        };
+        if tokio::time::timeout(WAIT, wait).await.is_err() {
+            panic!("stderr never said {needle:?} {times} times:\n{}", self.text());
+        }
+    }
+}
+
+/// Sends SIGINT to a running child.
+pub fn interrupt(child: &Child) {
+    let pid = child.id().expect("still running").to_string();
+    let sent = std::process::Command::new("kill").args(["-INT", &pid]).status().expect("kill runs");
+    assert!(sent.success());
+}
+
+/// `listen --json` flags for a relay and channel (no target).
+pub fn listen_to<'a>(relay: &'a str, channel: &'a ChannelCreated) -> Vec<&'a str> {
+    vec![
+        "listen",
+        "--json",
+        "--relay",
+        relay,
+        "--channel",
+        &channel.channel,
+        "--token",
+        &channel.token,
+    ]
+}
+
+/// [`listen_to`], forwarding to `target`.
+pub fn listen_args<'a>(
+    relay: &'a str,
+    channel: &'a ChannelCreated,
+    target: &'a str,
+) -> Vec<&'a str> {
+    let mut args = listen_to(relay, channel);
+    args.extend(["-f", target]);
+    args
+}
+
+/// The usual `listen` test: an in-process relay with one channel, a recording app, and
+/// `listen` forwarding to the app's `path` (plus `extra` flags), already ready.
+pub struct Listening {
+    pub relay: TestRelay,
+    pub http: Http,
+    pub channel: ChannelCreated,
+    pub app: LocalApp,
+    pub cli: Cli,
+    /// Kept alive as long as `cli` runs.
+    pub home: Home,
+}
+
+impl Listening {
+    /// Starts all four; `listen` gets `-f APP{path}` and `extra`.
+    pub async fn start(path: &str, extra: &[&str]) -> Self {
+        let (relay, http, channel) = TestRelay::with_channel().await;
+        let app = LocalApp::start().await;
+        let home = Home::new();
+        let target = app.url(path);
+        let mut args = listen_args(&relay.url, &channel, &target);
+        args.extend_from_slice(extra);
+        let cli = Cli::spawn_ready(&home, &args).await;
+        Self { relay, http, channel, app, cli, home }
+    }
+}
+
+/// The command, with the test's home and no color.
+pub fn command(home: &Home, args: &[&str]) -> tokio::process::Command {
     let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_hookrelay"));
     command
         .args(args)
@@ -59,18 +168,15 @@ impl Cli {
     pub fn spawn(home: &Home, args: &[&str]) -> Self {
         let mut child = command(home, args).spawn().expect("hookrelay starts");
         let stdout = BufReader::new(child.stdout.take().expect("piped")).lines();
-        let stderr = Arc::new((Mutex::new(String::new()), Notify::new()));
-        let mut lines = BufReader::new(child.stderr.take().expect("piped")).lines();
-        let sink = stderr.clone();
-        tokio::spawn(async move {
-            while let Ok(Some(line)) = lines.next_line().await {
-                let mut text = sink.0.lock().expect("stderr");
-                text.push_str(&line);
-                text.push('\n');
-                sink.1.notify_waiters();
-            }
-        });
+        let stderr = Stderr::collect(child.stderr.take().expect("piped"));
         Self { child, stdout: Some(stdout), stderr }
+    }
+
+    /// Starts `hookrelay ARGS...` and reads its `ready` record.
+    pub async fn spawn_ready(home: &Home, args: &[&str]) -> Self {
+        let mut cli = Self::spawn(home, args);
+        cli.ready().await;
+        cli
     }
 
     /// Runs to completion (for usage errors): status, stdout, stderr.
@@ -85,7 +191,7 @@ impl Cli {
 
     /// Everything printed on stderr so far.
     pub fn stderr(&self) -> String {
-        self.stderr.0.lock().expect("stderr").clone()
+        self.stderr.text()
     }
 
     /// The next NDJSON record on stdout.
@@ -118,26 +224,12 @@ impl Cli {
 
     /// Waits until stderr contains `needle` at least `times` times.
     pub async fn wait_stderr(&self, needle: &str, times: usize) {
-        let wait = async {
-            loop {
-                let changed = self.stderr.1.notified();
-                if self.stderr().matches(needle).count() >= times {
-                    return;
-                }
-                changed.await;
-            }
-        };
-        if tokio::time::timeout(WAIT, wait).await.is_err() {
-            panic!("stderr never said {needle:?} {times} times:\n{}", self.stderr());
-        }
+        self.stderr.wait_for(needle, times).await;
     }
 
     /// SIGINT, then the exit status.
     pub async fn interrupt(mut self) -> ExitStatus {
-        let pid = self.child.id().expect("still running").to_string();
-        let sent =
-            std::process::Command::new("kill").args(["-INT", &pid]).status().expect("kill runs");
-        assert!(sent.success());
+        interrupt(&self.child);
         match tokio::time::timeout(WAIT, self.child.wait()).await {
             Ok(status) => status.expect("waited"),
             Err(_) => panic!("hookrelay ignored SIGINT; stderr:\n{}", self.stderr()),

@@ -1,7 +1,7 @@
 //! Usage errors, fatal relay answers, and an unreachable relay.
 
 use crate::app::free_port;
-use crate::cli::{Cli, Home};
+use crate::cli::{Cli, Home, Listening};
 use crate::relay::{Http, TestRelay};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -63,26 +63,8 @@ async fn a_wrong_token_is_fatal_with_a_clear_message() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_closed_stdout_pipe_exits_zero_quietly() {
-    let relay = TestRelay::start().await;
-    let app = crate::app::LocalApp::start().await;
-    let http = Http::default();
-    let channel = http.create_channel(&relay.url).await;
-    let home = Home::new();
-    let target = app.url("/");
-    let args = [
-        "listen",
-        "--json",
-        "--relay",
-        &relay.url,
-        "--channel",
-        &channel.channel,
-        "--token",
-        &channel.token,
-        "-f",
-        &target,
-    ];
-    let mut cli = Cli::spawn(&home, &args);
-    cli.ready().await;
+    let Listening { relay, http, channel, app: _app, mut cli, home: _home } =
+        Listening::start("/", &[]).await;
     cli.close_stdout();
     http.ingest("POST", &channel.ingest_url, &[], "{}").await;
     let stderr = cli.stderr();
@@ -134,8 +116,7 @@ async fn a_silent_relay_is_declared_dead_after_three_ping_intervals_and_the_clie
         "-f",
         "http://127.0.0.1:9/",
     ];
-    let mut cli = Cli::spawn(&home, &args);
-    cli.ready().await;
+    let cli = Cli::spawn_ready(&home, &args).await;
     cli.wait_stderr("nothing from the relay for 3s", 1).await;
     cli.wait_stderr("connected", 2).await;
     assert!(sessions.load(Ordering::SeqCst) >= 2);

@@ -4,22 +4,15 @@
 use hookrelay_proto::DeliveryState;
 
 use crate::app::LocalApp;
-use crate::cli::{Cli, Home};
-use crate::raw::{Raw, command, listen_to, settled_list};
+use crate::cli::{Cli, Home, Listening, listen_to};
+use crate::raw::{Raw, command, settled_list};
 use crate::relay::{Http, TestRelay};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn events_and_path_filters_skip_and_record_without_forwarding() {
-    let relay = TestRelay::start().await;
-    let app = LocalApp::start().await;
-    let http = Http::default();
-    let channel = http.create_channel(&relay.url).await;
-    let home = Home::new();
-    let target = app.url("/");
-    let mut args = listen_to(&relay.url, &channel.channel, &channel.token);
-    args.extend(["-f", &target, "--events", "invoice.paid, customer.*", "--path", "/stripe/**"]);
-    let mut cli = Cli::spawn(&home, &args);
-    cli.ready().await;
+    let Listening { relay, http, channel, app, mut cli, home: _home } =
+        Listening::start("/", &["--events", "invoice.paid, customer.*", "--path", "/stripe/**"])
+            .await;
 
     // (path, body, forwarded?)
     let cases = [
@@ -80,7 +73,7 @@ async fn a_routes_file_sends_each_event_to_its_own_target_with_its_headers() {
     std::fs::write(&file, routes).expect("written");
     let file = file.to_str().expect("utf-8 path");
     let target = fallback.url("/other");
-    let mut args = listen_to(&relay.url, &channel.channel, &channel.token);
+    let mut args = listen_to(&relay.url, &channel);
     args.extend(["--routes", file, "-f", &target, "-H", "X-Env: flag", "-H", "X-All: 1"]);
     let mut cli = Cli::spawn(&home, &args);
     let ready = cli.ready().await;
@@ -119,15 +112,13 @@ async fn a_routes_file_sends_each_event_to_its_own_target_with_its_headers() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hookrelay_toml_in_the_working_directory_is_used_and_unmatched_events_are_skipped() {
-    let relay = TestRelay::start().await;
+    let (relay, http, channel) = TestRelay::with_channel().await;
     let app = LocalApp::start().await;
-    let http = Http::default();
-    let channel = http.create_channel(&relay.url).await;
     let home = Home::new();
     let dir = tempfile::tempdir().expect("tempdir");
     let routes = format!("[[route]]\npath = \"/stripe/**\"\nto = \"{}\"\n", app.url("/s"));
     std::fs::write(dir.path().join("hookrelay.toml"), routes).expect("written");
-    let args = listen_to(&relay.url, &channel.channel, &channel.token);
+    let args = listen_to(&relay.url, &channel);
     let mut cli = Raw::spawn(&home, dir.path(), &args);
     let ready = cli.record().await;
     assert_eq!(ready["type"], "ready", "{ready}");

@@ -4,34 +4,18 @@ use bytes::Bytes;
 use hookrelay_proto::EventSummary;
 
 use crate::app::{LocalApp, free_port};
-use crate::cli::{Cli, Home};
-use crate::relay::{Http, TestRelay, number};
+use crate::cli::{Cli, Home, Listening};
+use crate::relay::{Http, number};
 
 /// Headers as a test sends them.
 type Headers<'a> = &'a [(&'a str, &'a [u8])];
 
 const HOP_BY_HOP: &[&str] = &["connection", "keep-alive", "proxy-authorization", "x-hop", "te"];
 
-fn listen_args<'a>(
-    relay: &'a str,
-    channel: &'a str,
-    token: &'a str,
-    target: &'a str,
-) -> Vec<&'a str> {
-    vec!["listen", "--json", "--relay", relay, "--channel", channel, "--token", token, "-f", target]
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forwarding_is_byte_exact_for_bodies_headers_methods_and_paths() {
-    let relay = TestRelay::start().await;
-    let app = LocalApp::start().await;
-    let http = Http::default();
-    let channel = http.create_channel(&relay.url).await;
-    let home = Home::new();
-    let target = app.url("/webhooks");
-    let mut cli =
-        Cli::spawn(&home, &listen_args(&relay.url, &channel.channel, &channel.token, &target));
-    cli.ready().await;
+    let Listening { relay, http, channel, app, mut cli, home: _home } =
+        Listening::start("/webhooks", &[]).await;
 
     let binary: Vec<u8> = (0..=255u8).rev().chain([0, 0, 13, 10]).collect();
     let big: Vec<u8> =
@@ -112,15 +96,8 @@ async fn forwarding_is_byte_exact_for_bodies_headers_methods_and_paths() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ingest_acks_do_not_wait_for_a_slow_local_app() {
-    let relay = TestRelay::start().await;
-    let app = LocalApp::start().await;
-    let http = Http::default();
-    let channel = http.create_channel(&relay.url).await;
-    let home = Home::new();
-    let target = app.url("/");
-    let mut cli =
-        Cli::spawn(&home, &listen_args(&relay.url, &channel.channel, &channel.token, &target));
-    cli.ready().await;
+    let Listening { relay, http, channel, app, cli, home: _home } =
+        Listening::start("/", &[]).await;
     let mut last_ack = None;
     for n in 0..20 {
         let slow: &[(&str, &[u8])] = &[("x-delay-ms", b"2000")];
@@ -137,15 +114,8 @@ async fn ingest_acks_do_not_wait_for_a_slow_local_app() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_4xx_is_recorded_and_the_next_event_goes_while_a_5xx_is_retried() {
-    let relay = TestRelay::start().await;
-    let app = LocalApp::start().await;
-    let http = Http::default();
-    let channel = http.create_channel(&relay.url).await;
-    let home = Home::new();
-    let target = app.url("/hooks");
-    let mut cli =
-        Cli::spawn(&home, &listen_args(&relay.url, &channel.channel, &channel.token, &target));
-    cli.ready().await;
+    let Listening { relay, http, channel, app, mut cli, home: _home } =
+        Listening::start("/hooks", &[]).await;
     http.ingest("POST", &channel.ingest_url, &[("x-respond", b"404")], r#"{"n":0}"#).await;
     http.ingest("POST", &channel.ingest_url, &[("x-respond", b"503x2")], r#"{"n":1}"#).await;
     http.ingest("POST", &channel.ingest_url, &[], r#"{"n":2}"#).await;
@@ -231,15 +201,8 @@ async fn embedded_relay_is_the_default_and_a_second_run_reuses_the_channel() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_body_of_the_relays_maximum_size_passes_end_to_end() {
-    let relay = TestRelay::start().await;
-    let app = LocalApp::start().await;
-    let http = Http::default();
-    let channel = http.create_channel(&relay.url).await;
-    let home = Home::new();
-    let target = app.url("/");
-    let mut cli =
-        Cli::spawn(&home, &listen_args(&relay.url, &channel.channel, &channel.token, &target));
-    cli.ready().await;
+    let Listening { relay, http, channel, app, mut cli, home: _home } =
+        Listening::start("/", &[]).await;
     let body: Vec<u8> = (0..hookrelay_relay::DEFAULT_MAX_BODY).map(|i| (i % 251) as u8).collect();
     http.ingest("POST", &channel.ingest_url, &[], body.clone()).await;
     assert_eq!(cli.deliveries(1).await[0]["status"], 200);

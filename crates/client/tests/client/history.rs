@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::WAIT;
 use crate::app::{LocalApp, Recorded};
-use crate::cli::{Cli, Home};
+use crate::cli::{Cli, Home, listen_args};
 use crate::relay::{Http, TestRelay};
 
 /// Headers as a test sends them.
@@ -57,10 +57,8 @@ impl Output {
 
 impl Setup {
     pub async fn start() -> Self {
-        let relay = TestRelay::start().await;
+        let (relay, http, channel) = TestRelay::with_channel().await;
         let app = LocalApp::start().await;
-        let http = Http::default();
-        let channel = http.create_channel(&relay.url).await;
         Self { relay, app, http, channel, home: Home::new() }
     }
 
@@ -124,21 +122,9 @@ impl Setup {
     /// Like [`Setup::listen_until`], with more `listen` flags.
     pub async fn listen_with(&self, n: usize, extra: &[&str]) -> Vec<Value> {
         let target = self.app.url("/webhooks");
-        let mut args = vec![
-            "listen",
-            "--json",
-            "--relay",
-            &self.relay.url,
-            "--channel",
-            &self.channel.channel,
-            "--token",
-            &self.channel.token,
-            "-f",
-            &target,
-        ];
+        let mut args = listen_args(&self.relay.url, &self.channel, &target);
         args.extend_from_slice(extra);
-        let mut cli = Cli::spawn(&self.home, &args);
-        cli.ready().await;
+        let mut cli = Cli::spawn_ready(&self.home, &args).await;
         let deliveries = cli.deliveries(n).await;
         assert!(cli.interrupt().await.success());
         deliveries

@@ -3,45 +3,34 @@
 //! history from the relay.
 
 use std::path::Path;
-use std::process::{ExitStatus, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::ExitStatus;
 
 use bytes::Bytes;
 use hookrelay_proto::{EventDetail, EventSummary};
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt as _, BufReader, Lines};
 use tokio::process::{Child, ChildStdout};
-use tokio::sync::Notify;
 
 use crate::WAIT;
-use crate::cli::Home;
+use crate::cli::{self, Home, Stderr};
 use crate::relay::Http;
 
 /// A running `hookrelay` whose stdout lines are read raw.
 pub struct Raw {
     child: Child,
     stdout: Lines<BufReader<ChildStdout>>,
-    stderr: Arc<(Mutex<String>, Notify)>,
+    stderr: Stderr,
 }
 
-/// The command, with the test's home and no color, in `dir`.
+/// [`cli::command`] in `dir`, with the flags' environment variables unset too.
 pub fn command(home: &Home, dir: &Path, args: &[&str]) -> tokio::process::Command {
-    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_hookrelay"));
+    let mut command = cli::command(home, args);
     command
-        .args(args)
         .current_dir(dir)
-        .env("HOOKRELAY_CONFIG_DIR", home.config_dir())
-        .env("HOOKRELAY_DATA_DIR", home.data_dir())
-        .env("NO_COLOR", "1")
         .env_remove("COLUMNS")
-        .env_remove("HOOKRELAY_RELAY")
-        .env_remove("HOOKRELAY_TOKEN")
         .env_remove("HOOKRELAY_VERIFY")
-        .env_remove("HOOKRELAY_SECRET")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
+        .env_remove("HOOKRELAY_SECRET");
     command
 }
 
@@ -50,21 +39,13 @@ impl Raw {
     pub fn spawn(home: &Home, dir: &Path, args: &[&str]) -> Self {
         let mut child = command(home, dir, args).spawn().expect("hookrelay starts");
         let stdout = BufReader::new(child.stdout.take().expect("piped")).lines();
-        let stderr = Arc::new((Mutex::new(String::new()), Notify::new()));
-        let mut lines = BufReader::new(child.stderr.take().expect("piped")).lines();
-        let sink = stderr.clone();
-        tokio::spawn(async move {
-            while let Ok(Some(line)) = lines.next_line().await {
-                sink.0.lock().expect("stderr").push_str(&format!("{line}\n"));
-                sink.1.notify_waiters();
-            }
-        });
+        let stderr = Stderr::collect(child.stderr.take().expect("piped"));
         Self { child, stdout, stderr }
     }
 
     /// Everything on stderr so far.
     pub fn stderr(&self) -> String {
-        self.stderr.0.lock().expect("stderr").clone()
+        self.stderr.text()
     }
 
     /// The next stdout line.
@@ -96,26 +77,12 @@ impl Raw {
 
     /// Waits until stderr contains `needle`.
     pub async fn wait_stderr(&self, needle: &str) {
-        let wait = async {
-            loop {
-                let changed = self.stderr.1.notified();
-                if self.stderr().contains(needle) {
-                    return;
-                }
-                changed.await;
-            }
-        };
-        if tokio::time::timeout(WAIT, wait).await.is_err() {
-            panic!("stderr never said {needle:?}:\n{}", self.stderr());
-        }
+        self.stderr.wait_for(needle, 1).await;
     }
 
     /// SIGINT, then the exit status.
     pub async fn interrupt(mut self) -> ExitStatus {
-        let pid = self.child.id().expect("still running").to_string();
-        let sent =
-            std::process::Command::new("kill").args(["-INT", &pid]).status().expect("kill runs");
-        assert!(sent.success());
+        cli::interrupt(&self.child);
         self.wait_inner().await
     }
 
@@ -124,7 +91,7 @@ impl Raw {
         let status = self.wait_inner().await;
         // stderr is read by another task: wait for it to see the end of the pipe.
         let closed = async {
-            while Arc::strong_count(&self.stderr) > 1 {
+            while !self.stderr.closed() {
                 tokio::task::yield_now().await;
             }
         };
@@ -175,26 +142,20 @@ pub async fn settled_list(relay: &str, channel: &str, token: &str) -> Vec<EventS
 /// `GET /v1/channels/{channel}/events/{id}`.
 pub async fn event_detail(relay: &str, channel: &str, token: &str, id: &str) -> EventDetail {
     let url = format!("{relay}/v1/channels/{channel}/events/{id}");
-    let auth = format!("Bearer {token}");
-    let (status, body) = Http::default()
-        .send("GET", &url, &[("authorization", auth.as_bytes())], Bytes::new())
-        .await;
-    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
-    serde_json::from_slice(&body).expect("EventDetail")
+    get(&url, token, "EventDetail").await
 }
 
 /// `GET /v1/channels/{channel}/events`.
 pub async fn event_list(relay: &str, channel: &str, token: &str) -> Vec<EventSummary> {
     let url = format!("{relay}/v1/channels/{channel}/events?after=0&limit=100");
-    let auth = format!("Bearer {token}");
-    let (status, body) = Http::default()
-        .send("GET", &url, &[("authorization", auth.as_bytes())], Bytes::new())
-        .await;
-    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
-    serde_json::from_slice(&body).expect("event summaries")
+    get(&url, token, "event summaries").await
 }
 
-/// `listen --json` flags for a relay and channel (no target).
-pub fn listen_to<'a>(relay: &'a str, channel: &'a str, token: &'a str) -> Vec<&'a str> {
-    vec!["listen", "--json", "--relay", relay, "--channel", channel, "--token", token]
+/// `GET url` with the channel's token: asserts the 200 and parses the JSON body.
+async fn get<T: DeserializeOwned>(url: &str, token: &str, what: &str) -> T {
+    let auth = format!("Bearer {token}");
+    let (status, body) =
+        Http::default().send("GET", url, &[("authorization", auth.as_bytes())], Bytes::new()).await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    serde_json::from_slice(&body).expect(what)
 }

@@ -43,6 +43,14 @@ impl TestRelay {
         Self { url, stop, task, _dir: dir }
     }
 
+    /// [`TestRelay::start`], plus an HTTP client and one channel created on it.
+    pub async fn with_channel() -> (Self, Http, ChannelCreated) {
+        let relay = Self::start().await;
+        let http = Http::default();
+        let channel = http.create_channel(&relay.url).await;
+        (relay, http, channel)
+    }
+
     /// Stops it and checks it ended cleanly.
     pub async fn stop(self) {
         self.stop.cancel();
@@ -99,6 +107,14 @@ impl RelayProcess {
             child,
             _log: log,
         }
+    }
+
+    /// [`RelayProcess::start`] on a free port, plus an HTTP client and one channel created on it.
+    pub async fn with_channel(data_dir: &Path) -> (Self, Http, ChannelCreated) {
+        let relay = Self::start(crate::app::free_port(), data_dir).await;
+        let http = Http::default();
+        let channel = http.create_channel(&relay.url).await;
+        (relay, http, channel)
     }
 
     /// SIGKILL, then wait for it to be gone.

@@ -1,18 +1,9 @@
 //! Nothing is lost and order holds through offline periods, client kills, relay kills and a
 //! local app that is down.
 
-use crate::app::{LocalApp, Recorded, free_port};
-use crate::cli::{Cli, Home};
-use crate::relay::{Http, RelayProcess, TestRelay, number};
-
-fn listen_args<'a>(
-    relay: &'a str,
-    channel: &'a str,
-    token: &'a str,
-    target: &'a str,
-) -> Vec<&'a str> {
-    vec!["listen", "--json", "--relay", relay, "--channel", channel, "--token", token, "-f", target]
-}
+use crate::app::{LocalApp, Recorded};
+use crate::cli::{Cli, Home, Listening, listen_args};
+use crate::relay::{RelayProcess, TestRelay, number};
 
 /// Numbers in the order the app first saw them, and how many requests were repeats.
 fn first_seen(records: &[Recorded]) -> (Vec<usize>, usize) {
@@ -31,17 +22,13 @@ fn first_seen(records: &[Recorded]) -> (Vec<usize>, usize) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn events_sent_while_no_client_is_connected_arrive_in_order_once_it_connects() {
-    let relay = TestRelay::start().await;
+    let (relay, http, channel) = TestRelay::with_channel().await;
     let app = LocalApp::start().await;
-    let http = Http::default();
-    let channel = http.create_channel(&relay.url).await;
     http.ingest_numbered(&channel.ingest_url, 0..200, &[]).await;
 
     let home = Home::new();
     let target = app.url("/");
-    let mut cli =
-        Cli::spawn(&home, &listen_args(&relay.url, &channel.channel, &channel.token, &target));
-    cli.ready().await;
+    let mut cli = Cli::spawn_ready(&home, &listen_args(&relay.url, &channel, &target)).await;
     let seqs: Vec<u64> =
         cli.deliveries(200).await.iter().map(|d| d["seq"].as_u64().expect("seq")).collect();
     assert_eq!(seqs, (1..=200).collect::<Vec<_>>());
@@ -53,22 +40,18 @@ async fn events_sent_while_no_client_is_connected_arrive_in_order_once_it_connec
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn client_killed_mid_stream_resumes_without_gaps_or_extra_duplicates() {
-    let relay = TestRelay::start().await;
+    let (relay, http, channel) = TestRelay::with_channel().await;
     let app = LocalApp::start().await;
-    let http = Http::default();
-    let channel = http.create_channel(&relay.url).await;
     http.ingest_numbered(&channel.ingest_url, 0..60, &[("x-delay-ms", b"20")]).await;
 
     let home = Home::new();
     let target = app.url("/");
-    let args = listen_args(&relay.url, &channel.channel, &channel.token, &target);
-    let mut first = Cli::spawn(&home, &args);
-    first.ready().await;
+    let args = listen_args(&relay.url, &channel, &target);
+    let first = Cli::spawn_ready(&home, &args).await;
     app.wait_for(15).await;
     first.kill().await;
 
-    let mut second = Cli::spawn(&home, &args);
-    second.ready().await;
+    let second = Cli::spawn_ready(&home, &args).await;
     let records = app.wait_for_distinct(60).await;
     let (order, repeats) = first_seen(&records);
     assert_eq!(order, (0..60).collect::<Vec<_>>(), "gap or reorder");
@@ -80,15 +63,12 @@ async fn client_killed_mid_stream_resumes_without_gaps_or_extra_duplicates() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn relay_killed_with_sigkill_and_restarted_delivers_every_acked_event() {
     let data = tempfile::tempdir().expect("tempdir");
-    let relayd = RelayProcess::start(free_port(), data.path()).await;
+    let (relayd, http, channel) = RelayProcess::with_channel(data.path()).await;
     let url = relayd.url.clone();
     let app = LocalApp::start().await;
-    let http = Http::default();
-    let channel = http.create_channel(&url).await;
     let home = Home::new();
     let target = app.url("/");
-    let mut cli = Cli::spawn(&home, &listen_args(&url, &channel.channel, &channel.token, &target));
-    cli.ready().await;
+    let cli = Cli::spawn_ready(&home, &listen_args(&url, &channel, &target)).await;
     http.ingest_numbered(&channel.ingest_url, 0..30, &[("x-delay-ms", b"10")]).await;
     let (port, dir) = relayd.kill().await;
 
@@ -103,15 +83,8 @@ async fn relay_killed_with_sigkill_and_restarted_delivers_every_acked_event() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn local_app_down_then_up_on_same_port_gets_every_event_in_order() {
-    let relay = TestRelay::start().await;
-    let mut app = LocalApp::start().await;
-    let http = Http::default();
-    let channel = http.create_channel(&relay.url).await;
-    let home = Home::new();
-    let target = app.url("/hooks");
-    let mut cli =
-        Cli::spawn(&home, &listen_args(&relay.url, &channel.channel, &channel.token, &target));
-    cli.ready().await;
+    let Listening { relay, http, channel, mut app, mut cli, home: _home } =
+        Listening::start("/hooks", &[]).await;
     http.ingest_numbered(&channel.ingest_url, 0..5, &[]).await;
     cli.deliveries(5).await;
 
@@ -131,17 +104,14 @@ async fn local_app_down_then_up_on_same_port_gets_every_event_in_order() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrency_delivers_every_event_exactly_once() {
-    let relay = TestRelay::start().await;
+    let (relay, http, channel) = TestRelay::with_channel().await;
     let app = LocalApp::start().await;
-    let http = Http::default();
-    let channel = http.create_channel(&relay.url).await;
     http.ingest_numbered(&channel.ingest_url, 0..100, &[("x-delay-ms", b"5")]).await;
     let home = Home::new();
     let target = app.url("/");
-    let mut args = listen_args(&relay.url, &channel.channel, &channel.token, &target);
+    let mut args = listen_args(&relay.url, &channel, &target);
     args.extend(["--concurrency", "8"]);
-    let mut cli = Cli::spawn(&home, &args);
-    cli.ready().await;
+    let mut cli = Cli::spawn_ready(&home, &args).await;
     let mut seqs: Vec<u64> =
         cli.deliveries(100).await.iter().map(|d| d["seq"].as_u64().expect("seq")).collect();
     seqs.sort_unstable();

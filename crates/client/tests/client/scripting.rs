@@ -4,8 +4,8 @@
 use axum::http::StatusCode;
 
 use crate::app::{LocalApp, free_port};
-use crate::cli::{Cli, Home};
-use crate::raw::{Raw, listen_to};
+use crate::cli::{Cli, Home, Listening, listen_args, listen_to};
+use crate::raw::Raw;
 use crate::relay::{Http, RelayProcess, TestRelay};
 
 /// An app whose answer is a multi-line body like a framework's `dump()` output: a long
@@ -62,10 +62,9 @@ async fn show_response_prints_the_first_lines_of_the_answer_under_each_delivery(
     assert!(cli.line().await.contains("POST /next"));
     assert!(cli.interrupt().await.success());
 
-    let mut args = listen_to(&relay.url, &channel.channel, &channel.token);
-    args.extend(["-f", &target, "--show-response"]);
-    let mut json = Cli::spawn(&home, &args);
-    json.ready().await;
+    let mut args = listen_args(&relay.url, &channel, &target);
+    args.extend(["--show-response"]);
+    let mut json = Cli::spawn_ready(&home, &args).await;
     http.ingest("POST", &channel.ingest_url, &[], "{}").await;
     let record = &json.deliveries(1).await[0];
     let response = record["response"].as_str().expect("response in the record");
@@ -77,20 +76,12 @@ async fn show_response_prints_the_first_lines_of_the_answer_under_each_delivery(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ready_file_holds_the_ingest_url_once_connected_and_is_removed_at_exit() {
-    let relay = TestRelay::start().await;
-    let app = LocalApp::start().await;
-    let http = Http::default();
-    let channel = http.create_channel(&relay.url).await;
-    let home = Home::new();
     let dir = tempfile::tempdir().expect("tempdir");
     let ready_file = dir.path().join("ready.txt");
     std::fs::write(&ready_file, "stale from an earlier run\n").expect("written");
     let path = ready_file.to_str().expect("utf-8 path");
-    let target = app.url("/");
-    let mut args = listen_to(&relay.url, &channel.channel, &channel.token);
-    args.extend(["-f", &target, "--ready-file", path]);
-    let mut cli = Cli::spawn(&home, &args);
-    cli.ready().await;
+    let Listening { relay, http, channel, app: _app, mut cli, home: _home } =
+        Listening::start("/", &["--ready-file", path]).await;
     cli.wait_stderr("wrote the ingest URL to", 1).await;
     let text = std::fs::read_to_string(&ready_file).expect("the ready file exists");
     assert_eq!(text, format!("{}\n", channel.ingest_url));
@@ -105,17 +96,14 @@ async fn ready_file_holds_the_ingest_url_once_connected_and_is_removed_at_exit()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exit_on_disconnect_ends_listen_with_status_1_when_the_relay_dies() {
     let data = tempfile::tempdir().expect("tempdir");
-    let relayd = RelayProcess::start(free_port(), data.path()).await;
+    let (relayd, http, channel) = RelayProcess::with_channel(data.path()).await;
     let url = relayd.url.clone();
     let app = LocalApp::start().await;
-    let http = Http::default();
-    let channel = http.create_channel(&url).await;
     let home = Home::new();
     let target = app.url("/");
-    let mut args = listen_to(&url, &channel.channel, &channel.token);
-    args.extend(["-f", &target, "--exit-on-disconnect"]);
-    let mut cli = Cli::spawn(&home, &args);
-    cli.ready().await;
+    let mut args = listen_args(&url, &channel, &target);
+    args.extend(["--exit-on-disconnect"]);
+    let mut cli = Cli::spawn_ready(&home, &args).await;
     http.ingest("POST", &channel.ingest_url, &[], "{}").await;
     assert_eq!(cli.deliveries(1).await[0]["status"], 200);
     relayd.kill().await;
@@ -130,7 +118,7 @@ async fn exit_on_disconnect_prints_why_and_still_retries_an_unreachable_relay_at
     let channel = Http::default().create_channel(&relay.url).await;
     let home = Home::new();
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut args = listen_to(&relay.url, &channel.channel, &channel.token);
+    let mut args = listen_to(&relay.url, &channel);
     args.extend(["-f", "http://127.0.0.1:9/", "--exit-on-disconnect"]);
     let mut cli = Raw::spawn(&home, dir.path(), &args);
     assert_eq!(cli.record().await["type"], "ready");

@@ -1,7 +1,7 @@
 //! How `listen` picks its relay and channel: stale saved channels, ports in use, overrides.
 
 use crate::app::{LocalApp, free_port};
-use crate::cli::{Cli, Home};
+use crate::cli::{Cli, Home, Listening};
 use crate::relay::{Http, TestRelay};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -62,30 +62,8 @@ async fn a_port_taken_by_a_hookrelay_relay_is_used_as_the_relay() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn header_overrides_replace_same_named_headers() {
-    let relay = TestRelay::start().await;
-    let app = LocalApp::start().await;
-    let http = Http::default();
-    let channel = http.create_channel(&relay.url).await;
-    let home = Home::new();
-    let target = app.url("/");
-    let args = [
-        "listen",
-        "--json",
-        "--relay",
-        &relay.url,
-        "--channel",
-        &channel.channel,
-        "--token",
-        &channel.token,
-        "-f",
-        &target,
-        "-H",
-        "Authorization: Bearer local",
-        "-H",
-        "x-extra: 1",
-    ];
-    let mut cli = Cli::spawn(&home, &args);
-    cli.ready().await;
+    let Listening { relay, http, channel, app, mut cli, home: _home } =
+        Listening::start("/", &["-H", "Authorization: Bearer local", "-H", "x-extra: 1"]).await;
     let headers: &[(&str, &[u8])] = &[("authorization", b"Bearer provider"), ("x-keep", b"k")];
     http.ingest("POST", &channel.ingest_url, headers, "{}").await;
     cli.deliveries(1).await;

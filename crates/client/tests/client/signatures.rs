@@ -10,8 +10,8 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use crate::app::{LocalApp, Recorded};
-use crate::cli::{Cli, Home};
-use crate::raw::{delivered_detail, listen_to};
+use crate::cli::{Cli, Home, Listening, listen_args};
+use crate::raw::delivered_detail;
 use crate::relay::{Http, TestRelay};
 
 fn hmac(key: &[u8], parts: &[&[u8]]) -> Vec<u8> {
@@ -94,10 +94,9 @@ async fn resign_signs_each_request_afresh_so_an_independent_check_passes() {
     let body: &[u8] = b"{\"type\":\"invoice.paid\",\n \"amount\": 1}\r\n\x00\xff";
     for (i, (scheme, secret)) in schemes.into_iter().enumerate() {
         let channel = http.create_channel(&relay.url).await;
-        let mut args = listen_to(&relay.url, &channel.channel, &channel.token);
-        args.extend(["-f", &target, "--resign", scheme, "--secret", secret]);
-        let mut cli = Cli::spawn(&home, &args);
-        cli.ready().await;
+        let mut args = listen_args(&relay.url, &channel, &target);
+        args.extend(["--resign", scheme, "--secret", secret]);
+        let mut cli = Cli::spawn_ready(&home, &args).await;
         http.ingest("POST", &format!("{}/x", channel.ingest_url), stale, body.to_vec()).await;
         assert_eq!(cli.deliveries(1).await[0]["status"], 200);
         let record = &app.wait_for(i + 1).await[i];
@@ -112,18 +111,10 @@ async fn resign_signs_each_request_afresh_so_an_independent_check_passes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn verify_reports_each_failure_reason_on_the_line_and_in_history_and_never_blocks() {
-    let relay = TestRelay::start().await;
-    let app = LocalApp::start().await;
-    let http = Http::default();
-    let channel = http.create_channel(&relay.url).await;
-    let home = Home::new();
-    let target = app.url("/");
     let secret = "whsec_verify_me";
     let verify = format!("stripe:{secret}");
-    let mut args = listen_to(&relay.url, &channel.channel, &channel.token);
-    args.extend(["-f", &target, "--verify", &verify]);
-    let mut cli = Cli::spawn(&home, &args);
-    cli.ready().await;
+    let Listening { relay, http, channel, app, mut cli, home: _home } =
+        Listening::start("/", &["--verify", &verify]).await;
 
     let body = br#"{"type":"charge.succeeded"}"#;
     let sign = |key: &str, t: i64, signed: &[u8]| {

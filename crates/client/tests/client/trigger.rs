@@ -1,24 +1,17 @@
 //! `hookrelay trigger`: simulated events land in the channel (or at `--to URL`) with exactly
 //! the bytes it reports, and `listen` picks them up.
 
-use hookrelay_proto::EventDetail;
 use serde_json::Value;
 
 use crate::app::{LocalApp, free_port};
 use crate::cli::{Cli, Home};
+use crate::raw::event_detail;
 use crate::relay::{Http, TestRelay};
 use crate::sandbox::StatusApp;
 
 /// The body the relay stored for event `id`.
 async fn stored_body(relay: &str, channel: &str, token: &str, id: &str) -> Vec<u8> {
-    let url = format!("{relay}/v1/channels/{channel}/events/{id}");
-    let auth = format!("Bearer {token}");
-    let (status, answer) = Http::default()
-        .send("GET", &url, &[("authorization", auth.as_bytes())], Default::default())
-        .await;
-    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&answer));
-    let detail: EventDetail = serde_json::from_slice(&answer).expect("EventDetail");
-    detail.event.body.to_vec()
+    event_detail(relay, channel, token, id).await.event.body.to_vec()
 }
 
 fn lines(stdout: &str) -> Vec<Value> {

@@ -6,7 +6,7 @@ use hookrelay_signature::{Scheme, Secret, Verdict};
 use serde_json::{Value, json};
 
 use crate::app::LocalApp;
-use crate::cli::{Cli, Home};
+use crate::cli::{Cli, Home, Listening};
 use crate::relay::{Http, TestRelay};
 use crate::sandbox::{Sandbox, StatusApp};
 
@@ -24,26 +24,9 @@ struct Receiver {
 
 impl Receiver {
     async fn start() -> Self {
-        let relay = TestRelay::start().await;
-        let app = LocalApp::start().await;
-        let channel = Http::default().create_channel(&relay.url).await;
-        let home = Home::new();
-        let target = app.url("/webhooks");
-        let args = [
-            "listen",
-            "--json",
-            "--relay",
-            &relay.url,
-            "--channel",
-            &channel.channel,
-            "--token",
-            &channel.token,
-            "-f",
-            &target,
-        ];
-        let mut listen = Cli::spawn(&home, &args);
-        listen.ready().await;
-        Self { relay, app, listen, ingest_url: channel.ingest_url, _home: home }
+        let Listening { relay, channel, app, cli, home, .. } =
+            Listening::start("/webhooks", &[]).await;
+        Self { relay, app, listen: cli, ingest_url: channel.ingest_url, _home: home }
     }
 
     /// Sends `marker` straight to the ingest URL and waits until the app has it: everything
