@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds release binaries of `hookrelay` (the CLI) and `hookrelayd` (the relay) and puts them
-# on your PATH via `cargo install` (into ~/.cargo/bin, or $CARGO_HOME/bin).
+# Builds release binaries of `hookrelay` (the CLI) and `hookrelayd` (the relay) once, and
+# copies both into cargo's bin directory (~/.cargo/bin, or $CARGO_HOME/bin), which rustup
+# puts on your PATH. Set INSTALL_DIR to install somewhere else.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -13,13 +14,16 @@ MSG
     exit 1
 fi
 
-cargo install --locked --path crates/relay
-cargo install --locked --path crates/client
+bin_dir="${INSTALL_DIR:-${CARGO_HOME:-$HOME/.cargo}/bin}"
+echo "building release binaries (a few minutes the first time)..."
+cargo build --release --locked -p hookrelay-relay -p hookrelay-client
+target_dir="$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"
+mkdir -p "$bin_dir"
+install -m 755 "$target_dir/release/hookrelay" "$target_dir/release/hookrelayd" "$bin_dir/"
 
-bin_dir="${CARGO_HOME:-$HOME/.cargo}/bin"
+echo "installed: $bin_dir/hookrelay and $bin_dir/hookrelayd"
 case ":$PATH:" in
     *":$bin_dir:"*) ;;
-    *) echo "note: add $bin_dir to your PATH (e.g. in ~/.bashrc: export PATH=\"$bin_dir:\$PATH\")" >&2 ;;
+    *) echo "note: $bin_dir is not on your PATH; add it (e.g. in ~/.bashrc: export PATH=\"$bin_dir:\$PATH\")" >&2 ;;
 esac
-echo "installed: $bin_dir/hookrelay and $bin_dir/hookrelayd"
 echo "next: hookrelay listen --forward-to http://localhost:3000/webhooks"
