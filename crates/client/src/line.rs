@@ -1,5 +1,5 @@
 //! Formatting of one human log line (pure, so it is unit-tested without a terminal):
-//! `17:02:11  POST /stripe  → 200  12ms  evt_k2qza9xm  #1`.
+//! `17:02:11  POST /stripe invoice.paid  → 200  12ms  evt_k2qza9xm  #1`.
 
 use hookrelay_proto::{Outcome, SignatureCheck};
 use owo_colors::{OwoColorize as _, Style};
@@ -77,8 +77,12 @@ fn attempted(line: &DeliveryLine, clock: &str, path: &str, color: bool) -> Strin
         Some(status) => (status.to_string(), status_tone(status)),
         None => ("ERR".to_owned(), Tone::Red),
     };
+    let kind = match &line.event_type {
+        Some(kind) => format!(" {}", paint(kind, Tone::Cyan, color)),
+        None => String::new(),
+    };
     let mut text = format!(
-        "{}  {} {}  → {}  {}ms  {}  #{}",
+        "{}  {} {}{kind}  → {}  {}ms  {}  #{}",
         paint(clock, Tone::Dim, color),
         paint(&line.method, Tone::Bold, color),
         path,
@@ -177,6 +181,12 @@ mod tests {
         let with_query =
             delivery_line(&line(Some(422), Outcome::Rejected, Some("a=1")), UtcOffset::UTC, false);
         assert!(with_query.contains("POST /stripe?a=1  → 422"), "{with_query}");
+        let typed = DeliveryLine {
+            event_type: Some("invoice.paid".into()),
+            ..line(Some(200), Outcome::Delivered, None)
+        };
+        let text = delivery_line(&typed, UtcOffset::UTC, false);
+        assert_eq!(text, "17:02:11  POST /stripe invoice.paid  → 200  12ms  evt_k2qza9xm  #1");
         assert!(!with_query.contains('\u{1b}'));
     }
 

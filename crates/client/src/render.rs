@@ -240,6 +240,7 @@ pub fn delivery_json(line: &DeliveryLine) -> serde_json::Value {
         "method": line.method,
         "path": line.path,
         "query": line.query,
+        "event_type": line.event_type,
         "status": line.status,
         "outcome": line.outcome,
         "attempt": line.attempt,

@@ -45,6 +45,7 @@ pub(crate) fn line(outcome: Outcome, status: Option<u16>) -> DeliveryLine {
         method: "POST".into(),
         path: "/stripe".into(),
         query: None,
+        event_type: None,
         outcome,
         status,
         latency_ms: 12,

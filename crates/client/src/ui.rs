@@ -11,6 +11,10 @@ use tokio::sync::mpsc;
 /// wait: output is never dropped, and delivery slows to what the terminal can show.
 pub const RENDER_QUEUE: usize = 1024;
 
+/// Largest body whose JSON event type is looked up for the log line; bigger bodies are
+/// not parsed just to decorate a line (the relay uses the same bound for summaries).
+const EVENT_TYPE_DISPLAY_MAX: usize = 256 * 1024;
+
 /// Where producers send [`UiEvent`]s.
 #[derive(Debug, Clone)]
 pub struct Ui(mpsc::Sender<UiEvent>);
@@ -105,6 +109,8 @@ pub struct DeliveryLine {
     pub path: String,
     /// Raw query, if any.
     pub query: Option<String>,
+    /// The JSON body's `type`/`event_type` (`invoice.paid`), when it has one.
+    pub event_type: Option<String>,
     /// How it ended.
     pub outcome: Outcome,
     /// The local app's status, if it answered.
@@ -136,6 +142,9 @@ impl DeliveryLine {
             method: event.method.clone(),
             path: event.path.clone(),
             query: event.query.clone(),
+            event_type: (event.body.len() <= EVENT_TYPE_DISPLAY_MAX)
+                .then(|| hookrelay_proto::event_type(&event.body))
+                .flatten(),
             outcome: result.outcome,
             status: result.status,
             latency_ms: result.latency_ms,
