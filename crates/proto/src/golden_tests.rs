@@ -7,7 +7,7 @@ use crate::*;
 
 fn sample_event() -> Event {
     Event {
-        id: "evt_01JD0000000000000000000000".into(),
+        id: "evt_k2qza9xm4t7d2bq6y5wnc3hp4e".into(),
         seq: 7,
         received_at_ms: 1_700_000_000_123,
         method: "POST".into(),
@@ -30,7 +30,7 @@ fn event_message_json_is_pinned() {
         value,
         json!({
             "type": "event",
-            "id": "evt_01JD0000000000000000000000",
+            "id": "evt_k2qza9xm4t7d2bq6y5wnc3hp4e",
             "seq": 7,
             "received_at_ms": 1_700_000_000_123_i64,
             "method": "POST",
@@ -110,7 +110,7 @@ fn event_detail_flattens_the_event() {
     let detail =
         EventDetail { event: sample_event(), state: DeliveryState::Pending, deliveries: vec![] };
     let value = serde_json::to_value(&detail).expect("serializable");
-    assert_eq!(value["id"], "evt_01JD0000000000000000000000");
+    assert_eq!(value["id"], "evt_k2qza9xm4t7d2bq6y5wnc3hp4e");
     assert_eq!(value["state"], "pending");
     assert_eq!(value["body"], "AJ//ew==");
     assert_eq!(serde_json::from_value::<EventDetail>(value).expect("round trip"), detail);
