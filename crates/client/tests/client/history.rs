@@ -385,3 +385,61 @@ async fn ids_resolve_by_unique_prefix_and_report_ambiguity_or_absence() {
     assert!(replay.failed().contains("type more characters"), "{}", replay.stderr);
     assert!(setup.app.records().is_empty(), "nothing is sent when an id is ambiguous");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_commands_work_with_the_embedded_relay_and_a_hookrelayd_process() {
+    let app = LocalApp::start().await;
+    let http = Http::default();
+    let home = Home::new();
+    let port = crate::app::free_port().to_string();
+    let target = app.url("/hooks");
+    let events_json = |extra: &[&str]| {
+        let mut args = vec!["events", "--json"];
+        args.extend_from_slice(extra);
+        args.into_iter().map(String::from).collect::<Vec<String>>()
+    };
+    let run = |args: Vec<String>| {
+        let home = &home;
+        async move {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            Cli::run(home, &args).await
+        }
+    };
+
+    // The embedded relay of a running `listen`: `events` finds it on the port and uses it.
+    let mut listen = Cli::spawn(&home, &["listen", "--json", "--port", &port, "-f", &target]);
+    let ingest_url = listen.ready().await["ingest_url"].as_str().expect("ingest_url").to_owned();
+    http.ingest("POST", &ingest_url, &[], r#"{"type":"embedded.test"}"#).await;
+    listen.deliveries(1).await;
+    let (status, out, err) = run(events_json(&["--port", &port])).await;
+    assert!(status.success(), "{err}");
+    let row: Value = serde_json::from_str(out.trim()).expect("one JSON line");
+    assert_eq!(
+        (row["event_type"].as_str(), row["state"].as_str()),
+        (Some("embedded.test"), Some("delivered"))
+    );
+    assert!(listen.interrupt().await.success());
+
+    // No `listen` running: `events` and `show` start the embedded relay on the same store.
+    let (status, out, err) = run(events_json(&["--port", &port])).await;
+    assert!(status.success(), "{err}");
+    let again: Value = serde_json::from_str(out.trim()).expect("one JSON line");
+    assert_eq!(again["id"], row["id"]);
+    let prefix = row["id"].as_str().expect("id")[..12].to_owned();
+    let show = vec!["show".to_owned(), prefix, "--body".into(), "--port".into(), port.clone()];
+    let (status, body, err) = run(show).await;
+    assert!(status.success(), "{err}");
+    assert_eq!(body, r#"{"type":"embedded.test"}"#);
+
+    // A separate `hookrelayd` process, reached with --relay/--channel/--token.
+    let data = tempfile::tempdir().expect("temp dir");
+    let (relayd, http, channel) = crate::relay::RelayProcess::with_channel(data.path()).await;
+    http.ingest("PUT", &format!("{}/x", channel.ingest_url), &[], "from hookrelayd").await;
+    let remote = ["--relay", &relayd.url, "--channel", &channel.channel, "--token", &channel.token];
+    let (status, out, err) = run(events_json(&remote)).await;
+    assert!(status.success(), "{err}");
+    let row: Value = serde_json::from_str(out.trim()).expect("one JSON line");
+    assert_eq!((row["method"].as_str(), row["path"].as_str()), (Some("PUT"), Some("/x")));
+    assert_eq!(row["state"], "pending");
+    relayd.kill().await;
+}
