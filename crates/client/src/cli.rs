@@ -56,7 +56,8 @@ pub struct RelayArgs {
     #[arg(long, value_name = "N", default_value_t = DEFAULT_PORT, conflicts_with = "relay")]
     pub port: u16,
 
-    /// Channel id. Without it, the channel saved for this relay is used (or made).
+    /// Channel id. Without it, the channel saved for this relay is used (`listen` and
+    /// `trigger` create and save one when there is none).
     #[arg(long, value_name = "ID", requires = "token")]
     pub channel: Option<String>,
 
