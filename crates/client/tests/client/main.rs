@@ -11,6 +11,7 @@ mod history;
 mod reliability;
 mod replaying;
 mod setup;
+mod show;
 
 // The provider emulator and `trigger`.
 mod sandbox;
