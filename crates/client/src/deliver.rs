@@ -17,6 +17,7 @@ use crate::backoff::LOCAL_RETRY;
 use crate::dispatch::{Dispatch, Plan};
 use crate::forward::{Forwarder, Verdict};
 use crate::state::CursorFile;
+use crate::tunnel::Incoming;
 use crate::ui::{DeliveryLine, Ui, UiEvent};
 use crate::verify::Verify;
 use crate::watermark::{Admission, Watermark};
@@ -58,7 +59,7 @@ impl Processor {
     /// acknowledged, so the relay sends them again next time (at least once).
     pub async fn run(
         mut self,
-        mut events: mpsc::Receiver<Event>,
+        mut events: mpsc::Receiver<Incoming>,
         cancel: CancellationToken,
     ) -> anyhow::Result<()> {
         let mut running = FuturesUnordered::new();
@@ -70,7 +71,20 @@ impl Processor {
                     self.finish(done).await?;
                 }
                 received = events.recv(), if running.len() < self.concurrency => {
-                    let Some(event) = received else { return Ok(()) };
+                    let event = match received {
+                        None => return Ok(()),
+                        Some(Incoming::Event(event)) => event,
+                        Some(Incoming::Rebase(seq)) => {
+                            // Whatever is still in flight belongs to the old numbering.
+                            while let Some(done) = running.next().await {
+                                self.finish(done).await?;
+                            }
+                            self.watermark = Watermark::new(seq);
+                            self.cursor_file.save(seq)?;
+                            self.resume_after.store(seq, Ordering::SeqCst);
+                            continue;
+                        }
+                    };
                     match self.watermark.admit(event.seq) {
                         Admission::Fresh => {
                             let (dispatch, verify) = (self.dispatch.clone(), self.verify.clone());

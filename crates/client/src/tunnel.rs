@@ -44,8 +44,8 @@ pub struct Tunnel {
     pub token: String,
     /// Cursor to resume after, kept current by the processor.
     pub resume_after: Arc<AtomicU64>,
-    /// Events for the processor.
-    pub events: mpsc::Sender<Event>,
+    /// Events (and cursor rebases) for the processor, in stream order.
+    pub events: mpsc::Sender<Incoming>,
     /// Acknowledgements from the processor.
     pub acks: mpsc::Receiver<ClientMessage>,
     /// State changes for the renderer.
@@ -55,6 +55,18 @@ pub struct Tunnel {
     /// `--exit-on-disconnect`: once connected, a lost connection ends `run` with an error
     /// instead of a reconnect.
     pub exit_on_disconnect: bool,
+}
+
+/// What the tunnel hands the processor, in order.
+#[derive(Debug)]
+pub enum Incoming {
+    /// The next event of the stream.
+    Event(Event),
+    /// The relay's history ends before our cursor (its store was reset, or restored from an
+    /// older copy): restart the cursor at this `seq` (0), or the relay's events would look
+    /// already delivered and be dropped. At least once: events the client did see come again
+    /// with the same `Hookrelay-Event-Id`.
+    Rebase(u64),
 }
 
 enum End {
@@ -132,6 +144,19 @@ impl Tunnel {
         };
         let ping_secs = match hello {
             Ok(Some(Ok(Message::Text(text)))) => match serde_json::from_str(text.as_str()) {
+                Ok(ServerMessage::Hello { last_seq, .. }) if last_seq < after => {
+                    let note = format!(
+                        "the relay's history for this channel ends at event #{last_seq}, but \
+                         this client had finished #{after} (was the relay's data reset?); \
+                         delivering the relay's history from its start"
+                    );
+                    self.ui.send(UiEvent::Notice(note)).await;
+                    if self.events.send(Incoming::Rebase(0)).await.is_err() {
+                        return End::Cancelled;
+                    }
+                    self.resume_after.store(0, Ordering::SeqCst);
+                    return End::Retry("restarting the stream from the relay's first event".into());
+                }
                 Ok(ServerMessage::Hello { last_seq, ping_interval_secs, .. }) => {
                     self.ui.send(UiEvent::Connected { last_seq, after }).await;
                     *connected_once = true;
@@ -199,7 +224,7 @@ impl Tunnel {
                             unacked.insert(event.seq);
                             tokio::select! {
                                 () = cancel.cancelled() => break End::Cancelled,
-                                sent = self.events.send(event) => if sent.is_err() {
+                                sent = self.events.send(Incoming::Event(event)) => if sent.is_err() {
                                     break End::Cancelled;
                                 },
                             }

@@ -121,3 +121,44 @@ async fn concurrency_delivers_every_event_exactly_once() {
     assert!(cli.interrupt().await.success());
     relay.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relay_whose_history_was_reset_has_all_its_events_delivered() {
+    let port = crate::app::free_port();
+    let create_demo = |http: crate::relay::Http, url: String| async move {
+        let body = bytes::Bytes::from_static(br#"{"name":"demo"}"#);
+        let (status, answer) = http.send("POST", &format!("{url}/v1/channels"), &[], body).await;
+        assert_eq!(status, 201, "{}", String::from_utf8_lossy(&answer));
+        serde_json::from_slice::<hookrelay_proto::ChannelCreated>(&answer).expect("channel")
+    };
+    let app = LocalApp::start().await;
+    let home = Home::new();
+    let target = app.url("/");
+    let http = crate::relay::Http::default();
+
+    // Five events delivered: the client's cursor for channel "demo" is at #5.
+    let first_store = tempfile::tempdir().expect("tempdir");
+    let relayd = RelayProcess::start(port, first_store.path()).await;
+    let channel = create_demo(http.clone(), relayd.url.clone()).await;
+    let mut cli = Cli::spawn_ready(&home, &listen_args(&relayd.url, &channel, &target)).await;
+    http.ingest_numbered(&channel.ingest_url, 0..5, &[]).await;
+    cli.deliveries(5).await;
+    assert!(cli.interrupt().await.success());
+    relayd.kill().await;
+
+    // Same address, empty store, "demo" made again: its events are numbered from 1 again.
+    let second_store = tempfile::tempdir().expect("tempdir");
+    let relayd = RelayProcess::start(port, second_store.path()).await;
+    let channel = create_demo(http.clone(), relayd.url.clone()).await;
+    http.ingest_numbered(&channel.ingest_url, 5..8, &[]).await;
+    let mut cli = Cli::spawn_ready(&home, &listen_args(&relayd.url, &channel, &target)).await;
+    cli.wait_stderr("history for this channel ends at event #3", 1).await;
+    http.ingest_numbered(&channel.ingest_url, 8..9, &[]).await;
+    let seqs: Vec<u64> =
+        cli.deliveries(4).await.iter().map(|d| d["seq"].as_u64().expect("seq")).collect();
+    assert_eq!(seqs, [1, 2, 3, 4], "the reset relay's events are all delivered, in order");
+    let numbers: Vec<usize> = app.records().iter().map(|r| number(&r.body)).collect();
+    assert_eq!(numbers, (0..9).collect::<Vec<_>>(), "nothing after the reset was dropped as old");
+    assert!(cli.interrupt().await.success());
+    relayd.kill().await;
+}
