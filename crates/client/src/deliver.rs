@@ -167,6 +167,7 @@ fn skipped(reason: String) -> DeliveryResult {
         response: None,
         replay: false,
         signature: None,
+        recorded_at_ms: None,
     }
 }
 
@@ -192,6 +193,7 @@ pub(crate) async fn deliver(
                     response: Some(answer.preview.clone()).filter(|text| !text.is_empty()),
                     replay: false,
                     signature: None,
+                    recorded_at_ms: None,
                 };
                 match Verdict::of(answer.status) {
                     Verdict::Delivered => return (event, result(Outcome::Delivered)),
@@ -215,6 +217,7 @@ pub(crate) async fn deliver(
                     response: None,
                     replay: false,
                     signature: None,
+                    recorded_at_ms: None,
                 };
                 return (event, result);
             }

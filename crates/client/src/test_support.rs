@@ -32,6 +32,7 @@ pub(crate) fn result(outcome: Outcome, status: Option<u16>) -> DeliveryResult {
         response: None,
         replay: false,
         signature: None,
+        recorded_at_ms: None,
     }
 }
 

@@ -100,6 +100,10 @@ pub struct DeliveryResult {
     /// The signature check `listen --verify` made on the event as it arrived.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signature: Option<SignatureCheck>,
+    /// When the relay recorded this result, in milliseconds since the Unix epoch. Set by the
+    /// relay (whatever a client sends is replaced), so history has one clock.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recorded_at_ms: Option<i64>,
 }
 
 /// The result of checking an event's signature as it arrived at the relay (diagnosis only:

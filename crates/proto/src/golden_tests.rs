@@ -76,6 +76,7 @@ fn ack_json_is_pinned() {
                 valid: false,
                 reason: Some("timestamp too old".into()),
             }),
+            recorded_at_ms: None,
         },
     };
     let value = serde_json::to_value(&ack).expect("serializable");
@@ -142,6 +143,7 @@ fn live_results_omit_replay_and_signature() {
         response: None,
         replay: false,
         signature: None,
+        recorded_at_ms: None,
     };
     assert_eq!(
         serde_json::to_value(&result).expect("serializable"),

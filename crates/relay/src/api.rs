@@ -131,7 +131,7 @@ pub async fn record_delivery(
     let result: DeliveryResult = serde_json::from_slice(&body)
         .map_err(|err| RelayError::BadRequest(format!("body must be a delivery result: {err}")))?;
     let (id, seq) = resolve(&state, &channel, &typed).await?;
-    if !state.store.record_delivery(&channel, seq, &id, result).await? {
+    if !state.store.record_delivery(&channel, seq, &id, crate::store::stamped(result)).await? {
         return Err(RelayError::UnknownEvent(typed));
     }
     Ok(StatusCode::NO_CONTENT)

@@ -21,19 +21,7 @@ pub fn render(detail: &EventDetail, offset: UtcOffset, reveal: bool, color: bool
     let path = if event.path.is_empty() { "/" } else { &event.path };
     let query = event.query.as_ref().map(|q| format!("?{q}")).unwrap_or_default();
     out.push_str(&format!("{} {path}{query}\n", bold(&event.method)));
-    let received = time::OffsetDateTime::from_unix_timestamp_nanos(
-        i128::from(event.received_at_ms) * 1_000_000,
-    )
-    .ok()
-    .and_then(|at| {
-        at.to_offset(offset)
-            .format(format_description!(
-                "[year]-[month]-[day] [hour]:[minute]:[second].[subsecond digits:3] \
-                 [offset_hour sign:mandatory]:[offset_minute]"
-            ))
-            .ok()
-    })
-    .unwrap_or_else(|| "?".into());
+    let received = local_time(event.received_at_ms, offset, true).unwrap_or_else(|| "?".into());
     let fact = |label: &str, value: &str| format!("{}  {value}\n", paint(label, Tone::Dim, color));
     out.push_str(&fact("id      ", &format!("{}  (seq {})", event.id, event.seq)));
     out.push_str(&fact("received", &received));
@@ -63,10 +51,25 @@ pub fn render(detail: &EventDetail, offset: UtcOffset, reveal: bool, color: bool
     } else {
         out.push_str(&format!("{} ({})\n", bold("deliveries"), detail.deliveries.len()));
         for (index, result) in detail.deliveries.iter().enumerate() {
-            out.push_str(&delivery(index + 1, result, color));
+            out.push_str(&delivery(index + 1, result, offset, color));
         }
     }
     out
+}
+
+/// A relay timestamp in local time: the full date and offset, or just the time of day.
+fn local_time(ms: i64, offset: UtcOffset, full: bool) -> Option<String> {
+    let at = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).ok()?;
+    let at = at.to_offset(offset);
+    if full {
+        at.format(format_description!(
+            "[year]-[month]-[day] [hour]:[minute]:[second].[subsecond digits:3] \
+             [offset_hour sign:mandatory]:[offset_minute]"
+        ))
+        .ok()
+    } else {
+        at.format(format_description!("[hour]:[minute]:[second]")).ok()
+    }
 }
 
 fn state_word(state: DeliveryState) -> &'static str {
@@ -80,7 +83,7 @@ fn state_word(state: DeliveryState) -> &'static str {
 }
 
 /// `  1. → 200  12ms  delivered  attempt 1  replay`, then the signature check and the answer.
-fn delivery(number: usize, result: &DeliveryResult, color: bool) -> String {
+fn delivery(number: usize, result: &DeliveryResult, offset: UtcOffset, color: bool) -> String {
     let (status, tone) = match (result.status, result.outcome) {
         (Some(status), Outcome::Delivered) => (status.to_string(), Tone::Green),
         (Some(status), Outcome::Rejected) => (status.to_string(), Tone::Red),
@@ -94,8 +97,13 @@ fn delivery(number: usize, result: &DeliveryResult, color: bool) -> String {
         Outcome::Failed => "failed",
         Outcome::Skipped => "skipped",
     };
+    let at = result
+        .recorded_at_ms
+        .and_then(|ms| local_time(ms, offset, false))
+        .map(|at| format!("{}  ", paint(&at, Tone::Dim, color)))
+        .unwrap_or_default();
     let mut out = format!(
-        "  {number}. → {}  {}ms  {outcome}  attempt {}",
+        "  {number}. {at}→ {}  {}ms  {outcome}  attempt {}",
         paint(&status, tone, color),
         result.latency_ms,
         result.attempt
@@ -153,6 +161,7 @@ mod tests {
             response: None,
             signature: None,
             replay: true,
+            recorded_at_ms: Some(1_767_373_391_000),
             ..result.clone()
         };
         EventDetail {
@@ -202,7 +211,7 @@ deliveries (2)
      │ line 4
      │ line 5
      … 2 more lines
-  2. → 200  12ms  delivered  attempt 1  replay
+  2. 17:03:11  → 200  12ms  delivered  attempt 1  replay
 ";
         assert_eq!(text, expected);
     }

@@ -229,6 +229,7 @@ impl Session {
             unacked.remove(&seq);
         }
         let outcome = result.outcome;
+        let result = crate::store::stamped(result);
         if self.state.store.record_delivery(&self.channel, seq, &id, result).await? {
             Metrics::inc(&self.state.metrics.acks);
             tracing::debug!(seq, id, ?outcome, "ack recorded");

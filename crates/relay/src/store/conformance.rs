@@ -41,6 +41,7 @@ fn result(outcome: Outcome, status: u16) -> DeliveryResult {
         response: None,
         replay: false,
         signature: None,
+        recorded_at_ms: None,
     }
 }
 

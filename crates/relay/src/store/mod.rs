@@ -195,7 +195,13 @@ pub async fn open(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
     }
 }
 
-/// Now, in milliseconds since the Unix epoch.
+/// `result` with the relay's clock in `recorded_at_ms`: what a client sent there is
+/// replaced, so every time in a channel's history comes from one clock.
+pub fn stamped(result: DeliveryResult) -> DeliveryResult {
+    DeliveryResult { recorded_at_ms: Some(now_ms()), ..result }
+}
+
+/// Milliseconds since the Unix epoch, now.
 pub fn now_ms() -> i64 {
     let elapsed = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
     i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX)

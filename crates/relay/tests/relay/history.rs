@@ -121,6 +121,8 @@ async fn acks_show_up_as_delivery_state_in_history() {
     let (states, summaries) = states;
     assert_eq!(states, [DeliveryState::Delivered, DeliveryState::Rejected, DeliveryState::Pending]);
     assert_eq!(summaries[1].last_result.as_ref().and_then(|r| r.status), Some(400));
+    let stamp = summaries[0].last_result.as_ref().and_then(|r| r.recorded_at_ms);
+    assert!(stamp.is_some_and(|t| t >= summaries[0].received_at_ms), "acks are stamped: {stamp:?}");
 
     let detail: EventDetail =
         get_with_token(&format!("{url}/{}", events[0].id), &channel.token).await.json();
@@ -205,6 +207,8 @@ async fn deliveries_made_outside_the_stream_are_recorded() {
         response: None,
         replay: true,
         signature: None,
+        // A client's clock is not trusted: the relay stamps its own.
+        recorded_at_ms: Some(1),
     };
     let body = serde_json::to_vec(&result).expect("serializable");
     let auth = format!("Bearer {}", channel.token);
@@ -221,6 +225,9 @@ async fn deliveries_made_outside_the_stream_are_recorded() {
 
     let detail_url = format!("{}/v1/channels/{}/events/{id}", relay.url, channel.channel);
     let detail: EventDetail = get_with_token(&detail_url, &channel.token).await.json();
-    assert_eq!((detail.state, detail.deliveries), (DeliveryState::Delivered, vec![result]));
+    let stamped = detail.deliveries[0].recorded_at_ms.expect("the relay stamps results");
+    assert!(stamped >= detail.event.received_at_ms, "{stamped} before the event arrived");
+    let recorded = DeliveryResult { recorded_at_ms: Some(stamped), ..result };
+    assert_eq!((detail.state, detail.deliveries), (DeliveryState::Delivered, vec![recorded]));
     relay.stop().await;
 }

@@ -223,6 +223,7 @@ async fn ack(ws: &mut Ws, event: &hookrelay_proto::Event, outcome: Outcome, stat
         response: None,
         replay: false,
         signature: None,
+        recorded_at_ms: None,
     };
     let ack = ClientMessage::Ack { seq: event.seq, id: event.id.clone(), result };
     let text = serde_json::to_string(&ack).expect("serializable");
