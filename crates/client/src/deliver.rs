@@ -148,7 +148,7 @@ async fn process(
         Plan::Skip(reason) => (event, skipped(reason), None),
         Plan::Forward(forwarder) => {
             let route = forwarder.name().map(str::to_owned);
-            let (event, result) = deliver(forwarder, ui, event).await;
+            let (event, result) = deliver(forwarder, ui, event, false).await;
             (event, result, route)
         }
     };
@@ -173,10 +173,12 @@ fn skipped(reason: String) -> DeliveryResult {
 
 /// Forwards `event` until the local app gives a final answer, waiting with capped backoff
 /// while it is down or failing. Never gives up on its own: the queue waits (DESIGN §2.5).
+/// `replay` marks the results (and the retry lines shown meanwhile) as `hookrelay replay`'s.
 pub(crate) async fn deliver(
     forwarder: Arc<Forwarder>,
     ui: Ui,
     event: Event,
+    replay: bool,
 ) -> (Event, DeliveryResult) {
     let mut backoff = LOCAL_RETRY;
     let mut attempt = 0;
@@ -191,7 +193,7 @@ pub(crate) async fn deliver(
                     attempt,
                     error: None,
                     response: Some(answer.preview.clone()).filter(|text| !text.is_empty()),
-                    replay: false,
+                    replay,
                     signature: None,
                     recorded_at_ms: None,
                 };
@@ -215,7 +217,7 @@ pub(crate) async fn deliver(
                     attempt,
                     error: Some(err.to_string()),
                     response: None,
-                    replay: false,
+                    replay,
                     signature: None,
                     recorded_at_ms: None,
                 };

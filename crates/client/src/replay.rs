@@ -194,13 +194,12 @@ async fn send_all(
             Selection::Fetched(events) => events[index].clone(),
             Selection::Listed(summaries) => fetch_event(conn, &summaries[index].id).await?.event,
         };
-        let delivery = crate::deliver::deliver(forwarder.clone(), ui.clone(), event);
-        let (event, mut result) = tokio::select! {
+        let delivery = crate::deliver::deliver(forwarder.clone(), ui.clone(), event, true);
+        let (event, result) = tokio::select! {
             () = env.cancel.cancelled() => break,
             () = stdout_closed.cancelled() => break,
             finished = delivery => finished,
         };
-        result.replay = true;
         let channel = &conn.channel;
         if let Err(err) =
             conn.api.record_delivery(&channel.channel, &channel.token, &event.id, &result).await
