@@ -6,14 +6,16 @@
 
 use anyhow::Context as _;
 use tokio_util::sync::CancellationToken;
+use url::Url;
 
 use crate::cli::RelayArgs;
+use crate::cli::UsageError;
 use crate::config::RelayChoice;
 use crate::dirs::Dirs;
 use crate::embedded::RelayHandle;
 use crate::http::{HttpClient, install_crypto_provider};
 use crate::relay_api::{RelayApi, relay_url};
-use crate::state::{ChannelBook, SavedChannel};
+use crate::state::{ChannelBook, LastTarget, SavedChannel};
 
 /// An open relay (stopped with [`Connection::close`]) and the channel to use on it.
 pub struct Connection {
@@ -97,6 +99,22 @@ async fn pick_channel(
 }
 
 impl Connection {
+    /// The local app to send to: `given` (`-f`), else where `listen` last forwarded this
+    /// channel, else a usage error saying what to pass.
+    pub fn forward_target(&self, given: Option<&Url>, dirs: &Dirs) -> anyhow::Result<Url> {
+        if let Some(url) = given {
+            return Ok(url.clone());
+        }
+        LastTarget::new(dirs, &self.relay.url, &self.channel.channel).load()?.ok_or_else(|| {
+            UsageError(
+                "no --forward-to given, and `hookrelay listen` has not forwarded this channel \
+                 anywhere yet: pass -f URL (e.g. -f http://localhost:3000/webhooks)"
+                    .into(),
+            )
+            .into()
+        })
+    }
+
     /// Stops the embedded relay if this command started it.
     pub async fn close(self) -> anyhow::Result<()> {
         self.relay.stop().await

@@ -19,7 +19,7 @@ use crate::http::{HttpClient, install_crypto_provider};
 use crate::ready_file::ReadyFile;
 use crate::relay_api::RelayApi;
 use crate::render::Renderer;
-use crate::state::CursorFile;
+use crate::state::{CursorFile, LastTarget};
 use crate::tunnel::Tunnel;
 use crate::ui::{Ui, UiEvent};
 use crate::watermark::Watermark;
@@ -108,6 +108,9 @@ async fn stream(
     })
     .await;
 
+    if let Some(target) = &config.forward_to {
+        LastTarget::new(&config.dirs, &relay.url, &channel.channel).save(target)?;
+    }
     let cursor_file = CursorFile::new(&config.dirs, &relay.url, &channel.channel);
     let cursor = cursor_file.load()?;
     let resume_after = Arc::new(AtomicU64::new(cursor));

@@ -45,9 +45,10 @@ pub struct ReplayArgs {
     #[arg(long)]
     pub failed: bool,
 
-    /// Your local app's URL; each event's path after /h/{channel} is appended to it.
+    /// Your local app's URL; each event's path after /h/{channel} is appended to it. Default:
+    /// where `hookrelay listen` last forwarded this channel.
     #[arg(short = 'f', long, value_name = "URL", value_parser = parse_http_url)]
-    pub forward_to: Url,
+    pub forward_to: Option<Url>,
 
     /// Which relay and channel (as for `listen`).
     #[command(flatten)]
@@ -130,9 +131,10 @@ async fn replay(
         (true, Selection::Fetched(events)) => edit_all(events).await?,
         (false, selection) => selection,
     };
+    let target = conn.forward_target(args.forward_to.as_ref(), &env.dirs)?;
     let forwarder = Forwarder::new(
         conn.client.clone(),
-        args.forward_to.clone(),
+        target,
         args.headers.clone(),
         Duration::from_secs(args.timeout),
     )

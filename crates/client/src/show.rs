@@ -37,10 +37,10 @@ pub struct ShowArgs {
     #[arg(long, conflicts_with = "curl")]
     pub body: bool,
 
-    /// Print a curl command that sends this request byte-exact to --forward-to, as `listen`
-    /// would forward it. It carries every header as received, secrets included: that is what
-    /// reproducing the request takes.
-    #[arg(long, requires = "forward_to")]
+    /// Print a curl command that sends this request byte-exact to --forward-to (default:
+    /// where `listen` last forwarded this channel), as `listen` would forward it. It carries
+    /// every header as received, secrets included: that is what reproducing it takes.
+    #[arg(long)]
     pub curl: bool,
 
     /// Show secret headers (Authorization, signatures, cookies, tokens) instead of masking them.
@@ -48,6 +48,7 @@ pub struct ShowArgs {
     pub reveal: bool,
 
     /// The local app's URL that --curl targets (the event's path is appended, as in `listen`).
+    /// Default: where `hookrelay listen` last forwarded this channel.
     #[arg(short = 'f', long, value_name = "URL", value_parser = parse_http_url)]
     pub forward_to: Option<Url>,
 
@@ -60,12 +61,17 @@ pub struct ShowArgs {
 pub async fn run(args: ShowArgs, env: &CommandEnv) -> anyhow::Result<()> {
     let conn = connect(&args.relay, &env.dirs, IfNoChannel::Fail, env.cancel.clone()).await?;
     let fetched = fetch_event(&conn, &args.id).await;
+    let target = match args.curl {
+        true => conn.forward_target(args.forward_to.as_ref(), &env.dirs).map(Some),
+        false => Ok(None),
+    };
     conn.close().await?;
     let detail = fetched?;
+    let target = target?;
     if args.body {
         return write_stdout(&detail.event.body);
     }
-    let text = if let (true, Some(target)) = (args.curl, &args.forward_to) {
+    let text = if let Some(target) = &target {
         let secrets: Vec<&str> = detail
             .event
             .headers

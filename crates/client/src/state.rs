@@ -1,6 +1,7 @@
 //! Small JSON files that survive restarts: the saved channel per relay (`channels.json`,
-//! mode 0600 because it holds tokens) and the last acknowledged `seq` per relay and channel
-//! (`cursors.json`). Both are rewritten whole, atomically (temp file + rename), so a
+//! mode 0600 because it holds tokens), the last acknowledged `seq` per relay and channel
+//! (`cursors.json`) and where `listen` last forwarded them (`targets.json`). Each is
+//! rewritten whole, atomically (temp file + rename), so a
 //! `kill -9` leaves either the old or the new version, never half of one.
 
 use std::collections::BTreeMap;
@@ -49,31 +50,73 @@ impl ChannelBook {
     }
 }
 
-/// The delivery cursor of one relay + channel: the highest `seq` such that it and every
-/// earlier event were acknowledged.
-pub struct CursorFile {
+/// One JSON value per relay + channel, in a file of the data directory shared by all
+/// channels (each write re-reads the file so other channels' entries, perhaps written by
+/// another `hookrelay` process, are kept).
+struct PerChannel {
     path: PathBuf,
     key: String,
 }
 
+impl PerChannel {
+    fn new(dirs: &Dirs, file: &str, relay: &Url, channel: &str) -> Self {
+        Self { path: dirs.data_dir.join(file), key: format!("{relay}#{channel}") }
+    }
+
+    fn load<T: for<'de> Deserialize<'de>>(&self) -> anyhow::Result<Option<T>> {
+        let mut all: BTreeMap<String, T> = read_json(&self.path)?;
+        Ok(all.remove(&self.key))
+    }
+
+    fn save<T: Serialize + for<'de> Deserialize<'de>>(&self, value: T) -> anyhow::Result<()> {
+        let mut all: BTreeMap<String, T> = read_json(&self.path)?;
+        all.insert(self.key.clone(), value);
+        write_json_atomic(&self.path, &all, false)
+    }
+}
+
+/// The delivery cursor of one relay + channel: the highest `seq` such that it and every
+/// earlier event were acknowledged (`cursors.json`).
+pub struct CursorFile(PerChannel);
+
 impl CursorFile {
     /// The cursor for `channel` on `relay`, stored in `dirs.data_dir`.
     pub fn new(dirs: &Dirs, relay: &Url, channel: &str) -> Self {
-        Self { path: dirs.data_dir.join("cursors.json"), key: format!("{relay}#{channel}") }
+        Self(PerChannel::new(dirs, "cursors.json", relay, channel))
     }
 
     /// The saved cursor, 0 when none.
     pub fn load(&self) -> anyhow::Result<u64> {
-        let all: BTreeMap<String, u64> = read_json(&self.path)?;
-        Ok(all.get(&self.key).copied().unwrap_or(0))
+        Ok(self.0.load()?.unwrap_or(0))
     }
 
-    /// Saves `seq`. Re-reads the file first so cursors of other channels (perhaps written by
-    /// another `hookrelay` process) are kept.
+    /// Saves `seq`.
     pub fn save(&self, seq: u64) -> anyhow::Result<()> {
-        let mut all: BTreeMap<String, u64> = read_json(&self.path)?;
-        all.insert(self.key.clone(), seq);
-        write_json_atomic(&self.path, &all, false)
+        self.0.save(seq)
+    }
+}
+
+/// Where `listen` last forwarded one relay + channel's events (`targets.json`): the default
+/// target of `replay` and `show --curl`, so they go where the live stream goes.
+pub struct LastTarget(PerChannel);
+
+impl LastTarget {
+    /// The entry for `channel` on `relay`, stored in `dirs.data_dir`.
+    pub fn new(dirs: &Dirs, relay: &Url, channel: &str) -> Self {
+        Self(PerChannel::new(dirs, "targets.json", relay, channel))
+    }
+
+    /// The last `--forward-to`, if `listen` ever ran with one.
+    pub fn load(&self) -> anyhow::Result<Option<Url>> {
+        let Some(text) = self.0.load::<String>()? else { return Ok(None) };
+        let url =
+            text.parse().with_context(|| format!("{} holds a bad URL", self.0.path.display()))?;
+        Ok(Some(url))
+    }
+
+    /// Remembers `target`.
+    pub fn save(&self, target: &Url) -> anyhow::Result<()> {
+        self.0.save(target.to_string())
     }
 }
 
@@ -153,5 +196,18 @@ mod tests {
         b.save(9).expect("save");
         a.save(6).expect("save");
         assert_eq!((a.load().expect("a"), b.load().expect("b")), (6, 9));
+    }
+
+    #[test]
+    fn last_targets_are_kept_per_relay_and_channel_beside_the_cursors() {
+        let root = tempfile::tempdir().expect("tempdir");
+        let relay: Url = "http://127.0.0.1:8787".parse().expect("url");
+        let target = LastTarget::new(&dirs(root.path()), &relay, "a");
+        assert_eq!(target.load().expect("empty"), None);
+        CursorFile::new(&dirs(root.path()), &relay, "a").save(3).expect("save");
+        let url: Url = "http://localhost:3000/hooks".parse().expect("url");
+        target.save(&url).expect("save");
+        assert_eq!(target.load().expect("load"), Some(url));
+        assert_eq!(LastTarget::new(&dirs(root.path()), &relay, "b").load().expect("b"), None);
     }
 }

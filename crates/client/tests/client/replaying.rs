@@ -86,7 +86,13 @@ async fn replay_last_and_failed_pick_the_right_events() {
 
     setup.run(&["replay", &ok3, &ok1, "-f", &target]).await.ok();
     let records = setup.app.wait_for(10).await;
-    assert_eq!(event_ids(&records[8..]), [ok3, ok1], "ids replay in the order given");
+    assert_eq!(event_ids(&records[8..]), [ok3, ok1.clone()], "ids replay in the order given");
+
+    // Without -f, a replay goes where `listen` last forwarded the channel.
+    setup.run(&["replay", &ok1]).await.ok();
+    let records = setup.app.wait_for(11).await;
+    assert_eq!(event_ids(&records[10..]), [ok1]);
+    assert_eq!(records[10].path_and_query, "/webhooks/1", "listen's target, path appended");
 
     let usage = setup.run(&["replay", "-f", &target]).await;
     assert_eq!(usage.status.code(), Some(2), "an id, --last or --failed is required");

@@ -131,9 +131,29 @@ async fn show_curl_run_for_real_reproduces_what_listen_sent() {
     }
     let secret = setup.run(&["show", &ids[0], "--curl", "-f", &target]).await;
     assert!(secret.stderr.contains("secret headers (authorization)"), "{}", secret.stderr);
-    let usage = setup.run(&["show", &ids[0], "--curl"]).await;
-    assert_eq!(usage.status.code(), Some(2), "--curl needs -f: {}", usage.stderr);
-    assert!(usage.stderr.contains("--forward-to"), "{}", usage.stderr);
+    // Without -f, --curl targets where `listen` last forwarded this channel.
+    let default = setup.run(&["show", &ids[0], "--curl"]).await.ok();
+    let expected_url = format!("'{}/stripe/x%20y?b=2&a=1&a=3&q=", setup.app.url("/webhooks"));
+    assert!(default.contains(&expected_url), "{default}");
+    // Where `listen` never ran, it is a usage error that says what to pass.
+    let fresh = crate::cli::Home::new();
+    let (status, _, stderr) = crate::cli::Cli::run(
+        &fresh,
+        &[
+            "show",
+            &ids[0],
+            "--curl",
+            "--relay",
+            &setup.relay.url,
+            "--channel",
+            &setup.channel.channel,
+            "--token",
+            &setup.channel.token,
+        ],
+    )
+    .await;
+    assert_eq!(status.code(), Some(2), "--curl needs a target: {stderr}");
+    assert!(stderr.contains("-f URL"), "{stderr}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
