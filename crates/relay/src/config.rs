@@ -32,6 +32,16 @@ pub struct Config {
     pub tls: Option<TlsFiles>,
     /// Most websocket sessions open at once; past it an upgrade gets `503 unavailable`.
     pub max_sessions: usize,
+    /// Longest a client may take to send a request's headers (and, on a keep-alive
+    /// connection, to start its next request); a slower one is disconnected without an answer.
+    pub header_read_timeout: Duration,
+    /// Longest a sender may take to deliver an ingest body once its headers are in; a slower
+    /// one gets `408 body_timeout`.
+    pub body_read_timeout: Duration,
+    /// Most HTTP connections served at once. At the limit the relay stops accepting: new
+    /// connections wait in the kernel's backlog until one closes. An upgraded websocket leaves
+    /// this count (sessions are bounded by `max_sessions`).
+    pub max_connections: usize,
 }
 
 /// A PEM certificate chain and its PEM private key.
@@ -65,6 +75,13 @@ pub struct Retention {
 
 /// Default `max_body`: 25 MiB.
 pub const DEFAULT_MAX_BODY: usize = 25 * 1024 * 1024;
+/// Default `header_read_timeout`: 30 s, generous for any real sender on a slow link while
+/// an idle or stalled connection gives its slot back within half a minute.
+pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default `body_read_timeout`: 60 s, enough for a `DEFAULT_MAX_BODY` body at about 3 Mbit/s.
+pub const DEFAULT_BODY_READ_TIMEOUT: Duration = Duration::from_secs(60);
+/// Default `max_connections`: 10,000 (keep the process's file-descriptor limit above it).
+pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
 
 impl Default for Retention {
     fn default() -> Self {
@@ -86,6 +103,9 @@ impl Default for Config {
             ping_interval: Duration::from_secs(10),
             tls: None,
             max_sessions: 10_000,
+            header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
+            body_read_timeout: DEFAULT_BODY_READ_TIMEOUT,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
         }
     }
 }
@@ -97,6 +117,12 @@ impl Config {
         anyhow::ensure!(!self.ping_interval.is_zero(), "ping interval must be above zero");
         anyhow::ensure!(self.retention.max_events >= 1, "retention must keep at least 1 event");
         anyhow::ensure!(self.max_sessions >= 1, "max_sessions must be at least 1");
+        anyhow::ensure!(
+            !self.header_read_timeout.is_zero(),
+            "header read timeout must be above zero"
+        );
+        anyhow::ensure!(!self.body_read_timeout.is_zero(), "body read timeout must be above zero");
+        anyhow::ensure!(self.max_connections >= 1, "max_connections must be at least 1");
         Ok(())
     }
 }
@@ -140,6 +166,11 @@ mod tests {
         assert!(Config { ping_interval: Duration::ZERO, ..Config::default() }.validate().is_err());
         let retention = Retention { max_events: 0, ..Retention::default() };
         assert!(Config { retention, ..Config::default() }.validate().is_err());
+        assert!(Config { max_sessions: 0, ..Config::default() }.validate().is_err());
+        let zero = Duration::ZERO;
+        assert!(Config { header_read_timeout: zero, ..Config::default() }.validate().is_err());
+        assert!(Config { body_read_timeout: zero, ..Config::default() }.validate().is_err());
+        assert!(Config { max_connections: 0, ..Config::default() }.validate().is_err());
     }
 
     #[test]

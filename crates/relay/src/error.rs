@@ -43,9 +43,12 @@ pub enum RelayError {
         /// The configured limit.
         limit: usize,
     },
-    /// The sender was too slow or the connection broke while the body was read.
+    /// The connection broke (or the body was malformed) while the body was read.
     #[error("could not read the request body: {0}")]
     BodyRead(String),
+    /// The sender did not finish its body within `Config::body_read_timeout`.
+    #[error("the request body did not arrive within {0:?}; send the whole body without pausing")]
+    BodyTimeout(std::time::Duration),
     /// The relay is at a limit or shutting down; the reason says which.
     #[error("{0}; retry shortly")]
     Unavailable(String),
@@ -66,6 +69,7 @@ impl RelayError {
             Self::InvalidToken(_) => (StatusCode::UNAUTHORIZED, "invalid_token"),
             Self::BodyTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large"),
             Self::BodyRead(_) => (StatusCode::BAD_REQUEST, "body_read_failed"),
+            Self::BodyTimeout(_) => (StatusCode::REQUEST_TIMEOUT, "body_timeout"),
             Self::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
@@ -115,6 +119,7 @@ mod tests {
             (RelayError::MissingToken("channel token"), 401, "missing_token"),
             (RelayError::InvalidToken("channel token"), 401, "invalid_token"),
             (RelayError::BodyTooLarge { limit: 1 }, 413, "body_too_large"),
+            (RelayError::BodyTimeout(std::time::Duration::from_secs(1)), 408, "body_timeout"),
         ];
         for (err, status, code) in cases {
             assert_eq!(err.status_and_code(), (StatusCode::from_u16(status).expect("valid"), code));

@@ -19,8 +19,6 @@ use crate::error::RelayError;
 use crate::metrics::Metrics;
 use crate::store::{NewEvent, now_ms};
 
-/// Longest a sender may take to deliver its body; a slower one gets 400 and the relay moves on.
-const BODY_READ_TIMEOUT: Duration = Duration::from_secs(60);
 /// Largest body scanned for a JSON `type`/`event_type` (shown in history); webhook JSON is
 /// small, and parsing a huge body on the ingest path is not worth a label.
 const EVENT_TYPE_SCAN_MAX: usize = 256 * 1024;
@@ -43,7 +41,8 @@ async fn capture(state: &AppState, request: Request) -> Result<Response, RelayEr
     if state.store.channel(channel).await?.is_none() {
         return Err(RelayError::UnknownChannel(channel.to_owned()));
     }
-    let body = read_body(body, &parts.headers, state.config.max_body).await?;
+    let config = &state.config;
+    let body = read_body(body, &parts.headers, config.max_body, config.body_read_timeout).await?;
     let size = body.len() as u64;
     let event = NewEvent {
         id: crate::auth::new_event_id().map_err(RelayError::Internal)?,
@@ -82,8 +81,14 @@ fn headers(map: &HeaderMap) -> Vec<Header> {
         .collect()
 }
 
-/// Reads the whole body, refusing it as soon as it is known to exceed `max_body`.
-async fn read_body(body: Body, headers: &HeaderMap, max_body: usize) -> Result<Bytes, RelayError> {
+/// Reads the whole body, refusing it as soon as it is known to exceed `max_body` or once
+/// `timeout` has passed (a slow sender gets `408` and the relay moves on).
+async fn read_body(
+    body: Body,
+    headers: &HeaderMap,
+    max_body: usize,
+    timeout: Duration,
+) -> Result<Bytes, RelayError> {
     let too_large = RelayError::BodyTooLarge { limit: max_body };
     let declared =
         headers.get(CONTENT_LENGTH).and_then(|value| value.to_str().ok()?.parse::<u64>().ok());
@@ -107,9 +112,7 @@ async fn read_body(body: Body, headers: &HeaderMap, max_body: usize) -> Result<B
         }
         Ok(buffer.freeze())
     };
-    tokio::time::timeout(BODY_READ_TIMEOUT, read).await.map_err(|_| {
-        RelayError::BodyRead(format!("the body did not arrive within {BODY_READ_TIMEOUT:?}"))
-    })?
+    tokio::time::timeout(timeout, read).await.map_err(|_| RelayError::BodyTimeout(timeout))?
 }
 
 #[cfg(test)]

@@ -26,7 +26,8 @@ use tracing::Instrument as _;
 use url::Url;
 
 pub use config::{
-    Config, DEFAULT_MAX_BODY, Retention, StoreKind, TlsFiles, default_data_dir, parse_age,
+    Config, DEFAULT_BODY_READ_TIMEOUT, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_BODY,
+    DEFAULT_MAX_CONNECTIONS, Retention, StoreKind, TlsFiles, default_data_dir, parse_age,
 };
 pub use session::MAX_CLIENT_MESSAGE;
 
@@ -125,7 +126,8 @@ impl Relay {
     pub async fn serve(self, listener: TcpListener) -> anyhow::Result<()> {
         let shutdown = self.state.shutdown.clone();
         let tls = self.tls.clone();
-        server::run(listener, tls, self.router(), shutdown, &self.state.tasks).await;
+        let limits = server::Limits::from(&self.state.config);
+        server::run(listener, tls, self.router(), limits, shutdown, &self.state.tasks).await;
         self.close().await;
         Ok(())
     }

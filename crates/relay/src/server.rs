@@ -1,7 +1,8 @@
-//! The HTTP/1 accept loop (plain or TLS). Unlike `axum::serve` it bounds how long a client
-//! may take to send its request headers or finish a TLS handshake (slow senders time out) and
-//! how long shutdown waits for open connections, and it tracks every connection task so
-//! `serve` returns only when they have ended.
+//! The HTTP/1 accept loop (plain or TLS). Unlike `axum::serve` it bounds how many connections
+//! are served, how long a client may take to send its request headers or finish a TLS
+//! handshake (slow senders time out), how large a request head may be, and how long shutdown
+//! waits for open connections; it tracks every connection task so `serve` returns only when
+//! they have ended.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,30 +18,50 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::Instrument as _;
 
-/// Longest a client may take to send a request's headers (and, on keep-alive connections,
-/// to start the next request) before the connection is closed.
-const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// Longest a TLS handshake may take.
 const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long shutdown lets in-flight requests finish before dropping their connections.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(3);
-/// Most HTTP connections served at once. At the limit the loop stops accepting: new ones
-/// wait in the kernel's backlog until one closes. (An upgraded websocket leaves this count;
-/// sessions have their own limit, `Config::max_sessions`.)
-const MAX_CONNECTIONS: usize = 10_000;
+/// Most header lines in a request head; one more gets hyper's bare `431` and a closed
+/// connection. (hyper's default, stated so the limit is ours.)
+const MAX_HEADERS: usize = 100;
+/// Largest request head (request line and headers) in bytes; a bigger one gets hyper's bare
+/// `431` and a closed connection. Webhook heads are a few KiB (Node refuses past 16 KiB);
+/// this also caps what a stalled connection can make the relay buffer before its body.
+const MAX_HEAD_BYTES: usize = 64 * 1024;
 /// Pause after a failed accept (e.g. out of file descriptors) so the loop does not spin.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
+/// The configured limits the loop enforces (see `Config`'s fields of the same names).
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// See `Config::header_read_timeout`.
+    pub header_read_timeout: Duration,
+    /// See `Config::max_connections`.
+    pub max_connections: usize,
+}
+
+impl From<&crate::Config> for Limits {
+    fn from(config: &crate::Config) -> Self {
+        Self {
+            header_read_timeout: config.header_read_timeout,
+            max_connections: config.max_connections,
+        }
+    }
+}
+
 /// Serves `router` on `listener` (through `tls` when given) until `shutdown` is cancelled;
-/// each connection runs as a task on `tasks`.
+/// each connection runs as a task on `tasks`. At `limits.max_connections` the loop stops
+/// accepting, so new connections wait in the kernel's backlog until one closes.
 pub async fn run(
     listener: TcpListener,
     tls: Option<TlsAcceptor>,
     router: Router,
+    limits: Limits,
     shutdown: CancellationToken,
     tasks: &TaskTracker,
 ) {
-    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let slots = Arc::new(Semaphore::new(limits.max_connections));
     loop {
         let slot = tokio::select! {
             () = shutdown.cancelled() => return,
@@ -61,7 +82,8 @@ pub async fn run(
         if let Err(err) = stream.set_nodelay(true) {
             tracing::debug!(error = %err, "could not set TCP_NODELAY");
         }
-        let connection = connection(stream, tls.clone(), router.clone(), shutdown.clone());
+        let timeout = limits.header_read_timeout;
+        let connection = connection(stream, tls.clone(), router.clone(), timeout, shutdown.clone());
         let connection = async move {
             connection.await;
             drop(slot);
@@ -74,25 +96,31 @@ async fn connection(
     stream: TcpStream,
     tls: Option<TlsAcceptor>,
     router: Router,
+    header_read_timeout: Duration,
     shutdown: CancellationToken,
 ) {
     let Some(tls) = tls else {
-        return serve(TokioIo::new(stream), router, shutdown).await;
+        return serve(TokioIo::new(stream), router, header_read_timeout, shutdown).await;
     };
     match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, tls.accept(stream)).await {
-        Ok(Ok(stream)) => serve(TokioIo::new(stream), router, shutdown).await,
+        Ok(Ok(stream)) => serve(TokioIo::new(stream), router, header_read_timeout, shutdown).await,
         Ok(Err(err)) => tracing::debug!(error = %err, "TLS handshake failed"),
         Err(_) => tracing::debug!("TLS handshake timed out"),
     }
 }
 
-/// Serves HTTP/1.1 (with upgrades, for websockets) on one connection.
-async fn serve<I>(io: I, router: Router, shutdown: CancellationToken)
+/// Serves HTTP/1.1 (with upgrades, for websockets) on one connection; a client slower than
+/// `header_read_timeout` to send a request head is disconnected (hyper sends no answer).
+async fn serve<I>(io: I, router: Router, header_read_timeout: Duration, shutdown: CancellationToken)
 where
     I: Read + Write + Unpin + Send + 'static,
 {
     let mut builder = hyper::server::conn::http1::Builder::new();
-    builder.timer(TokioTimer::new()).header_read_timeout(HEADER_READ_TIMEOUT);
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_read_timeout)
+        .max_headers(MAX_HEADERS)
+        .max_header_size(MAX_HEAD_BYTES);
     let connection = builder.serve_connection(io, TowerToHyperService::new(router)).with_upgrades();
     tokio::pin!(connection);
     let result = tokio::select! {

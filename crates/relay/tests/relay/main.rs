@@ -4,6 +4,7 @@
 mod channels;
 mod history;
 mod ingest;
+mod limits;
 mod process;
 mod stream;
 mod tls;
