@@ -16,6 +16,7 @@ use tokio_util::sync::CancellationToken;
 use crate::backoff::LOCAL_RETRY;
 use crate::dispatch::{Dispatch, Plan};
 use crate::forward::{Forwarder, Verdict};
+use crate::inbound::Undecodable;
 use crate::state::CursorFile;
 use crate::tunnel::Incoming;
 use crate::ui::{DeliveryLine, Ui, UiEvent};
@@ -71,9 +72,12 @@ impl Processor {
                     self.finish(done).await?;
                 }
                 received = events.recv(), if running.len() < self.concurrency => {
-                    let event = match received {
+                    let (event, undecodable) = match received {
                         None => return Ok(()),
-                        Some(Incoming::Event(event)) => event,
+                        Some(Incoming::Event(event)) => (event, None),
+                        Some(Incoming::Undecodable(Undecodable { event, error })) => {
+                            (event, Some(error))
+                        }
                         Some(Incoming::Rebase(seq)) => {
                             // Whatever is still in flight belongs to the old numbering.
                             while let Some(done) = running.next().await {
@@ -86,10 +90,15 @@ impl Processor {
                         }
                     };
                     match self.watermark.admit(event.seq) {
-                        Admission::Fresh => {
+                        Admission::Fresh => if let Some(error) = undecodable {
+                            // Nothing to forward: it fails at once, in its place, so the
+                            // relay's window gets its slot back and the cursor moves on.
+                            let result = unforwardable(error);
+                            self.finish(Done { event, result, route: None }).await?;
+                        } else {
                             let (dispatch, verify) = (self.dispatch.clone(), self.verify.clone());
                             running.push(process(dispatch, verify, self.ui.clone(), event));
-                        }
+                        },
                         Admission::InProgress | Admission::Finished(None) => {}
                         // The relay re-sent an event we finished (its ack raced a reconnect):
                         // answer again so its window does not wait for it forever.
@@ -164,6 +173,21 @@ fn skipped(reason: String) -> DeliveryResult {
         latency_ms: 0,
         attempt: 1,
         error: Some(reason),
+        response: None,
+        replay: false,
+        signature: None,
+        recorded_at_ms: None,
+    }
+}
+
+/// The result recorded for an event the client received but could not decode.
+fn unforwardable(error: String) -> DeliveryResult {
+    DeliveryResult {
+        outcome: Outcome::Failed,
+        status: None,
+        latency_ms: 0,
+        attempt: 1,
+        error: Some(error),
         response: None,
         replay: false,
         signature: None,

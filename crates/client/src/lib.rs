@@ -18,6 +18,7 @@ pub mod filter;
 pub mod forward;
 pub mod history;
 pub mod http;
+mod inbound;
 mod line;
 mod listen;
 pub mod mask;

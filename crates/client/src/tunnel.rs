@@ -2,7 +2,9 @@
 //! after the last acknowledged `seq`, reconnects with capped backoff and jitter (each retry
 //! shown to the user), declares the relay dead after three silent ping intervals, and treats
 //! a refused token or an unknown channel as fatal instead of retrying forever. With
-//! `--exit-on-disconnect`, losing the relay after the first connection is fatal too.
+//! `--exit-on-disconnect`, losing the relay after the first connection is fatal too. An
+//! event that does not decode goes to the processor to be acknowledged as failed; a frame
+//! that cannot even be identified ends the session (`inbound`).
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -20,6 +22,7 @@ use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use crate::backoff::{Backoff, RECONNECT};
+use crate::inbound::{self, Inbound, Undecodable, closed, describe};
 use crate::relay_api::relay_url;
 use crate::ui::{Ui, UiEvent};
 
@@ -67,6 +70,9 @@ pub enum Incoming {
     /// already delivered and be dropped. At least once: events the client did see come again
     /// with the same `Hookrelay-Event-Id`.
     Rebase(u64),
+    /// An event that arrived but could not be decoded: acknowledged as failed in its place,
+    /// so the relay's window gets its slot back and the cursor moves past it.
+    Undecodable(Undecodable),
 }
 
 enum End {
@@ -219,18 +225,30 @@ impl Tunnel {
                         // Pings are answered by tungstenite on the next read or write.
                         Some(Ok(_)) => continue,
                     };
-                    match serde_json::from_str::<ServerMessage>(text.as_str()) {
-                        Ok(ServerMessage::Event(event)) => {
-                            unacked.insert(event.seq);
-                            tokio::select! {
-                                () = cancel.cancelled() => break End::Cancelled,
-                                sent = self.events.send(Incoming::Event(event)) => if sent.is_err() {
-                                    break End::Cancelled;
-                                },
-                            }
+                    let (seq, incoming) = match inbound::decode(text.as_str()) {
+                        Inbound::Message(ServerMessage::Event(event)) => {
+                            (event.seq, Incoming::Event(event))
                         }
-                        Ok(_) => {}
-                        Err(err) => tracing::warn!("ignoring a message the relay sent: {err}"),
+                        Inbound::Undecodable(bad) => (bad.event.seq, Incoming::Undecodable(bad)),
+                        Inbound::Message(_) => continue,
+                        Inbound::Ignored(err) => {
+                            tracing::warn!("ignoring a message the relay sent: {err}");
+                            continue;
+                        }
+                        Inbound::Broken(reason) => {
+                            // Reconnecting is the only way to get the window slot back.
+                            let why = "could not decode a message".into();
+                            let frame = CloseFrame { code: CloseCode::Invalid, reason: why };
+                            let _ = sink.send(Message::Close(Some(frame))).await;
+                            break End::Retry(reason);
+                        }
+                    };
+                    unacked.insert(seq);
+                    tokio::select! {
+                        () = cancel.cancelled() => break End::Cancelled,
+                        sent = self.events.send(incoming) => if sent.is_err() {
+                            break End::Cancelled;
+                        },
                     }
                 }
             }
@@ -277,22 +295,5 @@ impl Tunnel {
             500.. => End::Retry(format!("the relay answered {status}")),
             _ => End::Fatal(anyhow::anyhow!("the relay refused the stream ({status}): {message}")),
         }
-    }
-}
-
-fn closed(frame: Option<CloseFrame>) -> String {
-    match frame {
-        Some(frame) if frame.code == CloseCode::Away => "the relay is shutting down".into(),
-        Some(frame) if !frame.reason.is_empty() => {
-            format!("the relay closed the connection ({})", frame.reason)
-        }
-        _ => "the relay closed the connection".into(),
-    }
-}
-
-fn describe(err: &WsError) -> String {
-    match err {
-        WsError::Io(io) => crate::http::root_cause(io),
-        other => other.to_string(),
     }
 }

@@ -1,7 +1,8 @@
 //! A recording "local app": captures every request (method, path+query, ordered headers,
 //! body bytes, when it arrived and when it was answered). Requests steer its answer with
 //! `x-respond: 404` or `x-respond: 503x2` (503 twice for that event, then 200) and
-//! `x-delay-ms: N`. It can be stopped and started again on the same port.
+//! `x-delay-ms: N` or `x-delay-ms: 3000x2` (slow for that event's first two requests, then
+//! prompt). It can be stopped and started again on the same port.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -149,25 +150,20 @@ async fn record(State(shared): State<Arc<Shared>>, request: Request) -> (StatusC
     let body = axum::body::to_bytes(body, usize::MAX).await.expect("body readable");
     let header =
         |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    if let Some(delay) = header("x-delay-ms").and_then(|ms| ms.parse().ok()) {
-        tokio::time::sleep(Duration::from_millis(delay)).await;
-    }
     let id = header("hookrelay-event-id").unwrap_or_default();
+    // Counted before any delay: a client that gives up waiting may drop the request, and the
+    // next attempt must still count as the next one.
     let attempt = {
         let mut attempts = shared.attempts.lock().expect("not poisoned");
         let count = attempts.entry(id).or_default();
         *count += 1;
         *count
     };
-    let status = match header("x-respond") {
-        Some(plan) => match plan.split_once('x') {
-            Some((code, times)) if attempt <= times.parse().unwrap_or(0) => code.parse().ok(),
-            Some(_) => Some(200),
-            None => plan.parse().ok(),
-        },
-        None => Some(200),
-    };
-    let status = StatusCode::from_u16(status.unwrap_or(200)).expect("valid status");
+    if let Some(delay) = header("x-delay-ms").and_then(|plan| planned(&plan, attempt)) {
+        tokio::time::sleep(Duration::from_millis(delay)).await;
+    }
+    let status = header("x-respond").and_then(|plan| planned(&plan, attempt)).unwrap_or(200);
+    let status = StatusCode::from_u16(status).expect("valid status");
     let recorded = Recorded {
         method: parts.method.to_string(),
         path_and_query: parts.uri.path_and_query().map(ToString::to_string).unwrap_or_default(),
@@ -182,6 +178,16 @@ async fn record(State(shared): State<Arc<Shared>>, request: Request) -> (StatusC
     shared.records.lock().expect("not poisoned").push(recorded);
     shared.changed.notify_waiters();
     (status, format!("answered {status}"))
+}
+
+/// The value a plan header asks for on this `attempt`: `V` always, `VxN` on the first `N`
+/// attempts of the event (`None` after them).
+fn planned<T: std::str::FromStr>(plan: &str, attempt: u32) -> Option<T> {
+    match plan.split_once('x') {
+        Some((value, times)) if attempt <= times.parse().unwrap_or(0) => value.parse().ok(),
+        Some(_) => None,
+        None => plan.parse().ok(),
+    }
 }
 
 /// A port nothing listens on right now.

@@ -1,13 +1,16 @@
 //! Integration tests of `hookrelay listen`: the real relay (in-process, or the `hookrelayd`
-//! binary when it must be killed), the real `hookrelay` binary, and a recording local app.
+//! binary when it must be killed), the real `hookrelay` binary, and a recording local app;
+//! a scripted fake relay for frames the real one never sends.
 
 mod app;
 mod cli;
+mod fake_relay;
 mod relay;
 
 mod errors;
 mod forwarding;
 mod history;
+mod misbehaving_relay;
 mod reliability;
 mod replaying;
 mod setup;

@@ -162,3 +162,32 @@ async fn a_relay_whose_history_was_reset_has_all_its_events_delivered() {
     assert!(cli.interrupt().await.success());
     relayd.kill().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_app_slower_than_timeout_is_retried_and_gets_the_event_once_it_answers_in_time() {
+    let Listening { relay, http, channel, app, mut cli, home: _home } =
+        Listening::start("/", &["--timeout", "1"]).await;
+    http.ingest("POST", &channel.ingest_url, &[], r#"{"n":0}"#).await;
+    // Three seconds, far past the 1 s timeout, on the first two attempts; prompt after that.
+    let slow: &[(&str, &[u8])] = &[("x-delay-ms", b"3000x2")];
+    http.ingest("POST", &channel.ingest_url, slow, r#"{"n":1}"#).await;
+    http.ingest("POST", &channel.ingest_url, &[], r#"{"n":2}"#).await;
+
+    let deliveries = cli.deliveries(3).await;
+    let seqs: Vec<u64> = deliveries.iter().map(|d| d["seq"].as_u64().expect("seq")).collect();
+    assert_eq!(seqs, [1, 2, 3], "each event delivered once, in order");
+    let attempts: Vec<u64> =
+        deliveries.iter().map(|d| d["attempt"].as_u64().expect("attempt")).collect();
+    assert_eq!(attempts, [1, 3, 1], "two timeouts, then the answer: {deliveries:?}");
+    assert_eq!(deliveries[1]["outcome"], "delivered", "{}", deliveries[1]);
+    cli.wait_stderr(&format!("waiting for 127.0.0.1:{}... no answer within 1s", app.port), 2).await;
+
+    // The app records a request when it answers, if the client still waits for it; the
+    // answered attempt of event 2 came before event 3, which came once.
+    let records = app.records();
+    let (order, _) = first_seen(&records);
+    assert_eq!(order, [0, 1, 2]);
+    assert_eq!(records.iter().filter(|r| number(&r.body) == 2).count(), 1);
+    assert!(cli.interrupt().await.success());
+    relay.stop().await;
+}
