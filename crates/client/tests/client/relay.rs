@@ -142,10 +142,10 @@ async fn read_log(
             line = err.next_line(), if err_open => line.ok().flatten().or_else(|| { err_open = false; None }),
         };
         let Some(line) = line else { continue };
-        if line.contains(&format!(":{port}")) {
-            if let Some(ready) = ready.take() {
-                let _ = ready.send(());
-            }
+        if line.contains(&format!(":{port}"))
+            && let Some(ready) = ready.take()
+        {
+            let _ = ready.send(());
         }
         let mut seen = seen.lock().expect("log");
         seen.push_str(&line);

@@ -24,7 +24,7 @@ fn event(n: u64, body: &'static [u8]) -> NewEvent {
         received_at_ms: 1_000 + n as i64,
         method: "POST".into(),
         path: format!("/p/{n}"),
-        query: (n % 2 == 0).then(|| "a=1&a=2".to_owned()),
+        query: n.is_multiple_of(2).then(|| "a=1&a=2".to_owned()),
         headers: vec![("x-dup".into(), "1".into()), ("x-dup".into(), "2".into())],
         body: Bytes::from_static(body),
         event_type: (n == 1).then(|| "invoice.paid".to_owned()),
@@ -312,4 +312,18 @@ async fn sqlite_upgrades_a_store_made_before_event_types() {
     store.append("a", event(1, b"{}")).await.expect("append");
     let summaries = store.summaries("a", after(0, 10)).await.expect("read");
     assert_eq!(summaries[0].event_type.as_deref(), Some("invoice.paid"));
+}
+
+#[tokio::test]
+async fn sqlite_refuses_a_second_open_of_the_same_file_until_the_first_is_closed() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("relay.sqlite3");
+    let first = SqliteStore::open(&path, false, retention(100)).expect("open");
+    let err = SqliteStore::open(&path, false, retention(100)).err().expect("refused");
+    let message = format!("{err:#}");
+    assert!(message.contains("in use by another process"), "{message}");
+    assert!(message.contains("--data-dir"), "says what to do: {message}");
+    first.close().await;
+    let again = SqliteStore::open(&path, false, retention(100)).expect("free after close");
+    again.close().await;
 }

@@ -81,11 +81,38 @@ pub struct SqliteStore {
     readers: Arc<Readers>,
     cache: Cache,
     threads: Mutex<Option<(std::thread::JoinHandle<()>, Checkpointer)>>,
+    /// Held until the store is closed: one process per database, because the writer thread
+    /// caches each channel's last `seq` and a second writer would hand out the same numbers.
+    lock: Mutex<Option<std::fs::File>>,
+}
+
+/// Takes the exclusive lock beside `path` (`hookrelay.lock`), or says who to stop.
+fn lock_exclusively(path: &Path) -> anyhow::Result<std::fs::File> {
+    let lock_path = path.with_extension("lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .with_context(|| format!("could not open {}", lock_path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
+            "the store {} is in use by another process (a running hookrelayd or hookrelay \
+             listen): stop it, or give this one its own data directory (hookrelayd \
+             --data-dir DIR, or HOOKRELAY_DATA_DIR for hookrelay)",
+            path.display()
+        ),
+        Err(std::fs::TryLockError::Error(err)) => {
+            Err(err).with_context(|| format!("could not lock {}", lock_path.display()))
+        }
+    }
 }
 
 impl SqliteStore {
     /// Opens (or creates) the database at `path` and starts the writer thread.
     pub fn open(path: &Path, fsync: bool, retention: Retention) -> anyhow::Result<Self> {
+        let lock = lock_exclusively(path)?;
         let conn = Connection::open(path)
             .with_context(|| format!("could not open sqlite store {}", path.display()))?;
         conn.busy_timeout(BUSY_TIMEOUT)?;
@@ -125,7 +152,13 @@ impl SqliteStore {
             .context("could not start the sqlite writer thread")?;
         let checkpointer = Checkpointer::start(path)?;
         let readers = Arc::new(Readers::new(path.to_owned(), BUSY_TIMEOUT));
-        Ok(Self { writer, readers, cache, threads: Mutex::new(Some((thread, checkpointer))) })
+        Ok(Self {
+            writer,
+            readers,
+            cache,
+            threads: Mutex::new(Some((thread, checkpointer))),
+            lock: Mutex::new(Some(lock)),
+        })
     }
 
     async fn write(&self, op: Op) -> Result<u64, StoreError> {
@@ -222,5 +255,7 @@ impl Store for SqliteStore {
             .await;
         }
         self.readers.clear();
+        // Dropping the file releases the lock: the database may be opened again.
+        self.lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
     }
 }
