@@ -1,0 +1,140 @@
+//! Measurements 1 to 3 of DESIGN §8, from the same runs: ack latency (p99) and ingest
+//! throughput (req/s) of `hookrelayd` with its default SQLite store against the bare server,
+//! and again while a connected `hookrelay listen` forwards to an app that takes 200 ms per
+//! request. Each round interleaves bare, relay and relay-with-listener at every concurrency,
+//! so drift on a shared machine hits all three alike.
+
+use std::collections::BTreeMap;
+
+use crate::http::create_channel;
+use crate::load::{self, Load, Stats};
+use crate::procs::{Workspace, cpu_secs};
+use crate::report::{Row, Target, median, ms};
+use crate::run::Plan;
+
+/// Concurrency levels of the latency measurement.
+pub const LATENCY_CONCURRENCY: [usize; 3] = [1, 16, 64];
+/// Concurrency levels of the throughput measurement.
+pub const THROUGHPUT_CONCURRENCY: [usize; 2] = [16, 64];
+/// How long the stand-in local app takes per request in measurement 2.
+const SLOW_APP_MS: u64 = 200;
+
+/// What a run loads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Server {
+    Bare,
+    Relay,
+    RelayListening,
+}
+
+impl Server {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Bare => "bare",
+            Self::Relay => "relay",
+            Self::RelayListening => "relay+listen",
+        }
+    }
+}
+
+/// Every run's stats by target and concurrency.
+pub struct AckRuns(BTreeMap<(Server, usize), Vec<Stats>>);
+
+/// Runs `plan.rounds` rounds of bare / relay / relay-with-listener at each concurrency.
+pub async fn measure(ws: &Workspace, plan: &Plan) -> anyhow::Result<AckRuns> {
+    let bare = ws.app(0).await?;
+    let slow_app = ws.app(SLOW_APP_MS).await?;
+    let relay = ws.relay().await?;
+    let (bare_pid, relay_pid) = (bare.pid()?, relay.pid()?);
+    let mut runs = BTreeMap::new();
+    for round in 1..=plan.rounds {
+        let quiet = create_channel(relay.addr).await?;
+        let busy = create_channel(relay.addr).await?;
+        let listen = ws.listen(relay.addr, &busy, slow_app.addr, 1).await?;
+        for concurrency in LATENCY_CONCURRENCY {
+            let requests = plan.ack_requests(concurrency);
+            let targets = [
+                (Server::Bare, bare.addr, "/in".to_owned()),
+                (Server::Relay, relay.addr, quiet.ingest_path()),
+                (Server::RelayListening, relay.addr, busy.ingest_path()),
+            ];
+            for (target, addr, path) in targets {
+                let warmup = requests / 10;
+                let pid = if target == Server::Bare { bare_pid } else { relay_pid };
+                let cpu_before = cpu_secs(pid)?;
+                let stats = load::run(&Load { addr, path, concurrency, warmup, requests }).await?;
+                // Only approximate: the warm-up is included, and the clock is 100 Hz.
+                let cpu = (cpu_secs(pid)? - cpu_before) * stats.rps / (requests + warmup) as f64;
+                eprintln!(
+                    "  ack c={concurrency:<2} round {round}/{}  {:<12}  {:>7.0} req/s  p50 {}  \
+                     p99 {}  max {}  server CPU {:.0}%",
+                    plan.rounds,
+                    target.name(),
+                    stats.rps,
+                    ms(stats.p50),
+                    ms(stats.p99),
+                    ms(stats.max),
+                    cpu * 100.0,
+                );
+                runs.entry((target, concurrency)).or_insert_with(Vec::new).push(stats);
+            }
+        }
+        listen.stop().await;
+    }
+    for proc in [bare, slow_app, relay] {
+        proc.stop().await;
+    }
+    Ok(AckRuns(runs))
+}
+
+impl AckRuns {
+    fn median(&self, target: Server, concurrency: usize, pick: fn(&Stats) -> f64) -> f64 {
+        let samples: Vec<f64> =
+            self.0.get(&(target, concurrency)).into_iter().flatten().map(pick).collect();
+        median(&samples)
+    }
+
+    fn p99(&self, target: Server, concurrency: usize) -> f64 {
+        self.median(target, concurrency, |stats| stats.p99.as_secs_f64())
+    }
+
+    /// Rows for measurements 1, 2 and 3.
+    pub fn rows(&self) -> Vec<Row> {
+        let secs = |value: f64| ms(std::time::Duration::from_secs_f64(value));
+        let mut rows = Vec::new();
+        for concurrency in LATENCY_CONCURRENCY {
+            let (bare, relay) =
+                (self.p99(Server::Bare, concurrency), self.p99(Server::Relay, concurrency));
+            rows.push(Row::ratio(
+                &format!("ack p99 c={concurrency}"),
+                format!("relay {}", secs(relay)),
+                format!("bare {}", secs(bare)),
+                relay / bare,
+                Target::AtMost(1.5),
+            ));
+        }
+        for concurrency in LATENCY_CONCURRENCY {
+            let relay = self.p99(Server::Relay, concurrency);
+            let busy = self.p99(Server::RelayListening, concurrency);
+            rows.push(Row::ratio(
+                &format!("ack p99 c={concurrency}, app 200 ms"),
+                format!("relay+listen {}", secs(busy)),
+                format!("relay {}", secs(relay)),
+                busy / relay,
+                Target::AtMost(1.1),
+            ));
+        }
+        for concurrency in THROUGHPUT_CONCURRENCY {
+            let rps = |target| self.median(target, concurrency, |stats| stats.rps);
+            let (bare, relay) = (rps(Server::Bare), rps(Server::Relay));
+            rows.push(Row::ratio(
+                &format!("ingest req/s c={concurrency}"),
+                format!("relay {relay:.0}/s"),
+                format!("bare {bare:.0}/s"),
+                relay / bare,
+                Target::AtLeast(0.6),
+            ));
+        }
+        rows
+    }
+}

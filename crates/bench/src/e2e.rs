@@ -1,0 +1,162 @@
+//! Measurement 4 of DESIGN §8: end-to-end throughput. The load generator POSTs events to an
+//! ingest URL while `hookrelay listen --json --concurrency N` forwards them to a `serve-200`
+//! app; the rate is events from the first POST until the app has answered all of them. The
+//! baseline is the same load generator POSTing straight to such an app at concurrency 16.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail};
+
+use crate::http::{Conn, app_count, create_channel};
+use crate::load::{self, Load};
+use crate::procs::{Workspace, cpu_secs};
+use crate::report::{Row, Target, median};
+use crate::run::Plan;
+
+/// Connections of the load generator, and `--concurrency` of the unordered listen.
+const CONCURRENCY: usize = 16;
+/// How often the app's count is read while events flow.
+const POLL: Duration = Duration::from_millis(5);
+/// Longest wait for the app to have received every event of a run.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(180);
+
+/// Median rates of each round, in events per second.
+pub struct E2eRuns {
+    direct: Vec<f64>,
+    unordered: Vec<f64>,
+    ordered: Vec<f64>,
+}
+
+/// Runs `plan.rounds` rounds of direct, `--concurrency 16` and `--concurrency 1`.
+pub async fn measure(ws: &Workspace, plan: &Plan) -> anyhow::Result<E2eRuns> {
+    let relay = ws.relay().await?;
+    let mut runs = E2eRuns { direct: Vec::new(), unordered: Vec::new(), ordered: Vec::new() };
+    for round in 1..=plan.rounds {
+        let app = ws.app(0).await?;
+        let requests = plan.direct_requests;
+        let direct = Load {
+            addr: app.addr,
+            path: "/in".to_owned(),
+            concurrency: CONCURRENCY,
+            warmup: requests / 10,
+            requests,
+        };
+        let rate = load::run(&direct).await?.rps;
+        app.stop().await;
+        progress(round, plan, "direct to app", requests, rate);
+        runs.direct.push(rate);
+
+        for (listen_concurrency, events) in [(16, plan.e2e_events), (1, plan.ordered_events)] {
+            let relay = (relay.addr, relay.pid()?);
+            let (rate, detail) = through_relay(ws, relay, listen_concurrency, events).await?;
+            let name = format!("via relay, listen --concurrency {listen_concurrency}");
+            progress(round, plan, &name, events, rate);
+            eprintln!("      {detail}");
+            let into =
+                if listen_concurrency == 1 { &mut runs.ordered } else { &mut runs.unordered };
+            into.push(rate);
+        }
+    }
+    relay.stop().await;
+    Ok(runs)
+}
+
+fn progress(round: usize, plan: &Plan, what: &str, events: usize, rate: f64) {
+    eprintln!(
+        "  e2e round {round}/{}  {what:<34}  {events} events  {rate:>7.0} events/s",
+        plan.rounds
+    );
+}
+
+/// One run through a fresh channel, `listen` and app: warm up with a tenth of the events,
+/// then time `events` more from the first POST until the app has answered them all.
+/// Returns events/s, and the ingest rate and each process's CPU share as text.
+async fn through_relay(
+    ws: &Workspace,
+    (relay, relay_pid): (SocketAddr, u32),
+    listen_concurrency: u16,
+    events: usize,
+) -> anyhow::Result<(f64, String)> {
+    let app = ws.app(0).await?;
+    let channel = create_channel(relay).await?;
+    let listen = ws.listen(relay, &channel, app.addr, listen_concurrency).await?;
+    let mut counter = Conn::open(app.addr).await?;
+    let mut load = Load {
+        addr: relay,
+        path: channel.ingest_path(),
+        concurrency: CONCURRENCY,
+        warmup: 0,
+        requests: events / 10,
+    };
+    load::run(&load).await?;
+    let warm = u64::try_from(load.requests).context("count overflow")?;
+    wait_for_count(&mut counter, warm).await?;
+
+    load.requests = events;
+    let procs = [("relay", relay_pid), ("listen", listen.pid()?), ("app", app.pid()?)];
+    let cpu_before = cpu(&procs)?;
+    let started = Instant::now();
+    let sending = tokio::spawn(async move { load::run(&load).await });
+    let total = warm + u64::try_from(events).context("count overflow")?;
+    wait_for_count(&mut counter, total).await?;
+    let elapsed = started.elapsed();
+    let ingest = sending.await.context("the load generator panicked")??;
+    let cpu_after = cpu(&procs)?;
+    // Where the time goes: a process near 2 CPU-seconds per second is the bottleneck.
+    let used: Vec<String> = procs
+        .iter()
+        .zip(cpu_before.iter().zip(&cpu_after))
+        .map(|((name, _), (before, after))| {
+            format!("{name} {:.0}%", (after - before) / elapsed.as_secs_f64() * 100.0)
+        })
+        .collect();
+    let detail = format!(
+        "ingest {:.0} req/s; CPU over the run: {} (200% = both cores)",
+        ingest.rps,
+        used.join(", ")
+    );
+    listen.stop().await;
+    app.stop().await;
+    Ok((events as f64 / elapsed.as_secs_f64(), detail))
+}
+
+fn cpu(procs: &[(&str, u32)]) -> anyhow::Result<Vec<f64>> {
+    procs.iter().map(|(_, pid)| cpu_secs(*pid)).collect()
+}
+
+/// Polls the app until it has answered at least `total` requests.
+async fn wait_for_count(counter: &mut Conn, total: u64) -> anyhow::Result<()> {
+    let started = Instant::now();
+    loop {
+        let count = app_count(counter).await?;
+        if count >= total {
+            return Ok(());
+        }
+        if started.elapsed() > DRAIN_TIMEOUT {
+            bail!("the app received {count} of {total} events within {DRAIN_TIMEOUT:?}");
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+impl E2eRuns {
+    /// Rows for measurement 4.
+    pub fn rows(&self) -> Vec<Row> {
+        let direct = median(&self.direct);
+        let row = |label: &str, rates: &[f64], target| {
+            let rate = median(rates);
+            Row::ratio(
+                label,
+                format!("relay {rate:.0} ev/s"),
+                format!("direct {direct:.0}/s"),
+                rate / direct,
+                Target::AtLeast(target),
+            )
+        };
+        vec![
+            row("e2e --concurrency 16", &self.unordered, 0.4),
+            row("e2e --concurrency 1", &self.ordered, 0.1),
+        ]
+    }
+}
