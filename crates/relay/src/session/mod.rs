@@ -14,6 +14,7 @@ use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade, close_code};
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
+use futures_util::FutureExt as _;
 use hookrelay_proto::{ClientMessage, DeliveryResult, SUBPROTOCOL, ServerMessage};
 use serde::Deserialize;
 use tokio::time::{Instant, MissedTickBehavior};
@@ -150,7 +151,12 @@ impl Session {
         let mut last_heard = Instant::now();
         loop {
             newest = newest.max(*seqs.borrow_and_update());
-            while unacked.len() < window && fetched < newest {
+            // Refill in batches (half a window, or everything left when that fits): one store
+            // read per slot freed would make the stream one round trip per event.
+            let batch = (window / 2).max(1);
+            let room = window - unacked.len();
+            let ready = room >= batch || newest - fetched <= room as u64;
+            while ready && unacked.len() < window && fetched < newest {
                 let room = window - unacked.len();
                 let events =
                     store.events_after(&self.channel, fetched, room, READ_BATCH_BYTES).await?;
@@ -184,17 +190,34 @@ impl Session {
                     let Some(message) = message else {
                         return Err(End::Gone("connection closed".into()));
                     };
-                    self.handle(message, &mut unacked).await?;
+                    let mut acks = Vec::new();
+                    let mut end = self.handle(message, &mut unacked, &mut acks).err();
+                    // Acks that arrived together are recorded together (one group commit in
+                    // the store's writer), at most a window's worth.
+                    while end.is_none() && acks.len() < window {
+                        match socket.recv().now_or_never() {
+                            Some(Some(message)) => {
+                                end = self.handle(message, &mut unacked, &mut acks).err();
+                            }
+                            Some(None) => end = Some(End::Gone("connection closed".into())),
+                            None => break,
+                        }
+                    }
+                    self.record(acks).await?;
+                    if let Some(end) = end {
+                        return Err(end);
+                    }
                 }
             }
         }
     }
 
-    /// Handles one incoming message; `Err` ends the session.
-    async fn handle(
+    /// Handles one incoming message, queueing acks in `acks`; `Err` ends the session.
+    fn handle(
         &self,
         message: Result<Message, axum::Error>,
         unacked: &mut BTreeMap<u64, String>,
+        acks: &mut Vec<(u64, String, DeliveryResult)>,
     ) -> Result<(), End> {
         let text = match message {
             Ok(Message::Text(text)) => text,
@@ -207,7 +230,14 @@ impl Session {
             Err(err) => return Err(read_error(err)),
         };
         match serde_json::from_str::<ClientMessage>(text.as_str()) {
-            Ok(ClientMessage::Ack { seq, id, result }) => self.ack(seq, id, result, unacked).await,
+            Ok(ClientMessage::Ack { seq, id, result }) => {
+                // The place in the window frees now; the store write follows in `record`.
+                if unacked.get(&seq) == Some(&id) {
+                    unacked.remove(&seq);
+                }
+                acks.push((seq, id, result));
+                Ok(())
+            }
             Ok(ClientMessage::Unknown) => {
                 tracing::debug!("ignoring a message of unknown type");
                 Ok(())
@@ -216,25 +246,22 @@ impl Session {
         }
     }
 
-    /// Records an acknowledgement and frees its place in the window. An ack that matches no
-    /// stored event (wrong id, expired) is ignored: a confused client is not worth a close.
-    async fn ack(
-        &self,
-        seq: u64,
-        id: String,
-        result: DeliveryResult,
-        unacked: &mut BTreeMap<u64, String>,
-    ) -> Result<(), End> {
-        if unacked.get(&seq) == Some(&id) {
-            unacked.remove(&seq);
-        }
-        let outcome = result.outcome;
-        let result = crate::store::stamped(result);
-        if self.state.store.record_delivery(&self.channel, seq, &id, result).await? {
-            Metrics::inc(&self.state.metrics.acks);
-            tracing::debug!(seq, id, ?outcome, "ack recorded");
-        } else {
-            tracing::debug!(seq, id, "ignoring an ack for an unknown event");
+    /// Records acknowledgements in the store, concurrently so that the writer commits them
+    /// in one transaction. An ack that matches no stored event (wrong id, expired) is
+    /// ignored: a confused client is not worth a close.
+    async fn record(&self, acks: Vec<(u64, String, DeliveryResult)>) -> Result<(), End> {
+        let store = self.state.store.as_ref();
+        let writes = acks.iter().map(|(seq, id, result)| {
+            store.record_delivery(&self.channel, *seq, id, crate::store::stamped(result.clone()))
+        });
+        let recorded = futures_util::future::join_all(writes).await;
+        for ((seq, id, result), recorded) in acks.iter().zip(recorded) {
+            if recorded? {
+                Metrics::inc(&self.state.metrics.acks);
+                tracing::debug!(seq, id, outcome = ?result.outcome, "ack recorded");
+            } else {
+                tracing::debug!(seq, id, "ignoring an ack for an unknown event");
+            }
         }
         Ok(())
     }

@@ -77,12 +77,21 @@ async fn window_bounds_unacknowledged_events() {
         Message::Pong(payload) => assert_eq!(payload.as_ref(), b"barrier"),
         other => panic!("more than 4 events outstanding: got {other:?} before the pong"),
     }
+    // One free slot is not a batch (half the window): still nothing before the pong.
+    ack(&mut ws, &outstanding.remove(0), Outcome::Delivered, 200).await;
+    within(ws.send(Message::Ping(WsBytes::from_static(b"one free")))).await.expect("ping");
+    match within(ws.next()).await.expect("open").expect("ok") {
+        Message::Pong(payload) => assert_eq!(payload.as_ref(), b"one free"),
+        other => panic!("refilled a single slot: got {other:?} before the pong"),
+    }
+    // Two free slots are: the next two events come together.
     ack(&mut ws, &outstanding.remove(0), Outcome::Delivered, 200).await;
     assert_eq!(next_event(&mut ws).await.seq, 5);
+    assert_eq!(next_event(&mut ws).await.seq, 6);
     for event in outstanding {
         ack(&mut ws, &event, Outcome::Delivered, 200).await;
     }
-    for seq in 6..=8 {
+    for seq in 7..=8 {
         assert_eq!(next_event(&mut ws).await.seq, seq);
     }
     relay.stop().await;
