@@ -167,32 +167,12 @@ async fn process(
 
 /// The result recorded for an event a filter (or the lack of a route) kept from the app.
 fn skipped(reason: String) -> DeliveryResult {
-    DeliveryResult {
-        outcome: Outcome::Skipped,
-        status: None,
-        latency_ms: 0,
-        attempt: 1,
-        error: Some(reason),
-        response: None,
-        replay: false,
-        signature: None,
-        recorded_at_ms: None,
-    }
+    DeliveryResult { error: Some(reason), ..DeliveryResult::new(Outcome::Skipped, None, 0, 1) }
 }
 
 /// The result recorded for an event the client received but could not decode.
 fn unforwardable(error: String) -> DeliveryResult {
-    DeliveryResult {
-        outcome: Outcome::Failed,
-        status: None,
-        latency_ms: 0,
-        attempt: 1,
-        error: Some(error),
-        response: None,
-        replay: false,
-        signature: None,
-        recorded_at_ms: None,
-    }
+    DeliveryResult { error: Some(error), ..DeliveryResult::new(Outcome::Failed, None, 0, 1) }
 }
 
 /// Forwards `event` until the local app gives a final answer, waiting with capped backoff
@@ -211,15 +191,14 @@ pub(crate) async fn deliver(
         let failure = match forwarder.send(&event).await {
             Ok(answer) => {
                 let result = |outcome| DeliveryResult {
-                    outcome,
-                    status: Some(answer.status),
-                    latency_ms: millis(answer.latency),
-                    attempt,
-                    error: None,
                     response: Some(answer.preview.clone()).filter(|text| !text.is_empty()),
                     replay,
-                    signature: None,
-                    recorded_at_ms: None,
+                    ..DeliveryResult::new(
+                        outcome,
+                        Some(answer.status),
+                        millis(answer.latency),
+                        attempt,
+                    )
                 };
                 match Verdict::of(answer.status) {
                     Verdict::Delivered => return (event, result(Outcome::Delivered)),
@@ -235,15 +214,9 @@ pub(crate) async fn deliver(
             Err(err) if err.is_retryable() => Ok(err.to_string()),
             Err(err) => {
                 let result = DeliveryResult {
-                    outcome: Outcome::Failed,
-                    status: None,
-                    latency_ms: 0,
-                    attempt,
                     error: Some(err.to_string()),
-                    response: None,
                     replay,
-                    signature: None,
-                    recorded_at_ms: None,
+                    ..DeliveryResult::new(Outcome::Failed, None, 0, attempt)
                 };
                 return (event, result);
             }

@@ -23,17 +23,7 @@ pub(crate) fn event(path: &str, headers: &[(&str, &str)], body: impl AsRef<[u8]>
 
 /// A first attempt that ended as `outcome` with `status`, in 1 ms, and nothing else.
 pub(crate) fn result(outcome: Outcome, status: Option<u16>) -> DeliveryResult {
-    DeliveryResult {
-        outcome,
-        status,
-        latency_ms: 1,
-        attempt: 1,
-        error: None,
-        response: None,
-        replay: false,
-        signature: None,
-        recorded_at_ms: None,
-    }
+    DeliveryResult::new(outcome, status, 1, 1)
 }
 
 /// The log line of a first attempt at `POST /stripe` (seq 3, 12 ms, at 17:02:11 UTC) that

@@ -119,6 +119,24 @@ pub struct SignatureCheck {
     pub reason: Option<String>,
 }
 
+impl DeliveryResult {
+    /// A result with its essentials and every optional part empty; set the rest with
+    /// struct-update syntax (`DeliveryResult { error: Some(..), ..DeliveryResult::new(..) }`).
+    pub fn new(outcome: Outcome, status: Option<u16>, latency_ms: u64, attempt: u32) -> Self {
+        Self {
+            outcome,
+            status,
+            latency_ms,
+            attempt,
+            error: None,
+            response: None,
+            replay: false,
+            signature: None,
+            recorded_at_ms: None,
+        }
+    }
+}
+
 /// An event's delivery state as the history API shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

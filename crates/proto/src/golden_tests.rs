@@ -134,17 +134,7 @@ fn error_body_json_is_pinned() {
 
 #[test]
 fn live_results_omit_replay_and_signature() {
-    let result = DeliveryResult {
-        outcome: Outcome::Delivered,
-        status: Some(200),
-        latency_ms: 1,
-        attempt: 1,
-        error: None,
-        response: None,
-        replay: false,
-        signature: None,
-        recorded_at_ms: None,
-    };
+    let result = DeliveryResult::new(Outcome::Delivered, Some(200), 1, 1);
     assert_eq!(
         serde_json::to_value(&result).expect("serializable"),
         json!({"outcome": "delivered", "status": 200, "latency_ms": 1, "attempt": 1})

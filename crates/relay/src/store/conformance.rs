@@ -32,17 +32,7 @@ fn event(n: u64, body: &'static [u8]) -> NewEvent {
 }
 
 fn result(outcome: Outcome, status: u16) -> DeliveryResult {
-    DeliveryResult {
-        outcome,
-        status: Some(status),
-        latency_ms: 3,
-        attempt: 1,
-        error: None,
-        response: None,
-        replay: false,
-        signature: None,
-        recorded_at_ms: None,
-    }
+    DeliveryResult::new(outcome, Some(status), 3, 1)
 }
 
 async fn with_channel(store: &dyn Store, id: &str) {

@@ -199,16 +199,10 @@ async fn deliveries_made_outside_the_stream_are_recorded() {
     let id = post(&channel.ingest_url, "x").await.json::<IngestAck>().id;
     let url = format!("{}/v1/channels/{}/events/{id}/deliveries", relay.url, channel.channel);
     let result = DeliveryResult {
-        outcome: Outcome::Delivered,
-        status: Some(200),
-        latency_ms: 5,
-        attempt: 1,
-        error: None,
-        response: None,
         replay: true,
-        signature: None,
         // A client's clock is not trusted: the relay stamps its own.
         recorded_at_ms: Some(1),
+        ..DeliveryResult::new(Outcome::Delivered, Some(200), 5, 1)
     };
     let body = serde_json::to_vec(&result).expect("serializable");
     let auth = format!("Bearer {}", channel.token);

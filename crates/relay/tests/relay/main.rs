@@ -215,17 +215,7 @@ async fn expect_close(ws: &mut Ws) -> (u16, String) {
 }
 
 async fn ack(ws: &mut Ws, event: &hookrelay_proto::Event, outcome: Outcome, status: u16) {
-    let result = DeliveryResult {
-        outcome,
-        status: Some(status),
-        latency_ms: 1,
-        attempt: 1,
-        error: None,
-        response: None,
-        replay: false,
-        signature: None,
-        recorded_at_ms: None,
-    };
+    let result = DeliveryResult::new(outcome, Some(status), 1, 1);
     let ack = ClientMessage::Ack { seq: event.seq, id: event.id.clone(), result };
     let text = serde_json::to_string(&ack).expect("serializable");
     within(ws.send(Message::text(text))).await.expect("ack sent");
