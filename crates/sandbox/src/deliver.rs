@@ -12,10 +12,10 @@ use tracing::Instrument as _;
 use hookrelay_signature::Scheme;
 
 use crate::catalog::Event;
-use crate::client::error_chain;
 use crate::deliveries::DeliveryAttempt;
 use crate::ids;
 use crate::state::{AppState, Registration};
+use hookrelay_http::error_chain;
 
 /// `User-Agent` of every delivery.
 pub const USER_AGENT: &str =

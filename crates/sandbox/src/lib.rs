@@ -11,7 +11,6 @@ pub mod trigger;
 // Emulator side.
 mod api;
 mod auth;
-mod client;
 pub mod config;
 mod deliver;
 pub mod deliveries;

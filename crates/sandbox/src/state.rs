@@ -7,9 +7,9 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::client::{HttpClient, http_client};
 use crate::config::SandboxConfig;
 use crate::deliveries::{DeliveryAttempt, DeliveryLog};
+use hookrelay_http::{HttpClient, client as http_client};
 
 /// How many failed events may wait for retries at once. When all slots are taken a new failed
 /// delivery gets no retries (its record says `"will_retry": false`) instead of spawning

@@ -87,7 +87,7 @@ pub async fn post_event(
     if !matches!(uri.scheme_str(), Some("http" | "https")) {
         bail!("cannot send to {to}: only http:// and https:// URLs are supported");
     }
-    let client = crate::client::http_client();
+    let client = hookrelay_http::client();
     let req = http::Request::post(uri)
         .header("content-type", "application/json")
         .header("user-agent", USER_AGENT)
@@ -96,7 +96,7 @@ pub async fn post_event(
     let clock = Instant::now();
     let exchange = async {
         let resp = client.request(req).await.map_err(|e| {
-            anyhow::anyhow!("could not POST to {to}: {}", crate::client::error_chain(&e))
+            anyhow::anyhow!("could not POST to {to}: {}", hookrelay_http::error_chain(&e))
         })?;
         let status = resp.status().as_u16();
         let headers = resp

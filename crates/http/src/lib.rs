@@ -1,6 +1,7 @@
-//! The one HTTP client (hyper, http/1, rustls with ring for https) used both to forward
-//! events to the local app and to call the relay's HTTP API. hyper adds no headers of its
-//! own beyond `Host` and `Content-Length`, which keeps forwarding byte-exact.
+//! The one HTTP client (hyper, http/1, rustls with ring for https) of the workspace: the
+//! CLI forwards events and calls the relay's API with it, the provider emulator delivers
+//! webhooks with it. hyper adds no headers of its own beyond `Host` and `Content-Length`,
+//! which keeps forwarding byte-exact.
 
 use std::sync::Once;
 use std::time::Duration;
