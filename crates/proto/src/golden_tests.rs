@@ -59,6 +59,17 @@ fn hello_json_is_pinned() {
 }
 
 #[test]
+fn gap_json_is_pinned() {
+    let gap = ServerMessage::Gap(Gap { from_seq: 51, to_seq: 1500, reason: GapReason::Expired });
+    let value = serde_json::to_value(&gap).expect("serializable");
+    assert_eq!(value, json!({"type": "gap", "from_seq": 51, "to_seq": 1500, "reason": "expired"}));
+    assert_eq!(serde_json::from_value::<ServerMessage>(value).expect("round trip"), gap);
+    let future: Gap = serde_json::from_value(json!({"from_seq": 1, "to_seq": 1, "reason": "new"}))
+        .expect("an unknown reason is tolerated");
+    assert_eq!((future.reason, future.count()), (GapReason::Unknown, 1));
+}
+
+#[test]
 fn ack_json_is_pinned() {
     let ack = ClientMessage::Ack {
         seq: 7,

@@ -6,6 +6,7 @@
 mod api;
 mod body;
 mod event;
+mod gap;
 mod message;
 
 pub use api::{
@@ -14,6 +15,7 @@ pub use api::{
 pub use event::{
     DeliveryResult, DeliveryState, Event, Header, Outcome, SignatureCheck, event_type,
 };
+pub use gap::{Gap, GapReason};
 pub use message::{ClientMessage, ServerMessage};
 
 /// The websocket subprotocol a client asks for and the relay confirms.

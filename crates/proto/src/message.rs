@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{DeliveryResult, Event};
+use crate::{DeliveryResult, Event, Gap};
 
 /// Relay → client.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -22,6 +22,9 @@ pub enum ServerMessage {
     },
     /// One captured event, in `seq` order.
     Event(Event),
+    /// Events the stream skips because they are no longer stored, sent in their place in
+    /// `seq` order (before the next event), so the client can tell the user.
+    Gap(Gap),
     /// A message type this side does not know.
     #[serde(other)]
     Unknown,

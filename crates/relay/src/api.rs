@@ -11,7 +11,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header::CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use hookrelay_proto::{
-    ChannelCreated, CreateChannel, DeliveryResult, ErrorBody, EventDetail, EventSummary,
+    ChannelCreated, CreateChannel, DeliveryResult, ErrorBody, EventDetail, EventSummary, Gap,
 };
 use serde::Deserialize;
 
@@ -88,6 +88,19 @@ pub async fn list_events(
         },
     };
     Ok(Json(state.store.summaries(&channel, page).await?))
+}
+
+/// `GET /v1/channels/{channel}/gaps`: every run of events age retention removed before a
+/// client finished them, oldest first.
+pub async fn list_gaps(
+    State(state): State<Arc<AppState>>,
+    Path(channel): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<Vec<Gap>>, RelayError> {
+    authorize(state.store.as_ref(), &headers, &channel).await?;
+    // Seqs are bound as SQLite integers, which stop at i64::MAX.
+    let everything = i64::MAX as u64;
+    Ok(Json(state.store.expired(&channel, 1, everything).await?))
 }
 
 /// Resolves `{id}` in a channel route: a full id or a unique prefix, `evt_` optional.

@@ -64,15 +64,24 @@ pub enum StoreKind {
     Memory,
 }
 
-/// Per-channel retention; whichever limit is hit first removes the oldest events.
+/// What each channel keeps (DESIGN §2.2). No limit removes an event before a client
+/// finished it, except `max_age`, and then the client is told.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Retention {
-    /// Most events kept per channel.
+    /// Most events kept per channel; past it the oldest *finished* events are removed.
+    /// Undelivered events stay whatever their number.
     pub max_events: u64,
-    /// Oldest event kept, by receive time.
+    /// Oldest event kept, by receive time. Unfinished events removed by age are recorded
+    /// as an expired gap, which the stream and `events` report.
     pub max_age: Duration,
+    /// Most body bytes stored per channel. A new event that does not fit removes the oldest
+    /// finished events to make room; if undelivered ones alone fill it, ingest answers
+    /// `507 channel_full` and the provider retries later.
+    pub max_channel_bytes: u64,
 }
 
+/// Default `retention.max_channel_bytes`: 1 GiB.
+pub const DEFAULT_MAX_CHANNEL_BYTES: u64 = 1024 * 1024 * 1024;
 /// Default `max_body`: 25 MiB.
 pub const DEFAULT_MAX_BODY: usize = 25 * 1024 * 1024;
 /// Default `header_read_timeout`: 30 s, generous for any real sender on a slow link while
@@ -85,7 +94,11 @@ pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
 
 impl Default for Retention {
     fn default() -> Self {
-        Self { max_events: 10_000, max_age: Duration::from_secs(7 * 24 * 60 * 60) }
+        Self {
+            max_events: 10_000,
+            max_age: Duration::from_secs(7 * 24 * 60 * 60),
+            max_channel_bytes: DEFAULT_MAX_CHANNEL_BYTES,
+        }
     }
 }
 
@@ -116,6 +129,12 @@ impl Config {
         anyhow::ensure!(self.window >= 1, "window must be at least 1");
         anyhow::ensure!(!self.ping_interval.is_zero(), "ping interval must be above zero");
         anyhow::ensure!(self.retention.max_events >= 1, "retention must keep at least 1 event");
+        anyhow::ensure!(
+            self.retention.max_channel_bytes >= self.max_body as u64,
+            "the channel quota ({} bytes) must hold at least one body of --max-body ({} bytes)",
+            self.retention.max_channel_bytes,
+            self.max_body
+        );
         anyhow::ensure!(self.max_sessions >= 1, "max_sessions must be at least 1");
         anyhow::ensure!(
             !self.header_read_timeout.is_zero(),
@@ -155,6 +174,28 @@ pub fn parse_age(text: &str) -> Result<Duration, String> {
         .ok_or_else(|| format!("{text:?} is too long"))
 }
 
+/// Parses a size such as `25MiB`, `1GiB`, `64KiB`, `500MB` or a bare number of bytes.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: u64 =
+        number.parse().map_err(|_| format!("{text:?} is not a size like 25MiB, 1GiB or 4096"))?;
+    let multiplier: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "kib" | "k" => 1 << 10,
+        "mib" | "m" => 1 << 20,
+        "gib" | "g" => 1 << 30,
+        "tib" | "t" => 1 << 40,
+        "kb" => 1_000,
+        "mb" => 1_000_000,
+        "gb" => 1_000_000_000,
+        "tb" => 1_000_000_000_000,
+        _ => return Err(format!("unknown unit {unit:?} in {text:?}: use B, KiB, MiB, GiB or TiB")),
+    };
+    number.checked_mul(multiplier).ok_or_else(|| format!("{text:?} is too large"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,6 +212,25 @@ mod tests {
         assert!(Config { header_read_timeout: zero, ..Config::default() }.validate().is_err());
         assert!(Config { body_read_timeout: zero, ..Config::default() }.validate().is_err());
         assert!(Config { max_connections: 0, ..Config::default() }.validate().is_err());
+    }
+
+    #[test]
+    fn sizes_parse_with_units() {
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert_eq!(parse_size("25MiB"), Ok(25 * 1024 * 1024));
+        assert_eq!(parse_size("1GiB"), Ok(1 << 30));
+        assert_eq!(parse_size("64kib"), Ok(64 * 1024));
+        assert_eq!(parse_size("2 MB"), Ok(2_000_000));
+        assert!(parse_size("MiB").is_err());
+        assert!(parse_size("5 parsecs").is_err());
+        assert!(parse_size("99999999999TiB").is_err());
+    }
+
+    #[test]
+    fn a_quota_smaller_than_one_body_is_refused() {
+        let retention = Retention { max_channel_bytes: 10, ..Retention::default() };
+        assert!(Config { retention, max_body: 11, ..Config::default() }.validate().is_err());
+        assert!(Config { retention, max_body: 10, ..Config::default() }.validate().is_ok());
     }
 
     #[test]

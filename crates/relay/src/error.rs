@@ -49,6 +49,18 @@ pub enum RelayError {
     /// The sender did not finish its body within `Config::body_read_timeout`.
     #[error("the request body did not arrive within {0:?}; send the whole body without pausing")]
     BodyTimeout(std::time::Duration),
+    /// The channel's undelivered events fill its byte quota: nothing was stored, the
+    /// provider should retry later (a 5xx, which providers retry).
+    #[error(
+        "channel {channel:?} is full: its undelivered events use all of its {limit} bytes \
+         (--max-channel-bytes); retry later, once a client has received them"
+    )]
+    ChannelFull {
+        /// The channel.
+        channel: String,
+        /// Its quota in bytes.
+        limit: u64,
+    },
     /// The relay is at a limit or shutting down; the reason says which.
     #[error("{0}; retry shortly")]
     Unavailable(String),
@@ -70,6 +82,7 @@ impl RelayError {
             Self::BodyTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large"),
             Self::BodyRead(_) => (StatusCode::BAD_REQUEST, "body_read_failed"),
             Self::BodyTimeout(_) => (StatusCode::REQUEST_TIMEOUT, "body_timeout"),
+            Self::ChannelFull { .. } => (StatusCode::INSUFFICIENT_STORAGE, "channel_full"),
             Self::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
@@ -81,6 +94,7 @@ impl From<StoreError> for RelayError {
         match err {
             StoreError::UnknownChannel(channel) => Self::UnknownChannel(channel),
             StoreError::ChannelExists(channel) => Self::NameTaken(channel),
+            StoreError::ChannelFull { channel, limit } => Self::ChannelFull { channel, limit },
             StoreError::Closed => Self::Unavailable("the relay is shutting down".into()),
             StoreError::Backend(err) => Self::Internal(err),
         }
@@ -120,6 +134,7 @@ mod tests {
             (RelayError::InvalidToken("channel token"), 401, "invalid_token"),
             (RelayError::BodyTooLarge { limit: 1 }, 413, "body_too_large"),
             (RelayError::BodyTimeout(std::time::Duration::from_secs(1)), 408, "body_timeout"),
+            (RelayError::ChannelFull { channel: "x".into(), limit: 1 }, 507, "channel_full"),
         ];
         for (err, status, code) in cases {
             assert_eq!(err.status_and_code(), (StatusCode::from_u16(status).expect("valid"), code));

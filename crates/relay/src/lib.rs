@@ -27,12 +27,16 @@ use url::Url;
 
 pub use config::{
     Config, DEFAULT_BODY_READ_TIMEOUT, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_BODY,
-    DEFAULT_MAX_CONNECTIONS, Retention, StoreKind, TlsFiles, default_data_dir, parse_age,
+    DEFAULT_MAX_CHANNEL_BYTES, DEFAULT_MAX_CONNECTIONS, Retention, StoreKind, TlsFiles,
+    default_data_dir, parse_age, parse_size,
 };
 pub use session::MAX_CLIENT_MESSAGE;
 
-/// How often age retention runs.
+/// How often age retention runs at most; a short `--retention-age` sweeps more often (a
+/// quarter of it, at least every `MIN_RETENTION_SWEEP`), so events expire close to on time.
 const RETENTION_SWEEP: Duration = Duration::from_secs(60);
+/// The shortest pause between two age-retention sweeps.
+const MIN_RETENTION_SWEEP: Duration = Duration::from_millis(100);
 /// How long shutdown waits for sessions' Close handshakes and in-flight requests.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
@@ -109,6 +113,7 @@ impl Relay {
             .route("/v1/channels", post(api::create_channel))
             .route("/v1/channels/{channel}", axum::routing::delete(api::delete_channel))
             .route("/v1/channels/{channel}/events", get(api::list_events))
+            .route("/v1/channels/{channel}/gaps", get(api::list_gaps))
             .route("/v1/channels/{channel}/events/{id}", get(api::get_event))
             .route("/v1/channels/{channel}/events/{id}/deliveries", post(api::record_delivery))
             .route("/v1/channels/{channel}/stream", get(session::upgrade))
@@ -145,10 +150,12 @@ impl Relay {
     }
 }
 
-/// Deletes events older than `retention.max_age`, every `RETENTION_SWEEP`, until shutdown.
+/// Deletes events older than `retention.max_age` until shutdown, sweeping every
+/// `RETENTION_SWEEP` or a quarter of the age, whichever is shorter.
 async fn expire_old_events(state: Arc<AppState>) {
-    let max_age = i64::try_from(state.config.retention.max_age.as_millis()).unwrap_or(i64::MAX);
-    let mut sweep = tokio::time::interval(RETENTION_SWEEP);
+    let age = state.config.retention.max_age;
+    let max_age = i64::try_from(age.as_millis()).unwrap_or(i64::MAX);
+    let mut sweep = tokio::time::interval((age / 4).clamp(MIN_RETENTION_SWEEP, RETENTION_SWEEP));
     loop {
         tokio::select! {
             () = state.shutdown.cancelled() => return,
@@ -157,7 +164,7 @@ async fn expire_old_events(state: Arc<AppState>) {
         let cutoff = store::now_ms().saturating_sub(max_age);
         match state.store.expire_before(cutoff).await {
             Ok(0) => {}
-            Ok(removed) => tracing::info!(removed, "expired old events"),
+            Ok(removed) => tracing::info!(removed, "age retention removed old events"),
             Err(err) => tracing::warn!(error = format!("{err:#}"), "age retention failed"),
         }
     }

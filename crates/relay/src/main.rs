@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::Parser;
-use hookrelay_relay::{Config, DEFAULT_MAX_BODY, Relay, Retention, StoreKind, TlsFiles, parse_age};
+use hookrelay_relay::{Config, Relay, Retention, StoreKind, TlsFiles, parse_age, parse_size};
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
@@ -30,8 +30,8 @@ struct Args {
     /// Event store: sqlite (durable, in --data-dir) or memory (lost on exit).
     #[arg(long, value_name = "STORE", default_value = "sqlite", value_parser = parse_store)]
     store: StoreKind,
-    /// Largest accepted webhook body in bytes; larger ones get 413.
-    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_BODY)]
+    /// Largest accepted webhook body (25MiB, 512KiB, or bytes); larger ones get 413.
+    #[arg(long, value_name = "BYTES", default_value = "25MiB", value_parser = parse_body_size)]
     max_body: usize,
     /// Require `Authorization: Bearer T` to create channels.
     #[arg(long, value_name = "T", env = "HOOKRELAY_ADMIN_TOKEN", hide_env_values = true)]
@@ -39,7 +39,8 @@ struct Args {
     /// Flush every commit to disk (survives power loss, not only a crash of the relay).
     #[arg(long)]
     fsync: bool,
-    /// Most events kept per channel.
+    /// Most events kept per channel: past it the oldest events a client has finished are
+    /// removed. Undelivered events always stay (bounded by --max-channel-bytes).
     #[arg(
         long,
         value_name = "N",
@@ -47,9 +48,14 @@ struct Args {
         value_parser = clap::value_parser!(u64).range(1..)
     )]
     retention_events: u64,
-    /// Oldest event kept, e.g. 7d, 12h, 30m.
+    /// Oldest event kept, e.g. 7d, 12h, 30m. Undelivered events this removes are reported
+    /// to clients as an expired gap, never skipped silently.
     #[arg(long, value_name = "AGE", default_value = "7d", value_parser = parse_age)]
     retention_age: Duration,
+    /// Most body bytes stored per channel. Finished events make room for new ones; when
+    /// undelivered events fill it, ingest answers 507 channel_full (providers retry later).
+    #[arg(long, value_name = "BYTES", default_value = "1GiB", value_parser = parse_size)]
+    max_channel_bytes: u64,
     /// Serve HTTPS and WSS with this PEM certificate chain (needs --tls-key).
     #[arg(long, value_name = "PEM", requires = "tls_key")]
     tls_cert: Option<PathBuf>,
@@ -67,6 +73,11 @@ fn parse_store(text: &str) -> Result<StoreKind, String> {
         }
         other => Err(format!("unknown store {other:?}: use sqlite or memory")),
     }
+}
+
+fn parse_body_size(text: &str) -> Result<usize, String> {
+    let size = parse_size(text)?;
+    usize::try_from(size).map_err(|_| format!("{text:?} is too large"))
 }
 
 fn main() -> ExitCode {
@@ -114,7 +125,11 @@ async fn run(args: Args) -> anyhow::Result<()> {
         max_body: args.max_body,
         admin_token: args.admin_token,
         fsync: args.fsync,
-        retention: Retention { max_events: args.retention_events, max_age: args.retention_age },
+        retention: Retention {
+            max_events: args.retention_events,
+            max_age: args.retention_age,
+            max_channel_bytes: args.max_channel_bytes,
+        },
         tls,
         ..Config::default()
     };

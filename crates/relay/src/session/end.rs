@@ -45,7 +45,7 @@ impl From<StoreError> for End {
                 tracing::error!(error = format!("{err:#}"), "store failed during a session");
                 End::Close(close_code::ERROR, "relay store error; reconnect later".into())
             }
-            StoreError::ChannelExists(channel) => {
+            StoreError::ChannelExists(channel) | StoreError::ChannelFull { channel, .. } => {
                 End::Close(close_code::ERROR, format!("unexpected store answer for {channel}"))
             }
         }

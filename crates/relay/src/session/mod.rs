@@ -1,6 +1,7 @@
 //! One websocket session of protocol `hookrelay.v1`: `Hello`, then the channel's events after
 //! the client's cursor in `seq` order, at most `window` unacknowledged; acks are recorded in
-//! the store. Pings detect a dead peer; a misbehaving peer gets a Close frame with a reason;
+//! the store. Where history no longer holds the next `seq` (retention removed it), a `Gap`
+//! says which events are missing and why, in their place. Pings detect a dead peer; a misbehaving peer gets a Close frame with a reason;
 //! relay shutdown sends every session Close 1001 (the HTTP server's graceful shutdown does
 //! not reach upgraded connections, so each session holds a child of the shutdown token).
 
@@ -160,7 +161,12 @@ impl Session {
                 let room = window - unacked.len();
                 let events =
                     store.events_after(&self.channel, fetched, room, READ_BATCH_BYTES).await?;
-                // Nothing left means the rest expired under retention: caught up.
+                // History is contiguous, so anything between the cursor and the first stored
+                // event (or the newest seq, when none is left) is gone: say so, then go on.
+                let next = events.first().map_or(newest + 1, |event| event.seq);
+                if next > fetched + 1 {
+                    self.send_gaps(socket, fetched + 1, next - 1).await?;
+                }
                 fetched = events.last().map_or(newest, |event| event.seq);
                 for event in events {
                     unacked.insert(event.seq, event.id.clone());
@@ -210,6 +216,21 @@ impl Session {
                 }
             }
         }
+    }
+
+    /// Tells the client that events `from..=to` are no longer stored, and why.
+    async fn send_gaps(&self, socket: &mut WebSocket, from: u64, to: u64) -> Result<(), End> {
+        let expired = self.state.store.expired(&self.channel, from, to).await?;
+        for gap in crate::store::explain_gap(from, to, &expired) {
+            tracing::warn!(
+                from_seq = gap.from_seq,
+                to_seq = gap.to_seq,
+                reason = gap.reason.as_str(),
+                "the client's cursor is behind the stored history; sending a gap notice"
+            );
+            send(socket, Message::Text(json(&ServerMessage::Gap(gap)).into())).await?;
+        }
+        Ok(())
     }
 
     /// Handles one incoming message, queueing acks in `acks`; `Err` ends the session.

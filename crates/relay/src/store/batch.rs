@@ -1,31 +1,52 @@
 //! One group commit's worth of writes inside one SQLite transaction: each `Op` as SQL, the
-//! next `seq` per channel, and count retention. Errors of a single write (unknown channel,
-//! name taken) are that write's answer; a SQL error aborts the whole batch.
+//! next `seq` per channel, the byte quota and count retention. Errors of a single write
+//! (unknown channel, name taken, channel full) are that write's answer; a SQL error aborts
+//! the whole batch.
 
 use std::collections::{HashMap, HashSet};
 
 use rusqlite::blob::ZeroBlob;
-use rusqlite::{MAIN_DB, ToSql, Transaction, params};
+use rusqlite::{MAIN_DB, OptionalExtension as _, ToSql, Transaction, params};
 
 use super::writer::{CacheOp, Op};
-use super::{ChannelInfo, StoreError, first_kept_seq, now_ms};
+use super::{ChannelInfo, NewEvent, StoreError, expired_runs, now_ms};
 use crate::config::Retention;
 
 /// Bodies from this size on are written through SQLite's incremental blob I/O.
 const BLOB_STREAM_MIN: usize = 64 * 1024;
 
+/// What the writer keeps per channel. A channel's stored events are exactly the `seq`s
+/// `first_seq..=last_seq` (retention only ever removes a prefix).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Tally {
+    /// The highest `seq` ever appended.
+    pub last_seq: u64,
+    /// The oldest stored `seq` (`last_seq + 1` when none is stored).
+    pub first_seq: u64,
+    /// Body bytes stored.
+    pub bytes: u64,
+}
+
+impl Tally {
+    fn stored(&self) -> u64 {
+        self.last_seq + 1 - self.first_seq
+    }
+}
+
 /// One transaction's view of the writer's state.
 pub(super) struct Batch<'a> {
-    pub seqs: &'a mut HashMap<String, u64>,
-    pub pruned: &'a mut HashMap<String, u64>,
-    pub undo: &'a mut HashMap<String, Option<u64>>,
+    pub tallies: &'a mut HashMap<String, Tally>,
+    /// Each touched channel's tally before the batch (None: it did not exist), for rollback.
+    pub undo: &'a mut HashMap<String, Option<Tally>>,
     pub cache_ops: &'a mut Vec<CacheOp>,
+    pub retention: &'a Retention,
     pub appended: HashSet<String>,
 }
 
 impl Batch<'_> {
     /// Applies one write. The outer error aborts the whole batch; the inner one is this
-    /// write's own answer (unknown channel, name taken) and leaves the batch going.
+    /// write's own answer (unknown channel, name taken, channel full) and leaves the batch
+    /// going.
     pub fn apply(
         &mut self,
         tx: &Transaction,
@@ -33,76 +54,32 @@ impl Batch<'_> {
     ) -> rusqlite::Result<Result<u64, StoreError>> {
         Ok(match op {
             Op::Create { id, token_hash } => {
-                if self.seqs.contains_key(id) {
+                if self.tallies.contains_key(id) {
                     return Ok(Err(StoreError::ChannelExists(id.clone())));
                 }
                 tx.prepare_cached(
                     "INSERT INTO channels (id, token_hash, created_at_ms, last_seq) VALUES (?1, ?2, ?3, 0)",
                 )?
                 .execute(params![id, &token_hash[..], now_ms()])?;
-                self.set_seq(id, Some(0));
+                self.set(id, Some(Tally { last_seq: 0, first_seq: 1, bytes: 0 }));
                 let info = ChannelInfo { id: id.clone(), token_hash: *token_hash, last_seq: 0 };
                 self.cache_ops.push(CacheOp::Insert(info));
                 Ok(0)
             }
             Op::Delete { id } => {
-                if !self.seqs.contains_key(id) {
+                if !self.tallies.contains_key(id) {
                     return Ok(Ok(0));
                 }
-                tx.prepare_cached("DELETE FROM deliveries WHERE channel = ?1")?.execute([id])?;
-                tx.prepare_cached("DELETE FROM events WHERE channel = ?1")?.execute([id])?;
+                for table in ["deliveries", "events", "expired"] {
+                    tx.prepare_cached(&format!("DELETE FROM {table} WHERE channel = ?1"))?
+                        .execute([id])?;
+                }
                 tx.prepare_cached("DELETE FROM channels WHERE id = ?1")?.execute([id])?;
-                self.set_seq(id, None);
-                self.pruned.remove(id);
+                self.set(id, None);
                 self.cache_ops.push(CacheOp::Remove(id.clone()));
                 Ok(1)
             }
-            Op::Append { channel, event } => {
-                let Some(last) = self.seqs.get(channel) else {
-                    return Ok(Err(StoreError::UnknownChannel(channel.clone())));
-                };
-                let seq = last + 1;
-                let headers = serde_json::to_string(&event.headers)
-                    .expect("a list of string pairs always serializes");
-                // A big body is written straight into its pages rather than bound as a
-                // parameter, which SQLite would copy twice.
-                let streamed = event.body.len() >= BLOB_STREAM_MIN;
-                let zeroes;
-                let body: &dyn ToSql = if streamed {
-                    let len = i32::try_from(event.body.len()).map_err(|_| {
-                        rusqlite::Error::ToSqlConversionFailure("body over 2 GiB".into())
-                    })?;
-                    zeroes = ZeroBlob(len);
-                    &zeroes
-                } else {
-                    &&event.body[..]
-                };
-                tx.prepare_cached(
-                    "INSERT INTO events (channel, seq, id, received_at_ms, method, path, query,
-                                         headers, size, event_type, body)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-                )?
-                .execute(params![
-                    channel,
-                    seq,
-                    event.id,
-                    event.received_at_ms,
-                    event.method,
-                    event.path,
-                    event.query,
-                    headers,
-                    event.body.len(),
-                    event.event_type,
-                    body,
-                ])?;
-                if streamed {
-                    tx.blob_open(MAIN_DB, c"events", c"body", tx.last_insert_rowid(), false)?
-                        .write_all_at(&event.body, 0)?;
-                }
-                self.set_seq(channel, Some(seq));
-                self.appended.insert(channel.clone());
-                Ok(seq)
-            }
+            Op::Append { channel, event } => self.append(tx, channel, event)?,
             Op::Deliver { channel, seq, id, result } => {
                 let json =
                     serde_json::to_string(result).expect("a delivery result always serializes");
@@ -120,61 +97,223 @@ impl Batch<'_> {
                 .execute(params![channel, seq, json])?;
                 Ok(1)
             }
-            Op::Expire { cutoff_ms } => {
-                // `last_seq` is otherwise recovered from the newest event, which may go now.
-                tx.prepare_cached(
-                    "UPDATE channels SET last_seq = MAX(last_seq,
-                     COALESCE((SELECT MAX(seq) FROM events WHERE channel = channels.id), 0))",
-                )?
-                .execute([])?;
-                tx.prepare_cached(
-                    "DELETE FROM deliveries WHERE (channel, seq) IN
-                     (SELECT channel, seq FROM events WHERE received_at_ms < ?1)",
-                )?
-                .execute([cutoff_ms])?;
-                let removed = tx
-                    .prepare_cached("DELETE FROM events WHERE received_at_ms < ?1")?
-                    .execute([cutoff_ms])?;
-                Ok(removed as u64)
-            }
+            Op::Expire { cutoff_ms } => Ok(self.expire(tx, *cutoff_ms)?),
             Op::Close => Ok(0),
         })
     }
 
-    /// Applies count retention to each appended channel, in steps of `prune_step` events so
-    /// that most commits delete nothing. The channel's `last_seq` is not written here: it is
-    /// the newest event's `seq`, which count retention never deletes.
-    pub fn finish(&mut self, tx: &Transaction, retention: &Retention) -> rusqlite::Result<()> {
-        let step = prune_step(retention);
-        for channel in self.appended.drain() {
-            let Some(&last_seq) = self.seqs.get(&channel) else { continue };
-            let first_kept = first_kept_seq(retention, last_seq);
-            let pruned = self.pruned.get(&channel).copied().unwrap_or(0);
-            if first_kept > 1 && first_kept >= pruned + step {
-                tx.prepare_cached("DELETE FROM deliveries WHERE channel = ?1 AND seq < ?2")?
-                    .execute(params![channel, first_kept])?;
-                tx.prepare_cached("DELETE FROM events WHERE channel = ?1 AND seq < ?2")?
-                    .execute(params![channel, first_kept])?;
-                self.pruned.insert(channel.clone(), first_kept);
+    fn append(
+        &mut self,
+        tx: &Transaction,
+        channel: &str,
+        event: &NewEvent,
+    ) -> rusqlite::Result<Result<u64, StoreError>> {
+        let Some(&tally) = self.tallies.get(channel) else {
+            return Ok(Err(StoreError::UnknownChannel(channel.to_owned())));
+        };
+        let size = event.body.len() as u64;
+        let limit = self.retention.max_channel_bytes;
+        let over = (tally.bytes + size).saturating_sub(limit);
+        if over > 0 && !self.make_room(tx, channel, over)? {
+            return Ok(Err(StoreError::ChannelFull { channel: channel.to_owned(), limit }));
+        }
+        let seq = tally.last_seq + 1;
+        let headers = serde_json::to_string(&event.headers)
+            .expect("a list of string pairs always serializes");
+        // A big body is written straight into its pages rather than bound as a parameter,
+        // which SQLite would copy twice.
+        let streamed = event.body.len() >= BLOB_STREAM_MIN;
+        let zeroes;
+        let body: &dyn ToSql = if streamed {
+            let len = i32::try_from(event.body.len())
+                .map_err(|_| rusqlite::Error::ToSqlConversionFailure("body over 2 GiB".into()))?;
+            zeroes = ZeroBlob(len);
+            &zeroes
+        } else {
+            &&event.body[..]
+        };
+        tx.prepare_cached(
+            "INSERT INTO events (channel, seq, id, received_at_ms, method, path, query,
+                                 headers, size, event_type, body)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        )?
+        .execute(params![
+            channel,
+            seq,
+            event.id,
+            event.received_at_ms,
+            event.method,
+            event.path,
+            event.query,
+            headers,
+            size,
+            event.event_type,
+            body,
+        ])?;
+        if streamed {
+            tx.blob_open(MAIN_DB, c"events", c"body", tx.last_insert_rowid(), false)?
+                .write_all_at(&event.body, 0)?;
+        }
+        let tally = self.tally(channel);
+        tally.last_seq = seq;
+        tally.bytes += size;
+        self.appended.insert(channel.to_owned());
+        Ok(Ok(seq))
+    }
+
+    /// Removes the oldest finished events until `needed` body bytes are free; `false`
+    /// (nothing removed) when the finished prefix cannot free that much.
+    fn make_room(
+        &mut self,
+        tx: &Transaction,
+        channel: &str,
+        needed: u64,
+    ) -> rusqlite::Result<bool> {
+        let stop = first_unfinished(tx, channel)?;
+        let mut statement = tx.prepare_cached(
+            "SELECT seq, size FROM events WHERE channel = ?1 AND seq < ?2 ORDER BY seq",
+        )?;
+        let mut rows = statement.query(params![channel, stop.unwrap_or(u64::MAX >> 1)])?;
+        let mut freed = 0;
+        while let Some(row) = rows.next()? {
+            freed += row.get::<_, u64>(1)?;
+            if freed >= needed {
+                let through: u64 = row.get(0)?;
+                drop(rows);
+                self.remove_through(tx, channel, through)?;
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// Age retention: per channel, removes the prefix up to the newest event received before
+    /// `cutoff_ms`, recording its unfinished events as expired runs.
+    fn expire(&mut self, tx: &Transaction, cutoff_ms: i64) -> rusqlite::Result<u64> {
+        // `last_seq` is otherwise recovered from the newest event, which may go now.
+        tx.prepare_cached(
+            "UPDATE channels SET last_seq = MAX(last_seq,
+             COALESCE((SELECT MAX(seq) FROM events WHERE channel = channels.id), 0))",
+        )?
+        .execute([])?;
+        let expiring: Vec<(String, u64)> = tx
+            .prepare_cached(
+                "SELECT channel, MAX(seq) FROM events INDEXED BY events_by_time
+                 WHERE received_at_ms < ?1 GROUP BY channel",
+            )?
+            .query_map([cutoff_ms], |row| Ok((row.get(0)?, row.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut removed = 0;
+        for (channel, through) in expiring {
+            if !self.tallies.contains_key(&channel) {
+                continue;
+            }
+            let unfinished: Vec<u64> = tx
+                .prepare_cached(
+                    "SELECT seq FROM events WHERE channel = ?1 AND seq <= ?2
+                     AND last_result IS NULL ORDER BY seq",
+                )?
+                .query_map(params![channel, through], |row| row.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            let runs = expired_runs(unfinished);
+            for run in &runs {
+                tx.prepare_cached(
+                    "INSERT INTO expired (channel, from_seq, to_seq, expired_at_ms)
+                     VALUES (?1, ?2, ?3, ?4)",
+                )?
+                .execute(params![channel, run.from_seq, run.to_seq, now_ms()])?;
+            }
+            if !runs.is_empty() {
+                let count: u64 = runs.iter().map(hookrelay_proto::Gap::count).sum();
+                tracing::warn!(
+                    channel,
+                    count,
+                    from_seq = runs[0].from_seq,
+                    to_seq = runs[runs.len() - 1].to_seq,
+                    "age retention expired events no client has finished"
+                );
+            }
+            removed += self.remove_through(tx, &channel, through)?;
+        }
+        Ok(removed)
+    }
+
+    /// Applies count retention to each appended channel: the oldest finished events go,
+    /// never one after an unfinished event. In steps of `prune_step` events so that most
+    /// commits delete nothing.
+    pub fn finish(&mut self, tx: &Transaction) -> rusqlite::Result<()> {
+        let max_events = self.retention.max_events.max(1);
+        let step = prune_step(self.retention);
+        for channel in std::mem::take(&mut self.appended) {
+            let Some(&tally) = self.tallies.get(&channel) else { continue };
+            if tally.stored() >= max_events + step {
+                let wanted_first = tally.last_seq + 1 - max_events;
+                let stop = first_unfinished(tx, &channel)?.unwrap_or(u64::MAX);
+                let through = wanted_first.min(stop) - 1;
+                if through >= tally.first_seq {
+                    self.remove_through(tx, &channel, through)?;
+                }
             }
             self.cache_ops.push(CacheOp::SetSeq(channel));
         }
         Ok(())
     }
 
-    /// Changes a channel's last `seq` (None: gone), remembering the value before the batch.
-    fn set_seq(&mut self, channel: &str, seq: Option<u64>) {
-        let before = self.seqs.get(channel).copied();
+    /// Deletes a channel's events `..=through` with their delivery records; returns how
+    /// many events went.
+    fn remove_through(
+        &mut self,
+        tx: &Transaction,
+        channel: &str,
+        through: u64,
+    ) -> rusqlite::Result<u64> {
+        let freed: u64 = tx
+            .prepare_cached(
+                "SELECT COALESCE(SUM(size), 0) FROM events WHERE channel = ?1 AND seq <= ?2",
+            )?
+            .query_row(params![channel, through], |row| row.get(0))?;
+        tx.prepare_cached("DELETE FROM deliveries WHERE channel = ?1 AND seq <= ?2")?
+            .execute(params![channel, through])?;
+        let removed = tx
+            .prepare_cached("DELETE FROM events WHERE channel = ?1 AND seq <= ?2")?
+            .execute(params![channel, through])?;
+        let tally = self.tally(channel);
+        tally.first_seq = tally.first_seq.max(through + 1);
+        tally.bytes = tally.bytes.saturating_sub(freed);
+        Ok(removed as u64)
+    }
+
+    /// The channel's tally for changing, its state before the batch remembered.
+    fn tally(&mut self, channel: &str) -> &mut Tally {
+        let before = self.tallies.get(channel).copied();
         self.undo.entry(channel.to_owned()).or_insert(before);
-        match seq {
-            Some(seq) => self.seqs.insert(channel.to_owned(), seq),
-            None => self.seqs.remove(channel),
+        self.tallies.get_mut(channel).expect("only called for channels that exist")
+    }
+
+    /// Sets (or removes) a channel's tally, remembering its state before the batch.
+    fn set(&mut self, channel: &str, tally: Option<Tally>) {
+        let before = self.tallies.get(channel).copied();
+        self.undo.entry(channel.to_owned()).or_insert(before);
+        match tally {
+            Some(tally) => self.tallies.insert(channel.to_owned(), tally),
+            None => self.tallies.remove(channel),
         };
     }
 }
 
+/// The oldest event of `channel` that no client has finished (through the partial index
+/// `events_unfinished`).
+fn first_unfinished(tx: &Transaction, channel: &str) -> rusqlite::Result<Option<u64>> {
+    tx.prepare_cached(
+        "SELECT seq FROM events WHERE channel = ?1 AND last_result IS NULL ORDER BY seq LIMIT 1",
+    )?
+    .query_row([channel], |row| row.get(0))
+    .optional()
+}
+
 /// How far past `max_events` a channel may grow before count retention deletes: 1 % of
-/// `max_events`, at most 100 events, so a channel never holds more than 1 % extra.
+/// `max_events`, at most 100 events, so a channel never holds more than 1 % extra finished
+/// events.
 fn prune_step(retention: &Retention) -> u64 {
     (retention.max_events / 100).clamp(1, 100)
 }

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use hookrelay_proto::{DeliveryResult, DeliveryState, Outcome};
+use hookrelay_proto::{DeliveryResult, DeliveryState, Gap, GapReason, Outcome};
 
 use super::{IdMatch, MemoryStore, NewEvent, Page, SqliteStore, Store, StoreError};
 use crate::auth::hash_token;
@@ -16,6 +16,22 @@ fn after(after: u64, limit: usize) -> Page {
 
 fn retention(max_events: u64) -> Retention {
     Retention { max_events, ..Retention::default() }
+}
+
+/// Retention with a byte quota of 25 (two 10-byte bodies fit, three do not).
+fn quota() -> Retention {
+    Retention { max_channel_bytes: 25, ..Retention::default() }
+}
+
+async fn stored_seqs(store: &dyn Store, channel: &str) -> Vec<u64> {
+    let summaries = store.summaries(channel, after(0, 1000)).await.expect("read");
+    summaries.iter().map(|summary| summary.seq).collect()
+}
+
+async fn finish(store: &dyn Store, channel: &str, seq: u64) {
+    let id = format!("evt_{seq}");
+    let recorded = store.record_delivery(channel, seq, &id, result(Outcome::Delivered, 200));
+    assert!(recorded.await.expect("ack"), "event {seq} acknowledged");
 }
 
 fn event(n: u64, body: &'static [u8]) -> NewEvent {
@@ -145,22 +161,41 @@ async fn deliveries_set_state_and_keep_history(store: Arc<dyn Store>) {
     assert!(store.detail("a", "evt_404").await.expect("read").is_none());
 }
 
-async fn count_retention_drops_the_oldest_and_seq_keeps_growing(store: Arc<dyn Store>) {
+async fn count_retention_drops_the_oldest_finished_and_seq_keeps_growing(store: Arc<dyn Store>) {
     with_channel(store.as_ref(), "a").await;
     for n in 1..=5 {
         store.append("a", event(n, b"x")).await.expect("append");
+        finish(store.as_ref(), "a", n).await;
     }
-    let seqs: Vec<u64> =
-        store.summaries("a", after(0, 10)).await.expect("read").iter().map(|s| s.seq).collect();
-    assert_eq!(seqs, vec![4, 5]);
-    assert_eq!(store.events_after("a", 0, 10, usize::MAX).await.expect("read")[0].seq, 4);
-    assert_eq!(store.channel("a").await.expect("read").expect("exists").last_seq, 5);
+    store.append("a", event(6, b"x")).await.expect("append");
+    assert_eq!(stored_seqs(store.as_ref(), "a").await, vec![5, 6]);
+    assert_eq!(store.events_after("a", 0, 10, usize::MAX).await.expect("read")[0].seq, 5);
+    assert_eq!(store.channel("a").await.expect("read").expect("exists").last_seq, 6);
+}
+
+async fn count_retention_never_removes_an_undelivered_event(store: Arc<dyn Store>) {
+    with_channel(store.as_ref(), "a").await;
+    for n in 1..=120 {
+        store.append("a", event(n, b"x")).await.expect("append");
+    }
+    assert_eq!(stored_seqs(store.as_ref(), "a").await, (1..=120).collect::<Vec<_>>());
+    // Finished out of order: only the finished prefix may go, not event 3 past pending 2.
+    finish(store.as_ref(), "a", 1).await;
+    finish(store.as_ref(), "a", 3).await;
+    store.append("a", event(121, b"x")).await.expect("append");
+    assert_eq!(stored_seqs(store.as_ref(), "a").await, (2..=121).collect::<Vec<_>>());
+    for n in 2..=121 {
+        finish(store.as_ref(), "a", n).await;
+    }
+    store.append("a", event(122, b"x")).await.expect("append");
+    assert_eq!(stored_seqs(store.as_ref(), "a").await, vec![121, 122]);
 }
 
 async fn count_retention_keeps_at_most_one_percent_extra(store: Arc<dyn Store>) {
     with_channel(store.as_ref(), "a").await;
     for n in 1..=450 {
         store.append("a", event(n, b"x")).await.expect("append");
+        finish(store.as_ref(), "a", n).await;
         let kept = store.summaries("a", after(0, 1000)).await.expect("read");
         let expected_newest = n.min(200) as usize;
         assert!(kept.len() >= expected_newest && kept.len() <= 201, "{n}: {} kept", kept.len());
@@ -168,15 +203,43 @@ async fn count_retention_keeps_at_most_one_percent_extra(store: Arc<dyn Store>) 
     }
 }
 
-async fn age_retention_expires_old_events(store: Arc<dyn Store>) {
+async fn a_full_channel_refuses_until_events_are_finished(store: Arc<dyn Store>) {
     with_channel(store.as_ref(), "a").await;
-    for n in 1..=3 {
+    with_channel(store.as_ref(), "b").await;
+    store.append("a", event(1, b"0123456789")).await.expect("append");
+    store.append("a", event(2, b"0123456789")).await.expect("append");
+    let full = store.append("a", event(3, b"0123456789")).await;
+    assert!(matches!(full, Err(StoreError::ChannelFull { limit: 25, .. })), "{full:?}");
+    assert_eq!(stored_seqs(store.as_ref(), "a").await, vec![1, 2], "nothing pushed out");
+    // Other channels have their own quota.
+    assert_eq!(store.append("b", event(1, b"0123456789")).await.expect("append"), 1);
+    // A finished event makes room; the refused append used no seq.
+    finish(store.as_ref(), "a", 1).await;
+    assert_eq!(store.append("a", event(3, b"0123456789")).await.expect("append"), 3);
+    assert_eq!(stored_seqs(store.as_ref(), "a").await, vec![2, 3]);
+    // Small events still fit beside the big ones.
+    assert_eq!(store.append("a", event(4, b"12345")).await.expect("append"), 4);
+}
+
+async fn age_retention_expires_old_events_and_records_undelivered_runs(store: Arc<dyn Store>) {
+    with_channel(store.as_ref(), "a").await;
+    for n in 1..=6 {
         store.append("a", event(n, b"x")).await.expect("append");
     }
-    assert_eq!(store.expire_before(1_003).await.expect("expire"), 2);
-    let left = store.summaries("a", after(0, 10)).await.expect("read");
-    assert_eq!(left.iter().map(|s| s.seq).collect::<Vec<_>>(), vec![3]);
-    assert_eq!(store.append("a", event(4, b"x")).await.expect("append"), 4);
+    finish(store.as_ref(), "a", 2).await;
+    finish(store.as_ref(), "a", 4).await;
+    assert_eq!(store.expire_before(1_006).await.expect("expire"), 5);
+    assert_eq!(stored_seqs(store.as_ref(), "a").await, vec![6]);
+    let expired = |from_seq, to_seq| Gap { from_seq, to_seq, reason: GapReason::Expired };
+    let runs = vec![expired(1, 1), expired(3, 3), expired(5, 5)];
+    assert_eq!(store.expired("a", 1, 100).await.expect("read"), runs);
+    assert_eq!(store.expired("a", 2, 4).await.expect("read"), vec![expired(3, 3)]);
+    assert!(store.expired("a", 6, 100).await.expect("read").is_empty());
+    assert_eq!(store.append("a", event(7, b"x")).await.expect("append"), 7);
+    // Deleting the channel forgets them.
+    store.delete_channel("a").await.expect("delete");
+    with_channel(store.as_ref(), "a").await;
+    assert!(store.expired("a", 1, 100).await.expect("read").is_empty());
 }
 
 async fn delete_removes_the_channel_and_its_history(store: Arc<dyn Store>) {
@@ -214,20 +277,22 @@ async fn closed_store_refuses_writes(store: Arc<dyn Store>) {
 }
 
 macro_rules! suite {
-    ($($test:ident: $max_events:expr),* $(,)?) => {
+    ($($test:ident: $retention:expr),* $(,)?) => {
         mod memory {
+            use super::{quota, retention};
             $(#[tokio::test]
             async fn $test() {
-                let store = super::MemoryStore::new(super::retention($max_events));
+                let store = super::MemoryStore::new($retention);
                 super::$test(std::sync::Arc::new(store)).await;
             })*
         }
         mod sqlite {
+            use super::{quota, retention};
             $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $test() {
                 let dir = tempfile::tempdir().expect("temp dir");
                 let path = dir.path().join("relay.sqlite3");
-                let store = super::SqliteStore::open(&path, false, super::retention($max_events))
+                let store = super::SqliteStore::open(&path, false, $retention)
                     .expect("open");
                 super::$test(std::sync::Arc::new(store)).await;
             })*
@@ -236,18 +301,20 @@ macro_rules! suite {
 }
 
 suite! {
-    appends_number_events_per_channel: 100,
-    events_round_trip_exactly: 100,
-    events_after_respects_the_byte_budget_but_returns_one: 100,
-    create_refuses_taken_ids: 100,
-    last_pages_and_id_prefixes_find_events: 100,
-    deliveries_set_state_and_keep_history: 100,
-    count_retention_drops_the_oldest_and_seq_keeps_growing: 2,
-    count_retention_keeps_at_most_one_percent_extra: 200,
-    age_retention_expires_old_events: 100,
-    delete_removes_the_channel_and_its_history: 100,
-    concurrent_appends_get_unique_contiguous_seqs: 1000,
-    closed_store_refuses_writes: 100,
+    appends_number_events_per_channel: retention(100),
+    events_round_trip_exactly: retention(100),
+    events_after_respects_the_byte_budget_but_returns_one: retention(100),
+    create_refuses_taken_ids: retention(100),
+    last_pages_and_id_prefixes_find_events: retention(100),
+    deliveries_set_state_and_keep_history: retention(100),
+    count_retention_drops_the_oldest_finished_and_seq_keeps_growing: retention(2),
+    count_retention_never_removes_an_undelivered_event: retention(2),
+    count_retention_keeps_at_most_one_percent_extra: retention(200),
+    a_full_channel_refuses_until_events_are_finished: quota(),
+    age_retention_expires_old_events_and_records_undelivered_runs: retention(100),
+    delete_removes_the_channel_and_its_history: retention(100),
+    concurrent_appends_get_unique_contiguous_seqs: retention(1000),
+    closed_store_refuses_writes: retention(100),
 }
 
 #[tokio::test]

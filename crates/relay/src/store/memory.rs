@@ -5,10 +5,10 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
 use async_trait::async_trait;
-use hookrelay_proto::{DeliveryResult, DeliveryState, Event, EventDetail, EventSummary};
+use hookrelay_proto::{DeliveryResult, DeliveryState, Event, EventDetail, EventSummary, Gap};
 
 use super::{
-    ChannelInfo, IdMatch, MAX_CANDIDATES, NewEvent, Page, Store, StoreError, first_kept_seq,
+    ChannelInfo, IdMatch, MAX_CANDIDATES, NewEvent, Page, Store, StoreError, expired_runs,
 };
 use crate::auth::TokenHash;
 use crate::config::Retention;
@@ -23,6 +23,10 @@ struct Channel {
     token_hash: TokenHash,
     last_seq: u64,
     events: VecDeque<Stored>,
+    /// Body bytes of `events`.
+    bytes: u64,
+    /// Runs of unfinished events age retention removed.
+    expired: Vec<Gap>,
 }
 
 struct Stored {
@@ -34,6 +38,14 @@ struct Stored {
 impl Stored {
     fn state(&self) -> DeliveryState {
         self.deliveries.last().map_or(DeliveryState::Pending, |result| result.outcome.into())
+    }
+
+    fn finished(&self) -> bool {
+        !self.deliveries.is_empty()
+    }
+
+    fn size(&self) -> u64 {
+        self.event.body.len() as u64
     }
 }
 
@@ -69,6 +81,27 @@ impl Channel {
         let start = self.events.partition_point(|stored| stored.event.seq <= after);
         self.events.range(start..)
     }
+
+    /// How many of the oldest events must go to free `needed` bytes, if they are all
+    /// finished; `None` when the finished prefix is too small.
+    fn room_from_finished(&self, needed: u64) -> Option<usize> {
+        let mut freed = 0;
+        for (index, stored) in self.events.iter().take_while(|s| s.finished()).enumerate() {
+            freed += stored.size();
+            if freed >= needed {
+                return Some(index + 1);
+            }
+        }
+        None
+    }
+
+    fn pop_oldest(&mut self, count: usize) -> usize {
+        let count = count.min(self.events.len());
+        for stored in self.events.drain(..count) {
+            self.bytes -= stored.size();
+        }
+        count
+    }
 }
 
 #[async_trait]
@@ -78,7 +111,13 @@ impl Store for MemoryStore {
             if channels.contains_key(id) {
                 return Err(StoreError::ChannelExists(id.to_owned()));
             }
-            let channel = Channel { token_hash, last_seq: 0, events: VecDeque::new() };
+            let channel = Channel {
+                token_hash,
+                last_seq: 0,
+                events: VecDeque::new(),
+                bytes: 0,
+                expired: Vec::new(),
+            };
             channels.insert(id.to_owned(), channel);
             Ok(())
         })?
@@ -100,20 +139,31 @@ impl Store for MemoryStore {
 
     async fn append(&self, channel: &str, event: NewEvent) -> Result<u64, StoreError> {
         let retention = self.retention;
+        let id = channel;
         self.with_channel(channel, |channel| {
+            let size = event.body.len() as u64;
+            let over = (channel.bytes + size).saturating_sub(retention.max_channel_bytes);
+            if over > 0 {
+                let Some(count) = channel.room_from_finished(over) else {
+                    let limit = retention.max_channel_bytes;
+                    return Err(StoreError::ChannelFull { channel: id.to_owned(), limit });
+                };
+                channel.pop_oldest(count);
+            }
             channel.last_seq += 1;
             let seq = channel.last_seq;
+            channel.bytes += size;
             channel.events.push_back(Stored {
                 event_type: event.event_type.clone(),
                 event: event.into_event(seq),
                 deliveries: Vec::new(),
             });
-            let first_kept = first_kept_seq(&retention, seq);
-            while channel.events.front().is_some_and(|stored| stored.event.seq < first_kept) {
-                channel.events.pop_front();
-            }
-            seq
-        })
+            let excess = channel.events.len().saturating_sub(retention.max_events as usize);
+            let finished = channel.events.iter().take(excess).take_while(|s| s.finished());
+            let count = finished.count();
+            channel.pop_oldest(count);
+            Ok(seq)
+        })?
     }
 
     async fn summaries(&self, channel: &str, page: Page) -> Result<Vec<EventSummary>, StoreError> {
@@ -210,11 +260,22 @@ impl Store for MemoryStore {
         self.with(|channels| {
             let mut removed = 0;
             for channel in channels.values_mut() {
-                let before = channel.events.len();
-                channel.events.retain(|stored| stored.event.received_at_ms >= cutoff_ms);
-                removed += (before - channel.events.len()) as u64;
+                let old = channel.events.iter().filter(|s| s.event.received_at_ms < cutoff_ms);
+                let Some(through) = old.map(|stored| stored.event.seq).max() else { continue };
+                let count = channel.events.partition_point(|s| s.event.seq <= through);
+                let unfinished = channel.events.iter().take(count).filter(|s| !s.finished());
+                let runs = expired_runs(unfinished.map(|stored| stored.event.seq));
+                channel.expired.extend(runs);
+                removed += channel.pop_oldest(count) as u64;
             }
             removed
+        })
+    }
+
+    async fn expired(&self, channel: &str, from: u64, to: u64) -> Result<Vec<Gap>, StoreError> {
+        self.with_channel(channel, |channel| {
+            let overlapping = channel.expired.iter().filter(|run| run.to_seq >= from);
+            overlapping.take_while(|run| run.from_seq <= to).cloned().collect()
         })
     }
 

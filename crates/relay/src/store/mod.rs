@@ -1,6 +1,13 @@
 //! The event store: channels, their events numbered `seq = 1, 2, 3...`, and the delivery
 //! results clients acknowledge. One trait, two implementations (embedded SQLite, memory);
 //! both keep the same semantics, which the shared suite in `conformance.rs` checks.
+//!
+//! Retention never loses an event silently (DESIGN §2.2). A channel's stored events are
+//! always one contiguous run of `seq`s: everything removed is a prefix. Count retention and
+//! the byte quota remove only *finished* events (some client recorded a result for them),
+//! and only while every older event is finished too; when undelivered events alone fill the
+//! quota, `append` refuses with `ChannelFull`. Age retention may remove undelivered events,
+//! and records each run of them as expired, so that a stream can tell its client.
 
 mod batch;
 mod checkpoint;
@@ -14,10 +21,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use hookrelay_proto::{DeliveryResult, Event, EventDetail, EventSummary, Header};
+use hookrelay_proto::{DeliveryResult, Event, EventDetail, EventSummary, Gap, GapReason, Header};
 
 use crate::auth::TokenHash;
-use crate::config::{Config, Retention, StoreKind};
+use crate::config::{Config, StoreKind};
 
 pub use memory::MemoryStore;
 pub use sqlite::SqliteStore;
@@ -125,6 +132,15 @@ pub enum StoreError {
     /// `create_channel` with an id that exists.
     #[error("channel {0:?} exists")]
     ChannelExists(String),
+    /// The channel's undelivered events fill its byte quota (`--max-channel-bytes`), so the
+    /// event was not stored; finished events were already removed to make room.
+    #[error("channel {channel:?} is full: its undelivered events use its quota of {limit} bytes")]
+    ChannelFull {
+        /// The channel.
+        channel: String,
+        /// The quota in bytes.
+        limit: u64,
+    },
     /// The store was closed (the relay is shutting down).
     #[error("the store is closed")]
     Closed,
@@ -142,8 +158,10 @@ pub trait Store: Send + Sync + 'static {
     async fn channel(&self, id: &str) -> Result<Option<ChannelInfo>, StoreError>;
     /// Deletes a channel with its whole history; `false` if there was none.
     async fn delete_channel(&self, id: &str) -> Result<bool, StoreError>;
-    /// Durably appends an event and returns its `seq` (last + 1), then applies count retention
-    /// (which may keep up to 1 % more than `max_events` between deletions).
+    /// Durably appends an event and returns its `seq` (last + 1). Makes room under the byte
+    /// quota by removing the oldest finished events, or refuses with `ChannelFull`; then
+    /// applies count retention to finished events (the SQLite store may keep up to 1 % more
+    /// than `max_events` between deletions).
     async fn append(&self, channel: &str, event: NewEvent) -> Result<u64, StoreError>;
     /// Summaries of the events `page` selects, oldest first.
     async fn summaries(&self, channel: &str, page: Page) -> Result<Vec<EventSummary>, StoreError>;
@@ -169,8 +187,13 @@ pub trait Store: Send + Sync + 'static {
         id: &str,
         result: DeliveryResult,
     ) -> Result<bool, StoreError>;
-    /// Age retention: deletes events received before `cutoff_ms`; returns how many.
+    /// Age retention: per channel, deletes the events up to the newest one received before
+    /// `cutoff_ms` (a prefix, so history stays contiguous), recording the runs of unfinished
+    /// ones among them as expired; returns how many events it deleted.
     async fn expire_before(&self, cutoff_ms: i64) -> Result<u64, StoreError>;
+    /// The recorded runs of expired unfinished events that overlap `from..=to`, oldest
+    /// first (reason `Expired`, not clipped to the range).
+    async fn expired(&self, channel: &str, from: u64, to: u64) -> Result<Vec<Gap>, StoreError>;
     /// Finishes pending writes and releases the backend. Later calls fail with `Closed`.
     async fn close(&self);
 }
@@ -207,10 +230,39 @@ pub fn now_ms() -> i64 {
     i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX)
 }
 
-/// The oldest `seq` count retention keeps once a channel reached `last_seq`.
-/// Never past `last_seq` itself: the newest event always stays.
-fn first_kept_seq(retention: &Retention, last_seq: u64) -> u64 {
-    last_seq.saturating_sub(retention.max_events.max(1)) + 1
+/// Why the events `from..=to` are missing from a channel's history, as gap notices in
+/// `seq` order: the parts `expired` covers are `Expired`, the rest was finished and then
+/// removed by count retention or the byte quota (`Pruned`).
+pub fn explain_gap(from: u64, to: u64, expired: &[Gap]) -> Vec<Gap> {
+    let mut gaps = Vec::new();
+    let mut next = from;
+    for run in expired {
+        let (start, end) = (run.from_seq.max(next), run.to_seq.min(to));
+        if start > end {
+            continue;
+        }
+        if start > next {
+            gaps.push(Gap { from_seq: next, to_seq: start - 1, reason: GapReason::Pruned });
+        }
+        gaps.push(Gap { from_seq: start, to_seq: end, reason: GapReason::Expired });
+        next = end + 1;
+    }
+    if next <= to {
+        gaps.push(Gap { from_seq: next, to_seq: to, reason: GapReason::Pruned });
+    }
+    gaps
+}
+
+/// Collapses ascending `seq`s into runs of consecutive numbers, as expired gaps.
+fn expired_runs(seqs: impl IntoIterator<Item = u64>) -> Vec<Gap> {
+    let mut runs: Vec<Gap> = Vec::new();
+    for seq in seqs {
+        match runs.last_mut() {
+            Some(run) if run.to_seq + 1 == seq => run.to_seq = seq,
+            _ => runs.push(Gap { from_seq: seq, to_seq: seq, reason: GapReason::Expired }),
+        }
+    }
+    runs
 }
 
 #[cfg(test)]
@@ -218,7 +270,31 @@ mod conformance;
 
 #[cfg(test)]
 mod tests {
-    use super::id_prefix;
+    use super::*;
+
+    fn gap(from_seq: u64, to_seq: u64, reason: GapReason) -> Gap {
+        Gap { from_seq, to_seq, reason }
+    }
+
+    #[test]
+    fn gaps_are_expired_where_recorded_and_pruned_elsewhere() {
+        use GapReason::{Expired, Pruned};
+        let runs = expired_runs([5, 6, 7, 10, 12, 13]);
+        assert_eq!(runs, [gap(5, 7, Expired), gap(10, 10, Expired), gap(12, 13, Expired)]);
+        assert_eq!(
+            explain_gap(1, 11, &runs),
+            [
+                gap(1, 4, Pruned),
+                gap(5, 7, Expired),
+                gap(8, 9, Pruned),
+                gap(10, 10, Expired),
+                gap(11, 11, Pruned)
+            ]
+        );
+        assert_eq!(explain_gap(6, 6, &runs), [gap(6, 6, Expired)]);
+        assert_eq!(explain_gap(20, 30, &runs), [gap(20, 30, Pruned)]);
+        assert_eq!(explain_gap(3, 4, &[]), [gap(3, 4, Pruned)]);
+    }
 
     #[test]
     fn id_prefixes_are_normalised_and_checked() {

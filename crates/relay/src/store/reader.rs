@@ -6,7 +6,9 @@ use std::sync::Mutex;
 
 use anyhow::Context as _;
 use bytes::Bytes;
-use hookrelay_proto::{DeliveryResult, DeliveryState, Event, EventDetail, EventSummary};
+use hookrelay_proto::{
+    DeliveryResult, DeliveryState, Event, EventDetail, EventSummary, Gap, GapReason,
+};
 use rusqlite::{Connection, MAIN_DB, OptionalExtension as _, Row, params};
 use tokio::sync::Semaphore;
 
@@ -200,6 +202,23 @@ pub(super) fn events_after(
         events.push(event_from_row(conn, row)?);
     }
     Ok(events)
+}
+
+/// The recorded expired runs overlapping `from..=to`, oldest first.
+pub(super) fn expired(
+    conn: &Connection,
+    channel: &str,
+    from: u64,
+    to: u64,
+) -> anyhow::Result<Vec<Gap>> {
+    let mut statement = conn.prepare_cached(
+        "SELECT from_seq, to_seq FROM expired WHERE channel = ?1 AND to_seq >= ?2
+         AND from_seq <= ?3 ORDER BY from_seq",
+    )?;
+    let rows = statement.query_map(params![channel, from, to], |row| {
+        Ok(Gap { from_seq: row.get(0)?, to_seq: row.get(1)?, reason: GapReason::Expired })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 /// Columns of `event_from_row`: everything but the body, which `read_body` reads by rowid.

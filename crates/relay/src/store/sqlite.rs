@@ -10,10 +10,11 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use anyhow::Context as _;
 use async_trait::async_trait;
-use hookrelay_proto::{DeliveryResult, Event, EventDetail, EventSummary};
+use hookrelay_proto::{DeliveryResult, Event, EventDetail, EventSummary, Gap};
 use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
+use super::batch::Tally;
 use super::checkpoint::Checkpointer;
 use super::reader::{self, Readers};
 use super::writer::{Cache, Command, Op, WRITE_QUEUE, Writer, read_cache};
@@ -54,12 +55,22 @@ CREATE TABLE IF NOT EXISTS events (
 );
 CREATE INDEX IF NOT EXISTS events_by_id ON events (channel, id);
 CREATE INDEX IF NOT EXISTS events_by_time ON events (received_at_ms);
+-- Events no client has finished: what count retention and the quota must not remove.
+CREATE INDEX IF NOT EXISTS events_unfinished ON events (channel, seq) WHERE last_result IS NULL;
 CREATE TABLE IF NOT EXISTS deliveries (
     channel TEXT NOT NULL,
     seq INTEGER NOT NULL,
     result TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS deliveries_by_event ON deliveries (channel, seq);
+-- Runs of events age retention removed before any client finished them.
+CREATE TABLE IF NOT EXISTS expired (
+    channel TEXT NOT NULL,
+    from_seq INTEGER NOT NULL,
+    to_seq INTEGER NOT NULL,
+    expired_at_ms INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS expired_by_channel ON expired (channel, from_seq);
 ";
 
 /// Brings a store file made by an older relay up to `SCHEMA`.
@@ -109,6 +120,34 @@ fn lock_exclusively(path: &Path) -> anyhow::Result<std::fs::File> {
     }
 }
 
+/// Every channel with its writer tally (last, oldest stored `seq`, stored bytes).
+fn load_channels(
+    conn: &Connection,
+) -> anyhow::Result<(HashMap<String, ChannelInfo>, HashMap<String, Tally>)> {
+    let (mut channels, mut tallies) = (HashMap::new(), HashMap::new());
+    // `last_seq` is stored only when age retention may delete the newest event; otherwise
+    // the newest event is the truth.
+    let mut statement = conn.prepare(
+        "SELECT c.id, c.token_hash, MAX(c.last_seq, COALESCE(MAX(e.seq), 0)), MIN(e.seq),
+                COALESCE(SUM(e.size), 0)
+         FROM channels c LEFT JOIN events e ON e.channel = c.id GROUP BY c.id",
+    )?;
+    let mut rows = statement.query([])?;
+    while let Some(row) = rows.next()? {
+        let id: String = row.get(0)?;
+        let hash: Vec<u8> = row.get(1)?;
+        let token_hash: TokenHash =
+            hash.try_into().map_err(|_| anyhow::anyhow!("corrupt token hash for {id}"))?;
+        let last_seq: u64 = row.get(2)?;
+        let first_seq: Option<u64> = row.get(3)?;
+        let tally =
+            Tally { last_seq, first_seq: first_seq.unwrap_or(last_seq + 1), bytes: row.get(4)? };
+        tallies.insert(id.clone(), tally);
+        channels.insert(id.clone(), ChannelInfo { id, token_hash, last_seq });
+    }
+    Ok((channels, tallies))
+}
+
 impl SqliteStore {
     /// Opens (or creates) the database at `path` and starts the writer thread.
     pub fn open(path: &Path, fsync: bool, retention: Retention) -> anyhow::Result<Self> {
@@ -123,28 +162,10 @@ impl SqliteStore {
         conn.execute_batch(SCHEMA).context("could not create the store's tables")?;
         migrate(&conn).context("could not upgrade the store's tables")?;
 
-        let mut channels = HashMap::new();
-        // `last_seq` is stored only when age retention may delete the newest event; otherwise
-        // the newest event is the truth.
-        let mut statement = conn.prepare(
-            "SELECT id, token_hash, MAX(last_seq,
-             COALESCE((SELECT MAX(seq) FROM events WHERE channel = channels.id), 0))
-             FROM channels",
-        )?;
-        let mut rows = statement.query([])?;
-        while let Some(row) = rows.next()? {
-            let id: String = row.get(0)?;
-            let hash: Vec<u8> = row.get(1)?;
-            let token_hash: TokenHash =
-                hash.try_into().map_err(|_| anyhow::anyhow!("corrupt token hash for {id}"))?;
-            channels.insert(id.clone(), ChannelInfo { id, token_hash, last_seq: row.get(2)? });
-        }
-        drop(rows);
-        drop(statement);
-
+        let (channels, tallies) = load_channels(&conn)?;
         let cache: Cache = Arc::new(RwLock::new(channels));
         let (writer, queue) = mpsc::channel(WRITE_QUEUE);
-        let worker = Writer::new(conn, retention, cache.clone());
+        let worker = Writer::new(conn, retention, tallies, cache.clone());
         let span = tracing::info_span!("sqlite_writer", path = %path.display());
         let thread = std::thread::Builder::new()
             .name("hookrelay-sqlite-writer".into())
@@ -240,6 +261,11 @@ impl Store for SqliteStore {
 
     async fn expire_before(&self, cutoff_ms: i64) -> Result<u64, StoreError> {
         self.write(Op::Expire { cutoff_ms }).await
+    }
+
+    async fn expired(&self, channel: &str, from: u64, to: u64) -> Result<Vec<Gap>, StoreError> {
+        let channel_id = channel.to_owned();
+        self.read(channel, move |conn| reader::expired(conn, &channel_id, from, to)).await
     }
 
     async fn close(&self) {

@@ -1,6 +1,6 @@
 //! The SQLite store's only writer: one thread fed by a bounded queue. It drains whatever is
 //! queued into one transaction (group commit), assigns each channel's next `seq`, applies
-//! count retention, commits, and only then answers every waiter. One commit per batch, not
+//! the byte quota and count retention, commits, and only then answers every waiter. One commit per batch, not
 //! per request, is what keeps ingest fast without giving up "ack after durable append".
 
 use std::collections::{HashMap, HashSet};
@@ -10,7 +10,7 @@ use hookrelay_proto::DeliveryResult;
 use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
-use super::batch::Batch;
+use super::batch::{Batch, Tally};
 use super::{ChannelInfo, NewEvent, StoreError};
 use crate::auth::TokenHash;
 use crate::config::Retention;
@@ -54,17 +54,20 @@ pub(super) enum CacheOp {
 pub(super) struct Writer {
     conn: Connection,
     retention: Retention,
-    /// Last `seq` per channel: the source of truth for the next one.
-    seqs: HashMap<String, u64>,
-    /// Per channel, a `seq` below which count retention already deleted everything.
-    pruned: HashMap<String, u64>,
+    /// Per channel: last `seq` (the source of truth for the next one), oldest stored `seq`
+    /// and stored bytes.
+    tallies: HashMap<String, Tally>,
     cache: Cache,
 }
 
 impl Writer {
-    pub fn new(conn: Connection, retention: Retention, cache: Cache) -> Self {
-        let seqs = read_cache(&cache).values().map(|c| (c.id.clone(), c.last_seq)).collect();
-        Self { conn, retention, seqs, pruned: HashMap::new(), cache }
+    pub fn new(
+        conn: Connection,
+        retention: Retention,
+        tallies: HashMap<String, Tally>,
+        cache: Cache,
+    ) -> Self {
+        Self { conn, retention, tallies, cache }
     }
 
     /// Runs until `Op::Close` or until every sender is gone.
@@ -100,12 +103,10 @@ impl Writer {
             }
             Err(err) => {
                 tracing::error!(error = %err, writes = batch.len(), "sqlite commit failed");
-                // Unknown after a rollback; an empty map only means pruning again, harmlessly.
-                self.pruned.clear();
-                for (channel, seq) in undo {
-                    match seq {
-                        Some(seq) => self.seqs.insert(channel, seq),
-                        None => self.seqs.remove(&channel),
+                for (channel, tally) in undo {
+                    match tally {
+                        Some(tally) => self.tallies.insert(channel, tally),
+                        None => self.tallies.remove(&channel),
                     };
                 }
                 for command in batch {
@@ -120,21 +121,21 @@ impl Writer {
         &mut self,
         batch: &[Command],
         results: &mut Vec<Result<u64, StoreError>>,
-        undo: &mut HashMap<String, Option<u64>>,
+        undo: &mut HashMap<String, Option<Tally>>,
         cache_ops: &mut Vec<CacheOp>,
     ) -> rusqlite::Result<()> {
         let tx = self.conn.unchecked_transaction()?;
         let mut state = Batch {
-            seqs: &mut self.seqs,
-            pruned: &mut self.pruned,
+            tallies: &mut self.tallies,
             undo,
             cache_ops,
+            retention: &self.retention,
             appended: HashSet::new(),
         };
         for command in batch {
             results.push(state.apply(&tx, &command.op)?);
         }
-        state.finish(&tx, &self.retention)?;
+        state.finish(&tx)?;
         tx.commit()
     }
 
@@ -149,8 +150,8 @@ impl Writer {
                     cache.insert(info.id.clone(), info);
                 }
                 CacheOp::SetSeq(id) => {
-                    if let (Some(info), Some(seq)) = (cache.get_mut(&id), self.seqs.get(&id)) {
-                        info.last_seq = *seq;
+                    if let (Some(info), Some(tally)) = (cache.get_mut(&id), self.tallies.get(&id)) {
+                        info.last_seq = tally.last_seq;
                     }
                 }
                 CacheOp::Remove(id) => {

@@ -1,7 +1,7 @@
 //! The websocket session: hello, order, resume, window, limits, misbehaving peers, shutdown.
 
 use futures_util::{SinkExt as _, StreamExt as _};
-use hookrelay_proto::IngestAck;
+use hookrelay_proto::{Gap, GapReason, IngestAck, ServerMessage};
 use hyper::StatusCode;
 use hyper::http::Method;
 use tokio_tungstenite::tungstenite::{Bytes as WsBytes, Message};
@@ -274,7 +274,7 @@ async fn a_client_close_is_answered_and_frees_the_session() {
 }
 
 #[tokio::test]
-async fn count_retention_keeps_the_newest_events() {
+async fn count_retention_keeps_every_event_no_client_has_finished() {
     let relay = TestRelay::with(|config| config.retention.max_events = 3).await;
     let channel = relay.channel().await;
     for n in 1..=5 {
@@ -282,7 +282,7 @@ async fn count_retention_keeps_the_newest_events() {
     }
     let mut ws = connect(&relay.url, &channel, 0).await;
     assert_eq!(expect_hello(&mut ws, &channel.channel).await, 5);
-    for seq in 3..=5 {
+    for seq in 1..=5 {
         assert_eq!(next_event(&mut ws).await.seq, seq);
     }
     relay.stop().await;
@@ -314,5 +314,55 @@ async fn sessions_over_the_limit_are_refused_with_503_until_one_ends() {
     })
     .await;
     expect_hello(&mut again, &channel.channel).await;
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn a_cursor_behind_history_gets_a_gap_notice_naming_what_is_missing_and_why() {
+    let relay = TestRelay::with(|config| config.retention.max_events = 3).await;
+    let channel = relay.channel().await;
+    // One client finishes events 1..=5; count retention then removes the finished ones.
+    let mut first = connect(&relay.url, &channel, 0).await;
+    expect_hello(&mut first, &channel.channel).await;
+    for n in 1..=5u64 {
+        post(&channel.ingest_url, format!("{n}")).await;
+        let event = next_event(&mut first).await;
+        assert_eq!(event.seq, n);
+        ack(&mut first, &event, Outcome::Delivered, 200).await;
+    }
+    // Acks are recorded in order with later writes: the next append sees them finished.
+    within(async {
+        loop {
+            let url = format!("{}/v1/channels/{}/events?last=1", relay.url, channel.channel);
+            let page: Vec<hookrelay_proto::EventSummary> =
+                get_with_token(&url, &channel.token).await.json();
+            if page[0].state == hookrelay_proto::DeliveryState::Delivered {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+    })
+    .await;
+    post(&channel.ingest_url, "6").await;
+    drop(first);
+
+    // A second client from the start is told, then streamed the rest.
+    let mut second = connect(&relay.url, &channel, 0).await;
+    assert_eq!(expect_hello(&mut second, &channel.channel).await, 6);
+    let gap = Gap { from_seq: 1, to_seq: 3, reason: GapReason::Pruned };
+    assert_eq!(next_message(&mut second).await, ServerMessage::Gap(gap));
+    let rest: Vec<u64> = [
+        next_event(&mut second).await,
+        next_event(&mut second).await,
+        next_event(&mut second).await,
+    ]
+    .iter()
+    .map(|event| event.seq)
+    .collect();
+    assert_eq!(rest, [4, 5, 6]);
+    // A cursor inside history gets no notice.
+    let mut third = connect(&relay.url, &channel, 4).await;
+    expect_hello(&mut third, &channel.channel).await;
+    assert_eq!(next_event(&mut third).await.seq, 5);
     relay.stop().await;
 }
