@@ -1,7 +1,8 @@
 //! The event processor: takes events from the tunnel in `seq` order, checks signatures
 //! (`--verify`), skips or routes each one (`dispatch`), keeps at most `concurrency` in flight
 //! toward the local app, retries each until it gets a final answer, then acknowledges it to
-//! the relay, moves the cursor and reports the result.
+//! the relay, moves the cursor and reports the result. Events that will never come (a gap
+//! the relay announces, or a jump in `seq` it did not) are reported, never stepped over.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -9,7 +10,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt as _;
 use futures_util::stream::FuturesUnordered;
-use hookrelay_proto::{ClientMessage, DeliveryResult, Event, Outcome};
+use hookrelay_proto::{ClientMessage, DeliveryResult, Event, Gap, GapReason, Outcome};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -78,6 +79,10 @@ impl Processor {
                         Some(Incoming::Undecodable(Undecodable { event, error })) => {
                             (event, Some(error))
                         }
+                        Some(Incoming::Gap(gap)) => {
+                            self.pass_gap(gap).await?;
+                            continue;
+                        }
                         Some(Incoming::Rebase(seq)) => {
                             // Whatever is still in flight belongs to the old numbering.
                             while let Some(done) = running.next().await {
@@ -89,6 +94,10 @@ impl Processor {
                             continue;
                         }
                     };
+                    if let Some((from_seq, to_seq)) = self.watermark.hole_before(event.seq) {
+                        let reason = GapReason::Unexplained;
+                        self.pass_gap(Gap { from_seq, to_seq, reason }).await?;
+                    }
                     match self.watermark.admit(event.seq) {
                         Admission::Fresh => if let Some(error) = undecodable {
                             // Nothing to forward: it fails at once, in its place, so the
@@ -124,7 +133,26 @@ impl Processor {
             line.response = result.response.clone();
         }
         self.ui.send(UiEvent::Delivery(line)).await;
-        if let Some(cursor) = self.watermark.finish(event.seq, result) {
+        let moved = self.watermark.finish(event.seq, result);
+        self.save_cursor(moved)
+    }
+
+    /// Reports a gap (the part not reported before: a reconnect repeats the relay's
+    /// notice) and moves the cursor past it.
+    async fn pass_gap(&mut self, gap: Gap) -> anyhow::Result<()> {
+        let from_seq = gap.from_seq.max(self.watermark.newest() + 1);
+        if from_seq > gap.to_seq {
+            return Ok(());
+        }
+        let gap = Gap { from_seq, ..gap };
+        let at = time::OffsetDateTime::now_utc();
+        let moved = self.watermark.pass_gap(gap.to_seq);
+        self.ui.send(UiEvent::Gap { at, gap }).await;
+        self.save_cursor(moved)
+    }
+
+    fn save_cursor(&self, moved: Option<u64>) -> anyhow::Result<()> {
+        if let Some(cursor) = moved {
             self.cursor_file.save(cursor)?;
             self.resume_after.store(cursor, Ordering::SeqCst);
         }

@@ -1,23 +1,27 @@
 //! `hookrelay events`: the current channel's history, newest last, as aligned columns (seq,
 //! short id, time, method, path, event type, size, delivery state in color) or, with
-//! `--json`, one object per line.
+//! `--json`, one object per line. Runs of events the relay expired before delivery come
+//! first, as rows of their own (`gap` records with `--json`): history never hides a loss.
 
 use clap::Args;
-use hookrelay_proto::{DeliveryState, EventSummary};
+use hookrelay_proto::{DeliveryState, EventSummary, Gap};
 use time::macros::format_description;
 use time::{OffsetDateTime, UtcOffset};
 
 use crate::cli::RelayArgs;
 use crate::config::CommandEnv;
 use crate::connect::{IfNoChannel, connect};
-use crate::history::{last_summaries, stdout_color, write_stdout};
+use crate::history::{expired_gaps, last_summaries, stdout_color, write_stdout};
 use crate::line::{Tone, paint, short_id};
 use crate::relay_api::PAGE_LIMIT;
+use crate::render::gap_json;
 
 /// The widest a table row may get; the path and type columns shrink (with `…`) to fit.
 const MAX_WIDTH: usize = 100;
 /// The narrowest the path and type columns shrink to.
 const MIN_FLEX_WIDTH: usize = 8;
+/// Most expired runs listed (the newest ones).
+const MAX_GAPS_SHOWN: usize = 20;
 
 /// Flags of `hookrelay events`.
 #[derive(Debug, Args)]
@@ -31,8 +35,8 @@ pub struct EventsArgs {
           value_parser = clap::value_parser!(u16).range(1..=PAGE_LIMIT as i64))]
     pub limit: u16,
 
-    /// One JSON object per line (the relay's event summary plus `received_at`), nothing else
-    /// on stdout.
+    /// One JSON object per line (the relay's event summary plus `received_at`; expired runs
+    /// first as `gap` records), nothing else on stdout.
     #[arg(long)]
     pub json: bool,
 }
@@ -41,17 +45,21 @@ pub struct EventsArgs {
 pub async fn run(args: EventsArgs, env: &CommandEnv) -> anyhow::Result<()> {
     let conn = connect(&args.relay, &env.dirs, IfNoChannel::Fail, env.cancel.clone()).await?;
     let listed = last_summaries(&conn, usize::from(args.limit)).await;
+    let gaps = expired_gaps(&conn).await;
     let ingest_url = conn.channel.ingest_url.clone();
     conn.close().await?;
-    let summaries = listed?;
-    if summaries.is_empty() {
+    let (summaries, mut gaps) = (listed?, gaps?);
+    gaps.drain(..gaps.len().saturating_sub(MAX_GAPS_SHOWN));
+    if summaries.is_empty() && gaps.is_empty() {
         eprintln!("no events yet; send one to {ingest_url}");
         return Ok(());
     }
     let text = if args.json {
-        summaries.iter().map(|summary| format!("{}\n", json_line(summary))).collect()
+        let gap_lines = gaps.iter().map(|gap| gap_json(gap).to_string());
+        let event_lines = summaries.iter().map(json_line);
+        gap_lines.chain(event_lines).map(|line| format!("{line}\n")).collect()
     } else {
-        table(&summaries, env.offset, OffsetDateTime::now_utc(), stdout_color())
+        table(&summaries, &gaps, env.offset, OffsetDateTime::now_utc(), stdout_color())
     };
     write_stdout(text.as_bytes())
 }
@@ -72,10 +80,12 @@ pub fn json_line(summary: &EventSummary) -> String {
     serde_json::to_string(&Line { summary, received_at }).expect("summaries serialize")
 }
 
-/// The aligned table, header row first. Times are local (`offset`); events from before
-/// today also show their date.
+/// The aligned table, header row first, expired runs (`gaps`, older than every listed
+/// event) before the events. Times are local (`offset`); events from before today also
+/// show their date.
 pub fn table(
     summaries: &[EventSummary],
+    gaps: &[Gap],
     offset: UtcOffset,
     now: OffsetDateTime,
     color: bool,
@@ -102,6 +112,11 @@ pub fn table(
         .collect();
     let header = ["SEQ", "ID", "RECEIVED", "METHOD", "PATH", "TYPE", "SIZE", "STATE"];
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    let gap_seqs: Vec<String> =
+        gaps.iter().map(|gap| format!("{}–{}", gap.from_seq, gap.to_seq)).collect();
+    for seqs in &gap_seqs {
+        widths[0] = widths[0].max(seqs.chars().count());
+    }
     for row in &rows {
         for (width, cell) in widths.iter_mut().zip(row) {
             *width = (*width).max(cell.chars().count());
@@ -112,6 +127,14 @@ pub fn table(
     let head: Vec<String> = header.iter().zip(&widths).map(|(h, w)| pad(h, *w, false)).collect();
     out.push_str(&paint(head.join("  ").trim_end(), Tone::Bold, color));
     out.push('\n');
+    for (gap, seqs) in gaps.iter().zip(&gap_seqs) {
+        let what = format!("expired before delivery: {} events lost", gap.count());
+        out.push_str(&format!(
+            "{}  {}\n",
+            pad(seqs, widths[0], true),
+            paint(&what, Tone::Red, color)
+        ));
+    }
     for (row, summary) in rows.iter().zip(summaries) {
         let cells: Vec<String> = row
             .iter()

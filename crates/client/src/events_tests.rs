@@ -31,7 +31,7 @@ fn table_aligns_columns_and_names_states() {
         summary(13, DeliveryState::Pending, None),
     ];
     let now = datetime!(2026-01-02 18:00:00 UTC);
-    let text = table(&rows, UtcOffset::UTC, now, false);
+    let text = table(&rows, &[], UtcOffset::UTC, now, false);
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(
         lines,
@@ -43,7 +43,7 @@ fn table_aligns_columns_and_names_states() {
         ]
     );
     assert!(!text.contains('\u{1b}'));
-    assert!(table(&rows, UtcOffset::UTC, now, true).contains('\u{1b}'));
+    assert!(table(&rows, &[], UtcOffset::UTC, now, true).contains('\u{1b}'));
 }
 
 #[test]
@@ -52,7 +52,7 @@ fn older_events_show_their_date_and_long_cells_are_cut_to_fit() {
     row.path = format!("/{}", "very-long-segment/".repeat(8));
     row.event_type = Some("a.very.long.event.type.name.that.goes.on.and.on".into());
     let now = datetime!(2026-01-05 09:00:00 UTC);
-    let text = table(&[row], UtcOffset::UTC, now, false);
+    let text = table(&[row], &[], UtcOffset::UTC, now, false);
     let line = text.lines().nth(1).expect("a row");
     assert!(line.contains("2026-01-02 17:02"), "{line}");
     assert!(line.contains('…'), "{line}");
@@ -72,4 +72,16 @@ fn sizes_and_json_lines() {
     assert_eq!(value["event_type"], "invoice.paid");
     assert_eq!(value["state"], "delivered");
     assert_eq!(value["received_at"], "2026-01-02T17:02:11Z");
+}
+
+#[test]
+fn expired_runs_come_first_as_rows_of_their_own() {
+    use hookrelay_proto::{Gap, GapReason};
+    let gaps = [Gap { from_seq: 1, to_seq: 11, reason: GapReason::Expired }];
+    let rows = [summary(12, DeliveryState::Pending, None)];
+    let now = datetime!(2026-01-02 18:00:00 UTC);
+    let text = table(&rows, &gaps, UtcOffset::UTC, now, false);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[1], "1–11  expired before delivery: 11 events lost");
+    assert!(lines[2].starts_with("  12  evt_k2qza9xm"), "{text}");
 }

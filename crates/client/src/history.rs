@@ -5,7 +5,7 @@
 use std::io::{self, Write as _};
 
 use anyhow::Context as _;
-use hookrelay_proto::{EventDetail, EventSummary};
+use hookrelay_proto::{EventDetail, EventSummary, Gap};
 
 use crate::connect::Connection;
 use crate::relay_api::{ApiError, PAGE_LIMIT, Page};
@@ -53,6 +53,15 @@ pub async fn last_summaries(conn: &Connection, n: usize) -> anyhow::Result<Vec<E
         .list_events(&channel.channel, &channel.token, Page::Last(n))
         .await
         .context("could not list events")
+}
+
+/// The runs of events the relay expired before any client finished them, oldest first.
+pub async fn expired_gaps(conn: &Connection) -> anyhow::Result<Vec<Gap>> {
+    let channel = &conn.channel;
+    conn.api
+        .list_gaps(&channel.channel, &channel.token)
+        .await
+        .context("could not list the channel's expired events")
 }
 
 /// Every summary the relay still holds, oldest first, one page at a time.

@@ -1,10 +1,10 @@
 //! Formatting of one human log line (pure, so it is unit-tested without a terminal):
 //! `17:02:11  POST /stripe invoice.paid  → 200  12ms  evt_k2qza9xm  #1`.
 
-use hookrelay_proto::{Outcome, SignatureCheck};
+use hookrelay_proto::{Gap, GapReason, Outcome, SignatureCheck};
 use owo_colors::{OwoColorize as _, Style};
-use time::UtcOffset;
 use time::macros::format_description;
+use time::{OffsetDateTime, UtcOffset};
 
 use crate::ui::DeliveryLine;
 
@@ -41,13 +41,46 @@ pub fn paint(text: &str, tone: Tone, color: bool) -> String {
     text.style(style).to_string()
 }
 
+fn clock(at: OffsetDateTime, offset: UtcOffset) -> String {
+    at.to_offset(offset).format(format_description!("[hour]:[minute]:[second]")).unwrap_or_default()
+}
+
+/// What a gap means for the user, after its seq range: `expired on the relay...`.
+pub fn gap_text(gap: &Gap) -> String {
+    let (range, is, was, them) = match gap.count() {
+        1 => (format!("event #{}", gap.from_seq), "is", "was", "it"),
+        n => (
+            format!("events #{}–#{} ({n} events)", gap.from_seq, gap.to_seq),
+            "are",
+            "were",
+            "them",
+        ),
+    };
+    match gap.reason {
+        GapReason::Expired => format!(
+            "{range} expired on the relay before any client received {them} \
+             (--retention-age): acknowledged to the provider, never delivered"
+        ),
+        GapReason::Pruned => format!(
+            "{range} {was} finished by another client (or an earlier run) and {is} gone \
+             from the relay's history: not forwarded here"
+        ),
+        GapReason::Unexplained | GapReason::Unknown => {
+            format!("{range} {is} missing from the relay's stream: never delivered")
+        }
+    }
+}
+
+/// The log line for a gap: red when events were lost, yellow when another client had them.
+pub fn gap_line(gap: &Gap, at: OffsetDateTime, offset: UtcOffset, color: bool) -> String {
+    let tone = if gap.reason.is_loss() { Tone::Red } else { Tone::Yellow };
+    let clock = paint(&clock(at, offset), Tone::Dim, color);
+    format!("{clock}  {}", paint(&format!("✗ {}", gap_text(gap)), tone, color))
+}
+
 /// The log line for one finished delivery.
 pub fn delivery_line(line: &DeliveryLine, offset: UtcOffset, color: bool) -> String {
-    let clock = line
-        .at
-        .to_offset(offset)
-        .format(format_description!("[hour]:[minute]:[second]"))
-        .unwrap_or_default();
+    let clock = clock(line.at, offset);
     let path = match (&line.query, line.path.as_str()) {
         (Some(query), path) => format!("{}?{query}", if path.is_empty() { "/" } else { path }),
         (None, "") => "/".to_owned(),

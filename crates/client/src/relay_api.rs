@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use hookrelay_proto::{
-    ChannelCreated, CreateChannel, DeliveryResult, ErrorBody, EventDetail, EventSummary,
+    ChannelCreated, CreateChannel, DeliveryResult, ErrorBody, EventDetail, EventSummary, Gap,
 };
 use http_body_util::{BodyExt as _, Full, Limited};
 use url::Url;
@@ -118,6 +118,15 @@ impl RelayApi {
         let path = ["v1", "channels", channel, "events"];
         let (status, body) =
             self.call(http::Method::GET, &path, Some(&query), Some(token), Vec::new()).await?;
+        decode(status, &body)
+    }
+
+    /// `GET /v1/channels/{channel}/gaps`: the runs of events the relay's age retention
+    /// removed before any client finished them, oldest first.
+    pub async fn list_gaps(&self, channel: &str, token: &str) -> Result<Vec<Gap>, ApiError> {
+        let path = ["v1", "channels", channel, "gaps"];
+        let (status, body) =
+            self.call(http::Method::GET, &path, None, Some(token), Vec::new()).await?;
         decode(status, &body)
     }
 

@@ -5,13 +5,14 @@
 use std::io::{self, Write};
 use std::time::Duration;
 
+use hookrelay_proto::Gap;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 use time::UtcOffset;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::line::{Tone, delivery_line, paint, response_lines};
+use crate::line::{Tone, delivery_line, gap_line, gap_text, paint, response_lines};
 use crate::ui::{DeliveryLine, UiEvent};
 
 /// How often the spinner redraws.
@@ -116,6 +117,11 @@ impl Renderer {
                 record
             }
             UiEvent::Delivery(line) => delivery_json(line),
+            UiEvent::Gap { gap, .. } => {
+                let level = if gap.reason.is_loss() { "error" } else { "warning" };
+                writeln!(self.err, "hookrelay: {level}: {}", gap_text(gap))?;
+                gap_json(gap)
+            }
             other => {
                 return match describe(other, self.connected_once) {
                     Some((_, text)) if worth_a_line(other) => {
@@ -161,6 +167,7 @@ impl Renderer {
                 }
                 text
             }
+            UiEvent::Gap { at, gap } => gap_line(gap, *at, self.offset, color),
             UiEvent::Retrying { line, delay } => {
                 let retry = format!("retrying in {:.1}s", delay.as_secs_f64());
                 format!(
@@ -261,6 +268,14 @@ pub fn delivery_json(line: &DeliveryLine) -> serde_json::Value {
     record
 }
 
+/// The `--json` record of a gap (`listen` and `events`).
+pub fn gap_json(gap: &Gap) -> serde_json::Value {
+    json!({
+        "type": "gap", "from_seq": gap.from_seq, "to_seq": gap.to_seq,
+        "count": gap.count(), "reason": gap.reason,
+    })
+}
+
 /// Without a spinner, retries toward the local app print a line on attempts 1, 2, 4, 8...
 /// only, so a long outage does not flood the log.
 fn worth_a_line(event: &UiEvent) -> bool {
@@ -301,7 +316,7 @@ fn describe(event: &UiEvent, connected_once: bool) -> Option<(Tone, String)> {
                 line.attempt
             ),
         ),
-        UiEvent::Ready { .. } | UiEvent::Delivery(_) => return None,
+        UiEvent::Ready { .. } | UiEvent::Delivery(_) | UiEvent::Gap { .. } => return None,
     })
 }
 

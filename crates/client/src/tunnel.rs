@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt as _, StreamExt as _};
-use hookrelay_proto::{ClientMessage, ErrorBody, Event, SUBPROTOCOL, ServerMessage};
+use hookrelay_proto::{ClientMessage, ErrorBody, Event, Gap, SUBPROTOCOL, ServerMessage};
 use tokio::sync::{mpsc, oneshot};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
@@ -73,6 +73,9 @@ pub enum Incoming {
     /// An event that arrived but could not be decoded: acknowledged as failed in its place,
     /// so the relay's window gets its slot back and the cursor moves past it.
     Undecodable(Undecodable),
+    /// Events the relay no longer holds, in their place in the stream: reported to the
+    /// user, then passed by the cursor.
+    Gap(Gap),
 }
 
 enum End {
@@ -230,6 +233,16 @@ impl Tunnel {
                             (event.seq, Incoming::Event(event))
                         }
                         Inbound::Undecodable(bad) => (bad.event.seq, Incoming::Undecodable(bad)),
+                        // Not an event: nothing to acknowledge, but it keeps its place in order.
+                        Inbound::Message(ServerMessage::Gap(gap)) => {
+                            tokio::select! {
+                                () = cancel.cancelled() => break End::Cancelled,
+                                sent = self.events.send(Incoming::Gap(gap)) => if sent.is_err() {
+                                    break End::Cancelled;
+                                },
+                            }
+                            continue;
+                        }
                         Inbound::Message(_) => continue,
                         Inbound::Ignored(err) => {
                             tracing::warn!("ignoring a message the relay sent: {err}");

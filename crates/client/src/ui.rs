@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use hookrelay_proto::{DeliveryResult, Event, Outcome, SignatureCheck};
+use hookrelay_proto::{DeliveryResult, Event, Gap, Outcome, SignatureCheck};
 use time::OffsetDateTime;
 use tokio::sync::mpsc;
 
@@ -92,6 +92,13 @@ pub enum UiEvent {
     },
     /// An event is done (final result, as acknowledged to the relay).
     Delivery(DeliveryLine),
+    /// Events this client will never receive (the relay said why, or `seq` jumped).
+    Gap {
+        /// When it was noticed.
+        at: OffsetDateTime,
+        /// Which events, and why.
+        gap: Gap,
+    },
 }
 
 /// One finished delivery, for the log line and the `--json` record.

@@ -1,6 +1,8 @@
 //! Which events are done, as a resumable cursor: the highest `seq` such that every event
 //! received before it is acknowledged. With `--concurrency N` events finish out of order,
-//! so finished ones above a still-running one wait here until the gap closes.
+//! so finished ones above a still-running one wait here until the hole closes. A range the
+//! relay no longer holds (a gap, reported to the user) counts as done, so the cursor moves
+//! past it and the next run does not report it again.
 
 use std::collections::VecDeque;
 
@@ -21,12 +23,21 @@ pub enum Admission {
     Finished(Option<DeliveryResult>),
 }
 
+/// Where an event (or the end of a gap) stands.
+#[derive(Debug, Clone, PartialEq)]
+enum Slot {
+    Running,
+    Finished(DeliveryResult),
+    /// The last `seq` of a reported gap: done as soon as everything before it is.
+    GapEnd,
+}
+
 /// Cursor plus the events received after it.
 #[derive(Debug, Default)]
 pub struct Watermark {
     acked: u64,
-    /// Received after `acked`, in order; `Some` once finished.
-    pending: VecDeque<(u64, Option<DeliveryResult>)>,
+    /// Received after `acked`, in order.
+    pending: VecDeque<(u64, Slot)>,
     recent: VecDeque<(u64, DeliveryResult)>,
 }
 
@@ -42,33 +53,64 @@ impl Watermark {
         self.acked
     }
 
+    /// The highest `seq` received (or passed as a gap) so far.
+    pub fn newest(&self) -> u64 {
+        self.pending.back().map_or(self.acked, |(seq, _)| *seq)
+    }
+
+    /// The `seq`s between what came before and event `seq` that never arrived, if any: a
+    /// hole the relay did not explain.
+    pub fn hole_before(&self, seq: u64) -> Option<(u64, u64)> {
+        let expected = self.newest() + 1;
+        (seq > expected).then(|| (expected, seq - 1))
+    }
+
     /// Decides about event `seq` and, when fresh, records it as received.
     pub fn admit(&mut self, seq: u64) -> Admission {
-        if seq <= self.acked || self.pending.back().is_some_and(|(last, _)| seq <= *last) {
-            if let Some((_, result)) = self.pending.iter().find(|(s, _)| *s == seq) {
-                return match result {
-                    Some(result) => Admission::Finished(Some(result.clone())),
-                    None => Admission::InProgress,
-                };
+        if seq <= self.newest() {
+            match self.pending.iter().find(|(s, _)| *s == seq) {
+                Some((_, Slot::Finished(result))) => {
+                    return Admission::Finished(Some(result.clone()));
+                }
+                Some((_, Slot::Running)) => return Admission::InProgress,
+                Some((_, Slot::GapEnd)) | None => {}
             }
             let remembered = self.recent.iter().find(|(s, _)| *s == seq).map(|(_, r)| r.clone());
             return Admission::Finished(remembered);
         }
-        self.pending.push_back((seq, None));
+        self.pending.push_back((seq, Slot::Running));
         Admission::Fresh
+    }
+
+    /// Records a gap through `to_seq` (reported to the user) as done; returns the new
+    /// cursor when it moved, and `None` for a gap already passed (a reconnect repeats it).
+    pub fn pass_gap(&mut self, to_seq: u64) -> Option<u64> {
+        if to_seq <= self.newest() {
+            return None;
+        }
+        self.pending.push_back((to_seq, Slot::GapEnd));
+        self.advance()
     }
 
     /// Records that `seq` finished; returns the new cursor when it moved.
     pub fn finish(&mut self, seq: u64, result: DeliveryResult) -> Option<u64> {
         if let Some(slot) = self.pending.iter_mut().find(|(s, _)| *s == seq) {
-            slot.1 = Some(result.clone());
+            slot.1 = Slot::Finished(result.clone());
         }
         if self.recent.len() == RECENT_RESULTS {
             self.recent.pop_front();
         }
         self.recent.push_back((seq, result));
+        self.advance()
+    }
+
+    /// Moves the cursor over the done prefix; returns it when it moved.
+    fn advance(&mut self) -> Option<u64> {
         let before = self.acked;
-        while let Some((seq, Some(_))) = self.pending.front() {
+        while let Some((seq, slot)) = self.pending.front() {
+            if *slot == Slot::Running {
+                break;
+            }
             self.acked = *seq;
             self.pending.pop_front();
         }
@@ -99,12 +141,21 @@ mod tests {
     }
 
     #[test]
-    fn gaps_in_seq_from_retention_do_not_block_the_cursor() {
+    fn holes_are_found_and_passed_gaps_move_the_cursor_once() {
         let mut mark = Watermark::new(0);
+        assert_eq!(mark.hole_before(1), None);
+        assert_eq!(mark.hole_before(5), Some((1, 4)));
+        assert_eq!(mark.pass_gap(4), Some(4));
+        assert_eq!(mark.pass_gap(4), None, "a repeated gap is not new");
+        assert_eq!(mark.hole_before(5), None);
         assert_eq!(mark.admit(5), Admission::Fresh);
+        assert_eq!(mark.pass_gap(8), None, "waits for event 5");
+        assert_eq!(mark.hole_before(9), None);
         assert_eq!(mark.admit(9), Admission::Fresh);
-        assert_eq!(mark.finish(5, ok()), Some(5));
+        assert_eq!(mark.admit(7), Admission::Finished(None), "inside a passed gap");
+        assert_eq!(mark.finish(5, ok()), Some(8));
         assert_eq!(mark.finish(9, ok()), Some(9));
+        assert_eq!(mark.hole_before(12), Some((10, 11)));
     }
 
     #[test]

@@ -28,7 +28,8 @@ pub struct ListenArgs {
     #[command(flatten)]
     pub relay: RelayArgs,
 
-    /// Print one JSON object per line on stdout (a `ready` record, then one per delivery).
+    /// Print one JSON object per line on stdout (a `ready` record, then one per delivery, and
+    /// a `gap` record for events the relay no longer has).
     #[arg(long)]
     pub json: bool,
 

@@ -186,3 +186,42 @@ fn routes_are_listed_in_the_header_and_the_ready_record() {
     assert_eq!(record["forward_to"], serde_json::Value::Null);
     assert_eq!(record["routes"], json!([{"name": "billing", "to": "http://localhost:3000/"}]));
 }
+
+#[test]
+fn gaps_are_an_error_line_and_a_json_record() {
+    use hookrelay_proto::{Gap, GapReason};
+    let at = time::macros::datetime!(2026-01-02 17:02:11 UTC);
+    let expired = Gap { from_seq: 51, to_seq: 1500, reason: GapReason::Expired };
+    let pruned = Gap { from_seq: 7, to_seq: 7, reason: GapReason::Pruned };
+    let (out, err) = (Buffer::default(), Buffer::default());
+    let mut human = Renderer::new(
+        Mode::Human { color: false },
+        Box::new(out.clone()),
+        Box::new(err),
+        UtcOffset::UTC,
+    );
+    human.render(&UiEvent::Gap { at, gap: expired.clone() }).expect("written");
+    human.render(&UiEvent::Gap { at, gap: pruned }).expect("written");
+    assert_eq!(
+        out.text(),
+        "17:02:11  ✗ events #51–#1500 (1450 events) expired on the relay before any client \
+         received them (--retention-age): acknowledged to the provider, never delivered\n\
+         17:02:11  ✗ event #7 was finished by another client (or an earlier run) and is gone \
+         from the relay's history: not forwarded here\n"
+    );
+
+    let (out, err) = (Buffer::default(), Buffer::default());
+    let mut json =
+        Renderer::new(Mode::Json, Box::new(out.clone()), Box::new(err.clone()), UtcOffset::UTC);
+    json.render(&UiEvent::Gap { at, gap: expired }).expect("written");
+    let record: serde_json::Value = serde_json::from_str(out.text().trim()).expect("one record");
+    assert_eq!(
+        record,
+        serde_json::json!({"type": "gap", "from_seq": 51, "to_seq": 1500, "count": 1450, "reason": "expired"})
+    );
+    assert!(
+        err.text().starts_with("hookrelay: error: events #51–#1500 (1450 events) expired"),
+        "{}",
+        err.text()
+    );
+}

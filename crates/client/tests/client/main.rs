@@ -13,6 +13,7 @@ mod history;
 mod misbehaving_relay;
 mod reliability;
 mod replaying;
+mod retention;
 mod setup;
 mod show;
 

@@ -72,6 +72,11 @@ impl RelayProcess {
     /// Starts `hookrelayd --listen 127.0.0.1:PORT --data-dir DIR` and waits for its log line
     /// naming the address.
     pub async fn start(port: u16, data_dir: &Path) -> Self {
+        Self::start_with(port, data_dir, &[]).await
+    }
+
+    /// [`RelayProcess::start`] with more flags.
+    pub async fn start_with(port: u16, data_dir: &Path, extra: &[&str]) -> Self {
         let binary = Path::new(env!("CARGO_BIN_EXE_hookrelay")).with_file_name("hookrelayd");
         assert!(
             binary.exists(),
@@ -82,6 +87,7 @@ impl RelayProcess {
         let mut child = tokio::process::Command::new(&binary)
             .args(["--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
             .arg(data_dir)
+            .args(extra)
             .env("RUST_LOG", "info")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
