@@ -50,7 +50,7 @@ pub async fn measure(ws: &Workspace, plan: &Plan) -> anyhow::Result<AckRuns> {
     for round in 1..=plan.rounds {
         let quiet = create_channel(relay.addr).await?;
         let busy = create_channel(relay.addr).await?;
-        let listen = ws.listen(relay.addr, &busy, slow_app.addr, 1).await?;
+        let (listen, _) = ws.listen(relay.addr, &busy, slow_app.addr, 1).await?;
         for concurrency in LATENCY_CONCURRENCY {
             let requests = plan.ack_requests(concurrency);
             let targets = [

@@ -1,14 +1,17 @@
 //! Measurement 4 of DESIGN §8: end-to-end throughput. The load generator POSTs events to an
 //! ingest URL while `hookrelay listen --json --concurrency N` forwards them to a `serve-200`
-//! app; the rate is events from the first POST until the app has answered all of them. The
+//! app; the rate is events from the first POST until `listen` has finished all of them. The
 //! baseline is the same load generator POSTing straight to such an app at concurrency 16.
+//! Every acknowledged event must be accounted for: finished, or reported in a gap record;
+//! a run with a lost or unaccounted event fails instead of reporting a rate.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 
-use crate::http::{Conn, app_count, create_channel};
+use crate::http::create_channel;
+use crate::ledger::SharedLedger;
 use crate::load::{self, Load};
 use crate::procs::{Workspace, cpu_secs};
 use crate::report::{Row, Target, median};
@@ -16,9 +19,9 @@ use crate::run::Plan;
 
 /// Connections of the load generator, and `--concurrency` of the unordered listen.
 const CONCURRENCY: usize = 16;
-/// How often the app's count is read while events flow.
+/// How often `listen`'s tally is read while events flow.
 const POLL: Duration = Duration::from_millis(5);
-/// Longest wait for the app to have received every event of a run.
+/// Longest wait for `listen` to account for every event of a run.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(180);
 
 /// Median rates of each round, in events per second.
@@ -80,8 +83,7 @@ async fn through_relay(
 ) -> anyhow::Result<(f64, String)> {
     let app = ws.app(0).await?;
     let channel = create_channel(relay).await?;
-    let listen = ws.listen(relay, &channel, app.addr, listen_concurrency).await?;
-    let mut counter = Conn::open(app.addr).await?;
+    let (listen, ledger) = ws.listen(relay, &channel, app.addr, listen_concurrency).await?;
     let mut load = Load {
         addr: relay,
         path: channel.ingest_path(),
@@ -91,7 +93,7 @@ async fn through_relay(
     };
     load::run(&load).await?;
     let warm = u64::try_from(load.requests).context("count overflow")?;
-    wait_for_count(&mut counter, warm).await?;
+    wait_for_ledger(&ledger, warm).await?;
 
     load.requests = events;
     let procs = [("relay", relay_pid), ("listen", listen.pid()?), ("app", app.pid()?)];
@@ -99,7 +101,7 @@ async fn through_relay(
     let started = Instant::now();
     let sending = tokio::spawn(async move { load::run(&load).await });
     let total = warm + u64::try_from(events).context("count overflow")?;
-    wait_for_count(&mut counter, total).await?;
+    wait_for_ledger(&ledger, total).await?;
     let elapsed = started.elapsed();
     let ingest = sending.await.context("the load generator panicked")??;
     let cpu_after = cpu(&procs)?;
@@ -125,16 +127,28 @@ fn cpu(procs: &[(&str, u32)]) -> anyhow::Result<Vec<f64>> {
     procs.iter().map(|(_, pid)| cpu_secs(*pid)).collect()
 }
 
-/// Polls the app until it has answered at least `total` requests.
-async fn wait_for_count(counter: &mut Conn, total: u64) -> anyhow::Result<()> {
+/// Polls `listen`'s ledger until it accounts for `acked` events (every load request was
+/// answered 200), and fails when any of them was reported lost or never accounted for.
+async fn wait_for_ledger(ledger: &SharedLedger, acked: u64) -> anyhow::Result<()> {
     let started = Instant::now();
     loop {
-        let count = app_count(counter).await?;
-        if count >= total {
+        let accounted = {
+            let ledger = ledger.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let (lost, gaps) = ledger.lost();
+            if lost > 0 {
+                bail!("listen reported {lost} acknowledged events lost: {}", gaps.join(", "));
+            }
+            ledger.accounted()
+        };
+        if accounted >= acked {
             return Ok(());
         }
         if started.elapsed() > DRAIN_TIMEOUT {
-            bail!("the app received {count} of {total} events within {DRAIN_TIMEOUT:?}");
+            bail!(
+                "{} of {acked} acknowledged events were neither delivered nor reported as a \
+                 gap within {DRAIN_TIMEOUT:?}",
+                acked - accounted
+            );
         }
         tokio::time::sleep(POLL).await;
     }

@@ -98,12 +98,3 @@ pub async fn create_channel(addr: SocketAddr) -> anyhow::Result<Channel> {
     };
     Ok(Channel { id: field("channel")?, token: field("token")? })
 }
-
-/// The number of requests a `serve-200` app has answered.
-pub async fn app_count(conn: &mut Conn) -> anyhow::Result<u64> {
-    let body = conn.send(Method::GET, crate::serve::COUNT_PATH, &[], Bytes::new()).await?;
-    std::str::from_utf8(&body)
-        .ok()
-        .and_then(|text| text.trim().parse().ok())
-        .context("serve-200 answered a count that is not a number")
-}

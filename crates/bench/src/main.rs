@@ -5,6 +5,7 @@
 mod ack;
 mod e2e;
 mod http;
+mod ledger;
 mod load;
 mod memory;
 mod procs;

@@ -13,6 +13,8 @@ use anyhow::{Context as _, bail};
 use tokio::io::{AsyncBufReadExt as _, BufReader};
 use tokio::process::{Child, ChildStdout, Command};
 
+use crate::ledger::SharedLedger;
+
 /// How long a child may take to print its ready line or write its ready file.
 const READY_TIMEOUT: Duration = Duration::from_secs(20);
 /// How the binaries are built; printed when one is missing.
@@ -87,14 +89,15 @@ impl Workspace {
     }
 
     /// Starts `hookrelay listen --json` on a channel, forwarding to `app`, and waits until
-    /// its stream is connected (its `--ready-file` appears). Its stdout is drained.
+    /// its stream is connected (its `--ready-file` appears). Its stdout feeds the returned
+    /// ledger.
     pub async fn listen(
         &self,
         relay: SocketAddr,
         channel: &crate::http::Channel,
         app: SocketAddr,
         concurrency: u16,
-    ) -> anyhow::Result<Proc> {
+    ) -> anyhow::Result<(Proc, SharedLedger)> {
         let dir = self.fresh_dir("listen")?;
         let ready = dir.join("ready");
         let mut command = Command::new(&self.client);
@@ -108,8 +111,9 @@ impl Workspace {
         command.env("HOOKRELAY_DATA_DIR", dir.join("data"));
         command.env("RUST_LOG", "warn").env("NO_COLOR", "1");
         let mut proc = Proc::spawn(command, "hookrelay listen", relay, &dir)?;
+        let ledger = SharedLedger::default();
         if let Some(stdout) = proc.stdout.take() {
-            tokio::spawn(drain(stdout));
+            tokio::spawn(crate::ledger::follow(stdout, ledger.clone()));
         }
         let started = Instant::now();
         while !ready.exists() {
@@ -124,7 +128,7 @@ impl Workspace {
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        Ok(proc)
+        Ok((proc, ledger))
     }
 }
 
@@ -199,13 +203,6 @@ impl Proc {
         let lines: Vec<&str> = text.lines().collect();
         let tail = lines[lines.len().saturating_sub(10)..].join("\n  ");
         if tail.is_empty() { String::new() } else { format!("; its stderr ends with:\n  {tail}") }
-    }
-}
-
-async fn drain(mut stdout: BufReader<ChildStdout>) {
-    let mut line = String::new();
-    while stdout.read_line(&mut line).await.is_ok_and(|read| read > 0) {
-        line.clear();
     }
 }
 

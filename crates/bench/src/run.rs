@@ -15,8 +15,7 @@ pub struct Plan {
     pub ack_base: usize,
     /// Requests of the direct-to-app baseline of the end-to-end measurement.
     pub direct_requests: usize,
-    /// Events per end-to-end run with `--concurrency 16` (with its warm-up, a tenth more, it
-    /// stays under the relay's default retention of 10,000 events, so none is pruned unsent).
+    /// Events per end-to-end run with `--concurrency 16` (plus a warm-up of a tenth more).
     pub e2e_events: usize,
     /// Events per end-to-end run in strict order (`--concurrency 1`).
     pub ordered_events: usize,

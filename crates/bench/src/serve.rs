@@ -1,12 +1,9 @@
 //! `hookrelay-bench serve-200`: baseline A and the stand-in local app. A bare hyper server
-//! that reads each request's body and answers `200` (after `--delay-ms`, if given), counting
-//! the requests it answered; `GET /count` returns that count instead. Runs in its own
-//! process so it never shares a runtime with the load generator.
+//! that reads each request's body and answers `200` (after `--delay-ms`, if given). Runs in
+//! its own process so it never shares a runtime with the load generator.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -16,8 +13,6 @@ use hyper::body::Incoming;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 
-/// The path that answers the number of requests served so far (not counted itself).
-pub const COUNT_PATH: &str = "/count";
 /// First line on stdout once the server accepts connections; the bench waits for it.
 pub const READY_LINE: &str = "serve-200 listening";
 
@@ -27,16 +22,12 @@ pub async fn serve(listen: SocketAddr, delay: Duration) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("could not listen on {listen}"))?;
     println!("{READY_LINE} on {listen}");
-    let count = Arc::new(AtomicU64::new(0));
     loop {
         let (stream, _) = listener.accept().await.context("accept failed")?;
         // Latency matters more than throughput for small webhook requests.
         let _ = stream.set_nodelay(true);
-        let count = Arc::clone(&count);
         tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |request| {
-                answer(request, Arc::clone(&count), delay)
-            });
+            let service = hyper::service::service_fn(move |request| answer(request, delay));
             // A peer that goes away mid-request is normal at the end of a run.
             let _ = hyper::server::conn::http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), service)
@@ -47,18 +38,12 @@ pub async fn serve(listen: SocketAddr, delay: Duration) -> anyhow::Result<()> {
 
 async fn answer(
     request: Request<Incoming>,
-    count: Arc<AtomicU64>,
     delay: Duration,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
-    if request.uri().path() == COUNT_PATH {
-        let served = count.load(Ordering::SeqCst);
-        return Ok(Response::new(Full::new(Bytes::from(served.to_string()))));
-    }
     // Read the body as a real app would (and so the connection stays reusable).
     let _ = request.into_body().collect().await;
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
-    count.fetch_add(1, Ordering::SeqCst);
     Ok(Response::new(Full::new(Bytes::from_static(b"ok"))))
 }
