@@ -12,7 +12,7 @@ use crate::fake_relay::{FakeRelay, event_frame};
 const MAX_MESSAGE_BYTES: usize = 40 * 1024 * 1024;
 
 /// `listen --json` toward `relay` for channel `ch`, forwarding to `app`.
-async fn listen(home: &Home, relay: &FakeRelay, app: &LocalApp) -> Cli {
+pub(crate) async fn listen(home: &Home, relay: &FakeRelay, app: &LocalApp) -> Cli {
     let target = app.url("");
     let args = ["listen", "--json", "--relay", &relay.url, "--channel", "ch", "--token", "t"];
     let mut args = args.to_vec();
