@@ -18,6 +18,7 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::auth::{self, authorize};
 use crate::error::RelayError;
+use crate::ids;
 use crate::store::{IdMatch, Page, id_prefix};
 
 /// Summaries returned when `limit` is absent.
@@ -44,11 +45,11 @@ pub async fn create_channel(
             auth::validate_name(&name)?;
             name
         }
-        None => auth::new_channel_id().map_err(RelayError::Internal)?,
+        None => ids::new_channel_id().map_err(RelayError::Internal)?,
     };
-    let token = auth::new_token().map_err(RelayError::Internal)?;
+    let token = ids::new_token().map_err(RelayError::Internal)?;
     // A taken name comes back as `ChannelExists`, which is `409 name_taken`.
-    state.store.create_channel(&channel, auth::hash_token(&token)).await?;
+    state.store.create_channel(&channel, ids::hash_token(&token)).await?;
     tracing::info!(channel, "channel created");
     let ingest_url = format!("{}/h/{channel}", state.base_url);
     Ok((StatusCode::CREATED, Json(ChannelCreated { channel, token, ingest_url })).into_response())

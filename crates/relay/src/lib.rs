@@ -6,6 +6,7 @@ mod auth;
 mod config;
 mod error;
 mod hub;
+mod ids;
 mod ingest;
 mod metrics;
 mod server;
@@ -68,7 +69,7 @@ struct AppState {
     metrics: metrics::Metrics,
     /// `public_url` (or the listen address) without a trailing `/`.
     base_url: String,
-    admin_token: Option<auth::TokenHash>,
+    admin_token: Option<ids::TokenHash>,
     shutdown: CancellationToken,
     tasks: TaskTracker,
     /// One permit per open websocket session.
@@ -87,7 +88,7 @@ impl Relay {
         let tls = config.tls.as_ref().map(tls::acceptor).transpose()?;
         let store = store::open(&config).await?;
         let state = Arc::new(AppState {
-            admin_token: config.admin_token.as_deref().map(auth::hash_token),
+            admin_token: config.admin_token.as_deref().map(ids::hash_token),
             base_url: base_url.as_str().trim_end_matches('/').to_owned(),
             store,
             hub: hub::Hub::default(),

@@ -7,8 +7,8 @@ use bytes::Bytes;
 use hookrelay_proto::{DeliveryResult, DeliveryState, Outcome};
 
 use super::{IdMatch, MemoryStore, NewEvent, Page, SqliteStore, Store, StoreError};
-use crate::auth::hash_token;
 use crate::config::Retention;
+use crate::ids::hash_token;
 
 fn after(after: u64, limit: usize) -> Page {
     Page::After { after, limit }

@@ -10,8 +10,8 @@ use hookrelay_proto::{DeliveryResult, DeliveryState, Event, EventDetail, EventSu
 use super::{
     ChannelInfo, IdMatch, MAX_CANDIDATES, NewEvent, Page, Store, StoreError, first_kept_seq,
 };
-use crate::auth::TokenHash;
 use crate::config::Retention;
+use crate::ids::TokenHash;
 
 /// Every channel behind one mutex, never held across an await.
 pub struct MemoryStore {

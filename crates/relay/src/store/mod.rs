@@ -16,8 +16,8 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use hookrelay_proto::{DeliveryResult, Event, EventDetail, EventSummary, Header};
 
-use crate::auth::TokenHash;
 use crate::config::{Config, Retention, StoreKind};
+use crate::ids::TokenHash;
 
 pub use memory::MemoryStore;
 pub use sqlite::SqliteStore;

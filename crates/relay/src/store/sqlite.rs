@@ -18,8 +18,8 @@ use super::checkpoint::Checkpointer;
 use super::reader::{self, Readers};
 use super::writer::{Cache, Command, Op, WRITE_QUEUE, Writer, read_cache};
 use super::{ChannelInfo, IdMatch, NewEvent, Page, Store, StoreError};
-use crate::auth::TokenHash;
 use crate::config::Retention;
+use crate::ids::TokenHash;
 
 /// The database file inside `--data-dir`.
 pub const FILE_NAME: &str = "relay.sqlite3";

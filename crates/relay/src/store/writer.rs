@@ -12,8 +12,8 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::batch::Batch;
 use super::{ChannelInfo, NewEvent, StoreError};
-use crate::auth::TokenHash;
 use crate::config::Retention;
+use crate::ids::TokenHash;
 
 /// Writes waiting for the writer thread. When it is full, senders wait for room (ingest
 /// requests slow down, none fails), which is the back-pressure a disk slower than the
