@@ -11,7 +11,7 @@ use anyhow::Context as _;
 use clap::Args;
 use hookrelay_sandbox::config::DEFAULT_LISTEN;
 use hookrelay_sandbox::{
-    Mode, SandboxConfig, generate_api_key, parse_duration, parse_retry_schedule,
+    Catalog, Mode, SandboxConfig, generate_api_key, parse_duration, parse_retry_schedule,
 };
 use hookrelay_signature::{Scheme, Secret};
 use tokio::sync::mpsc;
@@ -94,7 +94,7 @@ fn parse_secret(text: &str) -> Result<Secret, String> {
 
 /// Runs the emulator until `env.cancel` (Ctrl-C, SIGTERM).
 pub async fn run(args: SandboxArgs, env: &CommandEnv) -> anyhow::Result<()> {
-    let catalog = crate::trigger::load_catalog(&args.catalogs)?;
+    let catalog = Catalog::load_files(&args.catalogs)?;
     let listener = tokio::net::TcpListener::bind(args.listen).await.with_context(|| {
         format!("could not listen on {} (pick another with --listen)", args.listen)
     })?;

@@ -83,18 +83,9 @@ fn parse_data_flag(text: &str) -> Result<DataArg, String> {
         .map_err(|err| format!("not valid JSON ({err}); use @FILE to read a file"))
 }
 
-/// Loads the built-in catalogue with `files` merged over it, in order.
-pub fn load_catalog(files: &[PathBuf]) -> anyhow::Result<Catalog> {
-    let mut catalog = Catalog::builtin();
-    for file in files {
-        catalog.merge_file(file)?;
-    }
-    Ok(catalog)
-}
-
 /// Runs the command.
 pub async fn run(args: TriggerArgs, env: &CommandEnv) -> anyhow::Result<()> {
-    let catalog = load_catalog(&args.catalogs)?;
+    let catalog = Catalog::load_files(&args.catalogs)?;
     if args.list {
         print(&format_list(&catalog));
         return Ok(());

@@ -11,11 +11,11 @@ use serde_json::{Value, json};
 
 use crate::auth::require_api_key;
 use crate::catalog::Trigger;
-use crate::config::Mode;
 use crate::deliver::deliver;
 use crate::deliveries::DeliveryAttempt;
 use crate::error::ApiError;
 use crate::faker::Faker;
+use crate::mode::Mode;
 use crate::state::AppState;
 
 /// Largest request body the API accepts; larger ones get 413.

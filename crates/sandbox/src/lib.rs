@@ -18,15 +18,17 @@ mod error;
 mod state;
 
 mod ids;
+mod mode;
 
 pub use api::app;
 pub use auth::{INVALID_TOKEN, NO_BEARER, NO_HEADER};
 pub use catalog::{Catalog, CatalogError, Event, EventType, Format, Trigger, UnknownEventType};
-pub use config::{Mode, SandboxConfig, generate_api_key, parse_duration, parse_retry_schedule};
+pub use config::{SandboxConfig, generate_api_key, parse_duration, parse_retry_schedule};
 pub use deliver::USER_AGENT;
 pub use deliveries::DeliveryAttempt;
 pub use error::ApiError;
 pub use faker::Faker;
+pub use mode::Mode;
 pub use state::AppState;
 pub use template::PLACEHOLDERS;
 
