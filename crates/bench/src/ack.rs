@@ -8,9 +8,9 @@ use std::collections::BTreeMap;
 
 use crate::http::create_channel;
 use crate::load::{self, Load, Stats};
+use crate::plan::Plan;
 use crate::procs::{Workspace, cpu_secs};
 use crate::report::{Row, Target, median, ms};
-use crate::run::Plan;
 
 /// Concurrency levels of the latency measurement.
 pub const LATENCY_CONCURRENCY: [usize; 3] = [1, 16, 64];

@@ -10,9 +10,9 @@ use anyhow::{Context as _, bail};
 
 use crate::http::{Conn, app_count, create_channel};
 use crate::load::{self, Load};
+use crate::plan::Plan;
 use crate::procs::{Workspace, cpu_secs};
 use crate::report::{Row, Target, median};
-use crate::run::Plan;
 
 /// Connections of the load generator, and `--concurrency` of the unordered listen.
 const CONCURRENCY: usize = 16;

@@ -17,9 +17,9 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::http::{Channel, Conn, create_channel};
+use crate::plan::Plan;
 use crate::procs::{Workspace, status_kib};
 use crate::report::{Row, Target, median};
-use crate::run::Plan;
 
 /// Idle websocket clients held open at once.
 pub const IDLE_CLIENTS: usize = 200;
