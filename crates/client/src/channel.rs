@@ -8,9 +8,9 @@ use url::Url;
 
 use crate::backoff::RECONNECT;
 use crate::config::ChannelCreds;
-use crate::dirs::Dirs;
+use crate::local::paths::Dirs;
+use crate::local::state::{ChannelBook, SavedChannel};
 use crate::relay_api::{ApiError, RelayApi, relay_url};
-use crate::state::{ChannelBook, SavedChannel};
 use crate::ui::{Ui, UiEvent};
 
 /// The channel to stream, or `None` when cancelled first.

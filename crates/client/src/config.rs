@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use url::Url;
 
-use crate::dirs::Dirs;
 use crate::filter::Filter;
 use crate::forward::Resign;
+use crate::local::paths::Dirs;
 use crate::outgoing::HeaderOverride;
 use crate::routes::Route;
 use crate::verify::Verify;

@@ -17,7 +17,7 @@ use crate::backoff::LOCAL_RETRY;
 use crate::dispatch::{Dispatch, Plan};
 use crate::forward::{Forwarder, Verdict};
 use crate::inbound::Undecodable;
-use crate::state::CursorFile;
+use crate::local::state::CursorFile;
 use crate::tunnel::Incoming;
 use crate::ui::{DeliveryLine, Ui, UiEvent};
 use crate::verify::Verify;

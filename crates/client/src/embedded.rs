@@ -10,8 +10,8 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument as _;
 use url::Url;
 
-use crate::dirs::Dirs;
 use crate::http::HttpClient;
+use crate::local::paths::Dirs;
 use crate::relay_api::RelayApi;
 
 /// How long the embedded relay gets to close its sessions on shutdown.

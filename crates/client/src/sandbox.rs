@@ -17,7 +17,7 @@ use hookrelay_signature::{Scheme, Secret};
 use tokio::sync::mpsc;
 
 use crate::config::{CommandEnv, DEFAULT_PORT};
-use crate::state::ChannelBook;
+use crate::local::state::ChannelBook;
 
 mod output;
 

@@ -9,8 +9,8 @@ use url::Url;
 
 use super::{RelayArgs, ResignArgs, UsageError, parse_http_url};
 use crate::config::{ListenConfig, RoutesFile};
-use crate::dirs::Dirs;
 use crate::filter::Filter;
+use crate::local::paths::Dirs;
 use crate::outgoing::HeaderOverride;
 use crate::routes::DEFAULT_ROUTES_FILE;
 use crate::verify::Verify;

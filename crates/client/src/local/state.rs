@@ -12,7 +12,7 @@ use anyhow::Context as _;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::dirs::Dirs;
+use crate::local::paths::Dirs;
 
 /// A channel this CLI created (or was given) on a relay, with what it needs to read it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,0 +1,7 @@
+//! Files on this machine: where the CLI keeps them (`paths`), the small state files that
+//! survive restarts (`state`: saved channels, cursors, last targets) and `listen
+//! --ready-file` (`ready_file`). The bottom of the crate: imports nothing from the other groups.
+
+pub mod paths;
+pub(crate) mod ready_file;
+pub mod state;
