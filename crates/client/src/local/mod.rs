@@ -1,7 +1,8 @@
 //! Files on this machine: where the CLI keeps them (`paths`), the small state files that
 //! survive restarts (`state`: saved channels, cursors, last targets) and `listen
-//! --ready-file` (`ready_file`). The bottom of the crate: imports nothing from the other groups.
+//! --ready-file` (`ready_file`), all written with `atomic::write_atomic`. The bottom of the crate: imports nothing from the other groups.
 
+pub(crate) mod atomic;
 pub mod paths;
 pub(crate) mod ready_file;
 pub mod state;

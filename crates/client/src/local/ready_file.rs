@@ -1,12 +1,13 @@
-//! `listen --ready-file PATH`: the ingest URL and a newline, written atomically (a temp file
-//! in the same directory, then a rename) once the stream is connected, so a script that
-//! waits for the file never reads half of it. A file left by an earlier run is removed at
+//! `listen --ready-file PATH`: the ingest URL and a newline, written atomically with
+//! [`write_atomic`] once the stream is connected, so a script that waits for the file never
+//! reads half of it. A file left by an earlier run is removed at
 //! start, and the file is removed again when `listen` exits, so its presence means "ready".
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
+
+use crate::local::atomic::write_atomic;
 
 /// The file and its lifecycle.
 #[derive(Debug)]
@@ -30,22 +31,8 @@ impl ReadyFile {
 
     /// Writes `ingest_url` and a newline.
     pub fn write(&self, ingest_url: &str) -> anyhow::Result<()> {
-        let name = self.path.file_name().map(|n| n.to_string_lossy().into_owned());
-        let temp = self.path.with_file_name(format!(
-            ".{}.{}.tmp",
-            name.unwrap_or_else(|| "ready".into()),
-            std::process::id()
-        ));
-        let written = std::fs::File::create(&temp)
-            .and_then(|mut file| {
-                file.write_all(format!("{ingest_url}\n").as_bytes())?;
-                file.sync_all()
-            })
-            .and_then(|()| std::fs::rename(&temp, &self.path));
-        if written.is_err() {
-            let _ = std::fs::remove_file(&temp);
-        }
-        written.with_context(|| format!("could not write --ready-file {}", self.path.display()))
+        write_atomic(&self.path, format!("{ingest_url}\n").as_bytes(), true)
+            .with_context(|| format!("could not write --ready-file {}", self.path.display()))
     }
 
     /// Removes the file (at exit); a failure is only worth a warning.

@@ -1,17 +1,17 @@
 //! Small JSON files that survive restarts: the saved channel per relay (`channels.json`,
-//! mode 0600 because it holds tokens), the last acknowledged `seq` per relay and channel
-//! (`cursors.json`) and where `listen` last forwarded them (`targets.json`). Each is
-//! rewritten whole, atomically (temp file + rename), so a
-//! `kill -9` leaves either the old or the new version, never half of one.
+//! it holds tokens), the last acknowledged `seq` per relay and channel (`cursors.json`) and
+//! where `listen` last forwarded them (`targets.json`). Each is rewritten whole with
+//! [`write_atomic`] (temp file + rename, mode 0600), so a `kill -9` leaves either the old or
+//! the new version, never half of one.
 
 use std::collections::BTreeMap;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+use crate::local::atomic::write_atomic;
 use crate::local::paths::Dirs;
 
 /// A channel this CLI created (or was given) on a relay, with what it needs to read it.
@@ -46,7 +46,7 @@ impl ChannelBook {
     pub fn put(&self, relay: &Url, channel: &SavedChannel) -> anyhow::Result<()> {
         let mut all: BTreeMap<String, SavedChannel> = read_json(&self.path)?;
         all.insert(relay.as_str().to_owned(), channel.clone());
-        write_json_atomic(&self.path, &all, true)
+        write_json_atomic(&self.path, &all)
     }
 }
 
@@ -71,7 +71,7 @@ impl PerChannel {
     fn save<T: Serialize + for<'de> Deserialize<'de>>(&self, value: T) -> anyhow::Result<()> {
         let mut all: BTreeMap<String, T> = read_json(&self.path)?;
         all.insert(self.key.clone(), value);
-        write_json_atomic(&self.path, &all, false)
+        write_json_atomic(&self.path, &all)
     }
 }
 
@@ -129,26 +129,13 @@ fn read_json<T: for<'de> Deserialize<'de> + Default>(path: &Path) -> anyhow::Res
     }
 }
 
-fn write_json_atomic<T: Serialize>(path: &Path, value: &T, private: bool) -> anyhow::Result<()> {
+fn write_json_atomic<T: Serialize>(path: &Path, value: &T) -> anyhow::Result<()> {
     let dir = path.parent().context("state file has no parent directory")?;
     std::fs::create_dir_all(dir).with_context(|| format!("could not create {}", dir.display()))?;
-    let tmp = path.with_extension(format!("json.tmp.{}", std::process::id()));
-    let write = || -> std::io::Result<()> {
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        if private {
-            use std::os::unix::fs::OpenOptionsExt as _;
-            options.mode(0o600);
-        }
-        #[cfg(not(unix))]
-        let _ = private;
-        let mut file = options.open(&tmp)?;
-        file.write_all(&serde_json::to_vec_pretty(value).map_err(std::io::Error::other)?)?;
-        file.write_all(b"\n")?;
-        std::fs::rename(&tmp, path)
-    };
-    write().with_context(|| format!("could not write {}", path.display()))
+    let what = || format!("could not write {}", path.display());
+    let mut bytes = serde_json::to_vec_pretty(value).with_context(what)?;
+    bytes.push(b'\n');
+    write_atomic(path, &bytes, false).with_context(what)
 }
 
 #[cfg(test)]
