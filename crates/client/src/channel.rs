@@ -10,8 +10,8 @@ use crate::backoff::RECONNECT;
 use crate::config::ChannelCreds;
 use crate::local::paths::Dirs;
 use crate::local::state::{ChannelBook, SavedChannel};
+use crate::output::queue::{Ui, UiEvent};
 use crate::relay_api::{ApiError, RelayApi, relay_url};
-use crate::ui::{Ui, UiEvent};
 
 /// The channel to stream, or `None` when cancelled first.
 pub async fn resolve(

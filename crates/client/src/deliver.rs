@@ -18,8 +18,8 @@ use crate::dispatch::{Dispatch, Plan};
 use crate::forward::{Forwarder, Verdict};
 use crate::inbound::Undecodable;
 use crate::local::state::CursorFile;
+use crate::output::queue::{DeliveryLine, Ui, UiEvent};
 use crate::tunnel::Incoming;
-use crate::ui::{DeliveryLine, Ui, UiEvent};
 use crate::verify::Verify;
 use crate::watermark::{Admission, Watermark};
 

@@ -10,8 +10,10 @@ use time::{OffsetDateTime, UtcOffset};
 use crate::cli::RelayArgs;
 use crate::config::CommandEnv;
 use crate::connect::{IfNoChannel, connect};
-use crate::history::{last_summaries, stdout_color, write_stdout};
-use crate::line::{Tone, paint, short_id};
+use crate::history::last_summaries;
+use crate::output::log_line::short_id;
+use crate::output::stdout::{stdout_color, write_stdout};
+use crate::output::style::{Tone, paint};
 use crate::relay_api::PAGE_LIMIT;
 
 /// The widest a table row may get; the path and type columns shrink (with `…`) to fit.

@@ -1,33 +1,11 @@
-//! What the history commands (`events`, `show`, `replay`) share: where their output goes
-//! (stdout, colored only for a terminal without `NO_COLOR`, a closed pipe is a quiet
-//! success), how an id the user typed is looked up, and how history is paged through.
-
-use std::io::{self, Write as _};
+//! What the history commands (`events`, `show`, `replay`) share: how an id the user typed is
+//! looked up, and how history is paged through.
 
 use anyhow::Context as _;
 use hookrelay_proto::{EventDetail, EventSummary};
 
 use crate::connect::Connection;
 use crate::relay_api::{ApiError, PAGE_LIMIT, Page};
-
-/// Whether stdout gets ANSI colors: a terminal, and `NO_COLOR` unset (as the renderer decides).
-pub fn stdout_color() -> bool {
-    use std::io::IsTerminal as _;
-    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    io::stdout().is_terminal() && !no_color
-}
-
-/// Writes a command's data to stdout and flushes. A closed pipe (`hookrelay events | head`)
-/// is not an error: the reader has what it wanted.
-pub fn write_stdout(bytes: &[u8]) -> anyhow::Result<()> {
-    let mut out = io::stdout().lock();
-    match out.write_all(bytes).and_then(|()| out.flush()) {
-        Err(err) if err.kind() != io::ErrorKind::BrokenPipe => {
-            Err(anyhow::Error::new(err).context("could not write to stdout"))
-        }
-        _ => Ok(()),
-    }
-}
 
 /// Fetches one event by id or unique id prefix (with or without `evt_`), turning the relay's
 /// 404 and 409 into messages that say what to type instead.

@@ -18,10 +18,10 @@ use crate::forward::Forwarder;
 use crate::http::{HttpClient, install_crypto_provider};
 use crate::local::ready_file::ReadyFile;
 use crate::local::state::{CursorFile, LastTarget};
+use crate::output::queue::{Ui, UiEvent};
+use crate::output::render::Renderer;
 use crate::relay_api::RelayApi;
-use crate::render::Renderer;
 use crate::tunnel::Tunnel;
-use crate::ui::{Ui, UiEvent};
 use crate::watermark::Watermark;
 
 /// Runs `listen` until `cancel` fires (Ok), stdout is closed (Ok) or something fatal

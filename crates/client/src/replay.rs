@@ -17,8 +17,8 @@ use crate::connect::{Connection, IfNoChannel, connect};
 use crate::forward::Forwarder;
 use crate::history::{all_summaries, fetch_event, last_summaries};
 use crate::outgoing::HeaderOverride;
-use crate::render::Renderer;
-use crate::ui::{DeliveryLine, Ui, UiEvent};
+use crate::output::queue::{DeliveryLine, Ui, UiEvent};
+use crate::output::render::Renderer;
 
 mod edit;
 

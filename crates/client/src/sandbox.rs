@@ -1,5 +1,5 @@
 //! `hookrelay sandbox`: its flags, and running the provider emulator (`crates/sandbox`,
-//! DESIGN §6) until Ctrl-C while `output` prints, on stdout, a header saying where it
+//! DESIGN §6) until Ctrl-C while `output::sandbox` prints, on stdout, a header saying where it
 //! listens, its API key and how to register a URL, then one line per delivery attempt (or
 //! `--json` records).
 
@@ -18,8 +18,8 @@ use tokio::sync::mpsc;
 
 use crate::config::{CommandEnv, DEFAULT_PORT};
 use crate::local::state::ChannelBook;
-
-mod output;
+use crate::output::sandbox::{ReadyRecord, header, print_attempts};
+use crate::output::stdout::write_stdout;
 
 /// Delivery attempts waiting to be printed. When the terminal (or a pipe) is this far
 /// behind, further lines are dropped; `GET /v1/webhook_deliveries` still lists them.
@@ -111,7 +111,7 @@ pub async fn run(args: SandboxArgs, env: &CommandEnv) -> anyhow::Result<()> {
     };
     let base = base_url(addr);
     if args.json {
-        let ready = output::ReadyRecord {
+        let ready = ReadyRecord {
             kind: "ready",
             url: &base,
             mode: config.mode.as_str(),
@@ -119,13 +119,15 @@ pub async fn run(args: SandboxArgs, env: &CommandEnv) -> anyhow::Result<()> {
             can_test: config.catalog.triggerable(config.mode),
             signing: config.signing_secret.is_some(),
         };
-        output::print(&format!("{}\n", serde_json::to_string(&ready).unwrap_or_default()));
+        write_stdout(
+            format!("{}\n", serde_json::to_string(&ready).unwrap_or_default()).as_bytes(),
+        )?;
     } else {
-        output::print(&output::header(&base, &config, saved_ingest_url(env).as_deref()));
+        write_stdout(header(&base, &config, saved_ingest_url(env).as_deref()).as_bytes())?;
     }
     let json = args.json;
     let offset = env.offset;
-    let printer = tokio::task::spawn_blocking(move || output::print_attempts(rx, json, offset));
+    let printer = tokio::task::spawn_blocking(move || print_attempts(rx, json, offset));
     let served = hookrelay_sandbox::serve(listener, config, env.cancel.clone()).await;
     // The server and its retry tasks are gone, so the queue closes and the printer ends.
     if tokio::time::timeout(PRINT_DRAIN, printer).await.is_err() {

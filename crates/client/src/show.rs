@@ -9,11 +9,11 @@ use url::Url;
 use crate::cli::{RelayArgs, parse_http_url};
 use crate::config::CommandEnv;
 use crate::connect::{IfNoChannel, connect};
-use crate::history::{fetch_event, stdout_color, write_stdout};
-use crate::mask::{display_value, is_secret};
+use crate::history::fetch_event;
 use crate::outgoing::{HeaderOverride, forward_headers, target_url};
-
-mod text;
+use crate::output::event_view;
+use crate::output::mask::{display_value, is_secret};
+use crate::output::stdout::{stdout_color, write_stdout};
 
 /// Flags of `hookrelay show`.
 #[derive(Debug, Args)]
@@ -86,7 +86,7 @@ pub async fn run(args: ShowArgs, env: &CommandEnv) -> anyhow::Result<()> {
     } else if args.json {
         format!("{}\n", json(&detail, args.reveal))
     } else {
-        text::render(&detail, env.offset, args.reveal, stdout_color())
+        event_view::render(&detail, env.offset, args.reveal, stdout_color())
     };
     write_stdout(text.as_bytes())
 }
@@ -104,7 +104,7 @@ pub fn curl_command(detail: &EventDetail, target: &Url, overrides: &[HeaderOverr
             name != "host" && (name != "content-length" || event.body.is_empty())
         })
         .collect();
-    crate::curl::command(&event.method, &url, &headers, &event.body)
+    crate::output::curl::command(&event.method, &url, &headers, &event.body)
 }
 
 /// The `--json` record: the relay's event detail, secret header values masked unless `reveal`.

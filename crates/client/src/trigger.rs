@@ -3,7 +3,6 @@
 //! `--to URL`), printing each answer. `--list` shows the catalogue.
 
 use std::borrow::Cow;
-use std::io::Write as _;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -19,6 +18,7 @@ use url::Url;
 use crate::cli::{RelayArgs, parse_http_url};
 use crate::config::CommandEnv;
 use crate::connect::{IfNoChannel, connect};
+use crate::output::stdout::write_stdout;
 
 /// Most events one `--count` may send.
 pub const MAX_COUNT: u32 = 1000;
@@ -87,7 +87,7 @@ fn parse_data_flag(text: &str) -> Result<DataArg, String> {
 pub async fn run(args: TriggerArgs, env: &CommandEnv) -> anyhow::Result<()> {
     let catalog = Catalog::load_files(&args.catalogs)?;
     if args.list {
-        print(&format_list(&catalog));
+        write_stdout(format_list(&catalog).as_bytes())?;
         return Ok(());
     }
     let event_type = args.event_type.as_deref().expect("clap requires EVENT_TYPE without --list");
@@ -128,7 +128,7 @@ async fn send_all(to: &str, events: &[Event], json: bool, env: &CommandEnv) -> a
             Err(err) if i == 0 => return Err(err),
             Err(err) => return Err(err.context(format!("sent {i} of {} events", events.len()))),
         };
-        print(&render(to, event, &reply, json));
+        write_stdout(render(to, event, &reply, json).as_bytes())?;
         if !(200..300).contains(&reply.status) {
             refused.push(format!("#{} answered {}", i + 1, reply.status));
         }
@@ -189,12 +189,6 @@ fn preview(text: &str) -> String {
 
 fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
-}
-
-/// Writes to stdout; a closed pipe (`| head -1`) is not an error worth reporting.
-fn print(text: &str) {
-    let mut out = std::io::stdout().lock();
-    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
 }
 
 #[cfg(test)]

@@ -23,8 +23,8 @@ use url::Url;
 
 use crate::backoff::{Backoff, RECONNECT};
 use crate::inbound::{self, Inbound, Undecodable, closed, describe};
+use crate::output::queue::{Ui, UiEvent};
 use crate::relay_api::relay_url;
-use crate::ui::{Ui, UiEvent};
 
 /// Longest wait for the TCP + TLS + websocket handshake.
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(15);

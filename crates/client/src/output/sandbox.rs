@@ -1,7 +1,6 @@
 //! What `hookrelay sandbox` prints on stdout: the start-up header (or the `--json` `ready`
 //! record), then one line (or `delivery` record) per delivery attempt.
 
-use std::io::Write as _;
 use std::time::Duration;
 
 use hookrelay_sandbox::{DeliveryAttempt, SandboxConfig};
@@ -11,6 +10,7 @@ use time::format_description::well_known::Rfc3339;
 use tokio::sync::mpsc;
 
 use crate::config::DEFAULT_PORT;
+use crate::output::stdout::write_stdout;
 
 /// The start-up text: where, which mode, the key, and ready-to-paste requests.
 pub fn header(base: &str, config: &SandboxConfig, ingest_url: Option<&str>) -> String {
@@ -67,7 +67,9 @@ struct AttemptRecord<'a> {
     attempt: &'a DeliveryAttempt,
 }
 
-/// Prints attempts until the queue closes. Runs on a blocking thread: stdout may block.
+/// Prints attempts until the queue closes. Runs on a blocking thread: stdout may block. A
+/// write error other than a closed pipe is reported once and ends the printing (the
+/// delivery log, `GET /v1/webhook_deliveries`, still has every attempt).
 pub fn print_attempts(
     mut rx: mpsc::Receiver<DeliveryAttempt>,
     json: bool,
@@ -80,7 +82,10 @@ pub fn print_attempts(
         } else {
             attempt_line(&attempt, offset)
         };
-        print(&line);
+        if let Err(err) = write_stdout(line.as_bytes()) {
+            tracing::warn!("{err:#}; no further deliveries are printed");
+            return;
+        }
     }
 }
 
@@ -115,12 +120,6 @@ fn short(d: Duration) -> String {
     } else {
         format!("{}ms", d.as_millis())
     }
-}
-
-/// Writes to stdout; a closed pipe is not an error worth reporting.
-pub fn print(text: &str) {
-    let mut out = std::io::stdout().lock();
-    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
 }
 
 #[cfg(test)]

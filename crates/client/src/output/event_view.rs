@@ -1,5 +1,5 @@
 //! The human view of one event (pure, unit-tested): request line, facts, headers (masked
-//! unless revealed), body via `payload::render`, then every delivery attempt with the first
+//! unless revealed), body via `body::render`, then every delivery attempt with the first
 //! lines of the local app's answer.
 
 use hookrelay_proto::{DeliveryResult, DeliveryState, EventDetail, Outcome};
@@ -7,8 +7,8 @@ use time::UtcOffset;
 use time::macros::format_description;
 
 use crate::events::state_tone;
-use crate::line::{Tone, paint};
-use crate::mask::display_value;
+use crate::output::mask::display_value;
+use crate::output::style::{Tone, paint};
 
 /// Lines of the local app's response shown per delivery.
 const RESPONSE_LINES: usize = 5;
@@ -38,7 +38,7 @@ pub fn render(detail: &EventDetail, offset: UtcOffset, reveal: bool, color: bool
         out.push_str(&format!("{}: {shown}\n", paint(name, Tone::Cyan, color)));
     }
     out.push('\n');
-    let body = crate::payload::render(event.header("content-type"), &event.body, color);
+    let body = crate::output::body::render(event.header("content-type"), &event.body, color);
     if body.is_empty() {
         out.push_str(&paint("(no body)", Tone::Dim, color));
         out.push('\n');

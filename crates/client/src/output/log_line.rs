@@ -1,45 +1,13 @@
-//! Formatting of one human log line (pure, so it is unit-tested without a terminal):
-//! `17:02:11  POST /stripe invoice.paid  → 200  12ms  evt_k2qza9xm  #1`.
+//! The live log's lines for people (pure, so they are unit-tested without a terminal): one
+//! per delivery, `17:02:11  POST /stripe invoice.paid  → 200  12ms  evt_k2qza9xm  #1`, the
+//! response preview under it (`--show-response`), and the short event ids they show.
 
 use hookrelay_proto::{Outcome, SignatureCheck};
-use owo_colors::{OwoColorize as _, Style};
 use time::UtcOffset;
 use time::macros::format_description;
 
-use crate::ui::DeliveryLine;
-
-/// A color role.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Tone {
-    /// Success.
-    Green,
-    /// Rejected / failed.
-    Red,
-    /// Retrying / waiting.
-    Yellow,
-    /// Redirects, URLs.
-    Cyan,
-    /// Secondary text.
-    Dim,
-    /// Labels.
-    Bold,
-}
-
-/// `text` in `tone` when `color` is on, unchanged otherwise.
-pub fn paint(text: &str, tone: Tone, color: bool) -> String {
-    if !color {
-        return text.to_owned();
-    }
-    let style = match tone {
-        Tone::Green => Style::new().green(),
-        Tone::Red => Style::new().red(),
-        Tone::Yellow => Style::new().yellow(),
-        Tone::Cyan => Style::new().cyan(),
-        Tone::Dim => Style::new().dimmed(),
-        Tone::Bold => Style::new().bold(),
-    };
-    text.style(style).to_string()
-}
+use crate::output::queue::DeliveryLine;
+use crate::output::style::{Tone, paint};
 
 /// The log line for one finished delivery.
 pub fn delivery_line(line: &DeliveryLine, offset: UtcOffset, color: bool) -> String {

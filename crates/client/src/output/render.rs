@@ -11,8 +11,9 @@ use time::UtcOffset;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::line::{Tone, delivery_line, paint, response_lines};
-use crate::ui::{DeliveryLine, UiEvent};
+use crate::output::log_line::{delivery_line, response_lines};
+use crate::output::queue::{DeliveryLine, UiEvent};
+use crate::output::style::{Tone, paint};
 
 /// How often the spinner redraws.
 const SPINNER_TICK: Duration = Duration::from_millis(100);
