@@ -5,7 +5,7 @@ use clap::{Args, Parser, Subcommand};
 use url::Url;
 
 use crate::config::{ChannelCreds, DEFAULT_PORT, RelayChoice};
-use crate::forward::Resign;
+use crate::deliver::forward::Resign;
 use hookrelay_signature::{Scheme, Secret};
 
 mod listen;

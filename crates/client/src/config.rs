@@ -6,12 +6,12 @@ use std::time::Duration;
 
 use url::Url;
 
-use crate::filter::Filter;
-use crate::forward::Resign;
+use crate::deliver::filter::Filter;
+use crate::deliver::forward::Resign;
+use crate::deliver::outgoing::HeaderOverride;
+use crate::deliver::routes::Route;
+use crate::deliver::verify::Verify;
 use crate::local::paths::Dirs;
-use crate::outgoing::HeaderOverride;
-use crate::routes::Route;
-use crate::verify::Verify;
 
 /// The port of the embedded relay when `--port` is not given.
 pub const DEFAULT_PORT: u16 = 8787;

@@ -11,18 +11,18 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument as _;
 
 use crate::config::{ListenConfig, RelayChoice};
-use crate::deliver::{ACK_QUEUE, EVENT_QUEUE, Processor};
-use crate::dispatch::{Dispatch, FALLBACK_NAME, route_overrides};
+use crate::deliver::dispatch::{Dispatch, FALLBACK_NAME, route_overrides};
+use crate::deliver::forward::Forwarder;
+use crate::deliver::watermark::Watermark;
 use crate::embedded::RelayHandle;
-use crate::forward::Forwarder;
 use crate::http::{HttpClient, install_crypto_provider};
 use crate::local::ready_file::ReadyFile;
 use crate::local::state::{CursorFile, LastTarget};
 use crate::output::queue::{Ui, UiEvent};
 use crate::output::render::Renderer;
+use crate::processor::{ACK_QUEUE, EVENT_QUEUE, Processor};
 use crate::relay_api::RelayApi;
 use crate::tunnel::Tunnel;
-use crate::watermark::Watermark;
 
 /// Runs `listen` until `cancel` fires (Ok), stdout is closed (Ok) or something fatal
 /// happens (Err: bad token, unknown channel, port taken, unwritable state...).

@@ -14,9 +14,9 @@ use url::Url;
 use crate::cli::{RelayArgs, ResignArgs, parse_http_url};
 use crate::config::CommandEnv;
 use crate::connect::{Connection, IfNoChannel, connect};
-use crate::forward::Forwarder;
+use crate::deliver::forward::Forwarder;
+use crate::deliver::outgoing::HeaderOverride;
 use crate::history::{all_summaries, fetch_event, last_summaries};
-use crate::outgoing::HeaderOverride;
 use crate::output::queue::{DeliveryLine, Ui, UiEvent};
 use crate::output::render::Renderer;
 
@@ -96,7 +96,7 @@ async fn replay(
     args: &ReplayArgs,
     env: &CommandEnv,
     conn: &Connection,
-    resign: Option<crate::forward::Resign>,
+    resign: Option<crate::deliver::forward::Resign>,
 ) -> anyhow::Result<()> {
     let selection = if args.ids.is_empty() {
         let listed = match args.last {
@@ -196,7 +196,7 @@ async fn send_all(
             Selection::Fetched(events) => events[index].clone(),
             Selection::Listed(summaries) => fetch_event(conn, &summaries[index].id).await?.event,
         };
-        let delivery = crate::deliver::deliver(forwarder.clone(), ui.clone(), event, true);
+        let delivery = crate::deliver::retry::deliver(forwarder.clone(), ui.clone(), event, true);
         let (event, result) = tokio::select! {
             () = env.cancel.cancelled() => break,
             () = stdout_closed.cancelled() => break,

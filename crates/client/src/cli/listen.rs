@@ -9,11 +9,11 @@ use url::Url;
 
 use super::{RelayArgs, ResignArgs, UsageError, parse_http_url};
 use crate::config::{ListenConfig, RoutesFile};
-use crate::filter::Filter;
+use crate::deliver::filter::Filter;
+use crate::deliver::outgoing::HeaderOverride;
+use crate::deliver::routes::DEFAULT_ROUTES_FILE;
+use crate::deliver::verify::Verify;
 use crate::local::paths::Dirs;
-use crate::outgoing::HeaderOverride;
-use crate::routes::DEFAULT_ROUTES_FILE;
-use crate::verify::Verify;
 
 /// Flags of `hookrelay listen` (DESIGN §4).
 #[derive(Debug, Args)]
@@ -117,7 +117,8 @@ impl ListenArgs {
         };
         let routes = routes
             .map(|(path, discovered)| {
-                let routes = crate::routes::load(&path).map_err(|err| format!("{err:#}"))?;
+                let routes =
+                    crate::deliver::routes::load(&path).map_err(|err| format!("{err:#}"))?;
                 Ok::<_, String>(RoutesFile { path, routes, discovered })
             })
             .transpose()?;

@@ -5,7 +5,6 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 
 use futures_util::StreamExt as _;
 use futures_util::stream::FuturesUnordered;
@@ -13,15 +12,14 @@ use hookrelay_proto::{ClientMessage, DeliveryResult, Event, Outcome};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::backoff::LOCAL_RETRY;
-use crate::dispatch::{Dispatch, Plan};
-use crate::forward::{Forwarder, Verdict};
+use crate::deliver::dispatch::{Dispatch, Plan};
+use crate::deliver::retry::deliver;
+use crate::deliver::verify::Verify;
+use crate::deliver::watermark::{Admission, Watermark};
 use crate::inbound::Undecodable;
 use crate::local::state::CursorFile;
 use crate::output::queue::{DeliveryLine, Ui, UiEvent};
 use crate::tunnel::Incoming;
-use crate::verify::Verify;
-use crate::watermark::{Admission, Watermark};
 
 /// Capacity of the tunnel → processor queue. The relay's window (64 by default) bounds what
 /// arrives unacknowledged, so this rarely fills; when it does, the tunnel stops reading the
@@ -173,66 +171,4 @@ fn skipped(reason: String) -> DeliveryResult {
 /// The result recorded for an event the client received but could not decode.
 fn unforwardable(error: String) -> DeliveryResult {
     DeliveryResult { error: Some(error), ..DeliveryResult::new(Outcome::Failed, None, 0, 1) }
-}
-
-/// Forwards `event` until the local app gives a final answer, waiting with capped backoff
-/// while it is down or failing. Never gives up on its own: the queue waits (DESIGN §2.5).
-/// `replay` marks the results (and the retry lines shown meanwhile) as `hookrelay replay`'s.
-pub(crate) async fn deliver(
-    forwarder: Arc<Forwarder>,
-    ui: Ui,
-    event: Event,
-    replay: bool,
-) -> (Event, DeliveryResult) {
-    let mut backoff = LOCAL_RETRY;
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        let failure = match forwarder.send(&event).await {
-            Ok(answer) => {
-                let result = |outcome| DeliveryResult {
-                    response: Some(answer.preview.clone()).filter(|text| !text.is_empty()),
-                    replay,
-                    ..DeliveryResult::new(
-                        outcome,
-                        Some(answer.status),
-                        millis(answer.latency),
-                        attempt,
-                    )
-                };
-                match Verdict::of(answer.status) {
-                    Verdict::Delivered => return (event, result(Outcome::Delivered)),
-                    Verdict::Rejected => return (event, result(Outcome::Rejected)),
-                    // Shown like a delivery (the app did answer), marked as retried.
-                    Verdict::Retry => {
-                        let mut line = DeliveryLine::new(&event, &result(Outcome::Failed));
-                        line.route = forwarder.name().map(str::to_owned);
-                        Err(line)
-                    }
-                }
-            }
-            Err(err) if err.is_retryable() => Ok(err.to_string()),
-            Err(err) => {
-                let result = DeliveryResult {
-                    error: Some(err.to_string()),
-                    replay,
-                    ..DeliveryResult::new(Outcome::Failed, None, 0, attempt)
-                };
-                return (event, result);
-            }
-        };
-        let delay = backoff.next_delay();
-        let update = match failure {
-            Ok(reason) => {
-                UiEvent::Waiting { target: forwarder.target_label(), attempt, reason, delay }
-            }
-            Err(line) => UiEvent::Retrying { line, delay },
-        };
-        ui.send(update).await;
-        tokio::time::sleep(delay).await;
-    }
-}
-
-fn millis(duration: Duration) -> u64 {
-    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }

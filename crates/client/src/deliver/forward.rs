@@ -10,8 +10,8 @@ use url::Url;
 
 use hookrelay_signature::{Scheme, Secret};
 
+use crate::deliver::outgoing::{HeaderOverride, forward_headers, target_url};
 use crate::http::{HttpClient, error_chain, root_cause};
-use crate::outgoing::{HeaderOverride, forward_headers, target_url};
 
 /// How much of the local app's response body is kept for `show` and the relay's history.
 pub const RESPONSE_PREVIEW_BYTES: usize = 2048;
@@ -123,7 +123,7 @@ impl Forwarder {
 
     /// `host:port` of the target, for "waiting for localhost:3000...".
     pub fn target_label(&self) -> String {
-        crate::outgoing::authority(&self.target)
+        crate::deliver::outgoing::authority(&self.target)
     }
 
     /// Sends `event` once.

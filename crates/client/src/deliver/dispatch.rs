@@ -6,10 +6,10 @@ use std::sync::Arc;
 
 use hookrelay_proto::Event;
 
-use crate::filter::Filter;
-use crate::forward::Forwarder;
-use crate::outgoing::HeaderOverride;
-use crate::routes::Route;
+use crate::deliver::filter::Filter;
+use crate::deliver::forward::Forwarder;
+use crate::deliver::outgoing::HeaderOverride;
+use crate::deliver::routes::Route;
 
 /// The reason recorded for an event no rule matched when there is no `--forward-to`.
 pub const NO_ROUTE: &str = "no route matched";
@@ -98,7 +98,7 @@ mod tests {
 
     #[test]
     fn filters_come_first_then_rules_in_order_then_the_fallback() {
-        let routes = crate::routes::parse(
+        let routes = crate::deliver::routes::parse(
             "[[route]]\nname = \"a\"\npath = \"/a/**\"\nto = \"http://127.0.0.1:1/\"\n",
         )
         .expect("valid");
@@ -116,7 +116,7 @@ mod tests {
 
     #[test]
     fn route_headers_replace_same_named_flags() {
-        let routes = crate::routes::parse(
+        let routes = crate::deliver::routes::parse(
             "[[route]]\nto = \"http://a/\"\n\
              headers = { \"X-Env\" = \"route\", \"X-New\" = \"1\" }\n",
         )
