@@ -9,12 +9,12 @@ use time::{OffsetDateTime, UtcOffset};
 
 use crate::cli::RelayArgs;
 use crate::config::CommandEnv;
-use crate::connect::{IfNoChannel, connect};
-use crate::history::last_summaries;
 use crate::output::log_line::short_id;
 use crate::output::stdout::{stdout_color, write_stdout};
 use crate::output::style::{Tone, paint};
-use crate::relay_api::PAGE_LIMIT;
+use crate::relay::api::PAGE_LIMIT;
+use crate::relay::connect::{IfNoChannel, connect};
+use crate::relay::history::last_summaries;
 
 /// The widest a table row may get; the path and type columns shrink (with `…`) to fit.
 const MAX_WIDTH: usize = 100;

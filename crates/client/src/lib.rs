@@ -4,21 +4,16 @@
 //! by bounded, typed channels (`ui`).
 
 mod backoff;
-mod channel;
 pub mod cli;
 pub mod config;
-pub mod connect;
 pub mod deliver;
-pub mod embedded;
 pub mod events;
 pub use hookrelay_http as http;
-pub mod history;
-mod inbound;
 mod listen;
 pub mod local;
 pub mod output;
 mod processor;
-pub mod relay_api;
+pub mod relay;
 pub mod replay;
 pub mod sandbox;
 pub mod show;
@@ -26,7 +21,6 @@ mod signals;
 #[cfg(test)]
 pub(crate) mod test_support;
 pub mod trigger;
-mod tunnel;
 
 pub use config::{ChannelCreds, CommandEnv, DEFAULT_PORT, ListenConfig, RelayChoice};
 pub use listen::listen;

@@ -14,15 +14,15 @@ use crate::config::{ListenConfig, RelayChoice};
 use crate::deliver::dispatch::{Dispatch, FALLBACK_NAME, route_overrides};
 use crate::deliver::forward::Forwarder;
 use crate::deliver::watermark::Watermark;
-use crate::embedded::RelayHandle;
 use crate::http::{HttpClient, install_crypto_provider};
 use crate::local::ready_file::ReadyFile;
 use crate::local::state::{CursorFile, LastTarget};
 use crate::output::queue::{Ui, UiEvent};
 use crate::output::render::Renderer;
 use crate::processor::{ACK_QUEUE, EVENT_QUEUE, Processor};
-use crate::relay_api::RelayApi;
-use crate::tunnel::Tunnel;
+use crate::relay::api::RelayApi;
+use crate::relay::embedded::RelayHandle;
+use crate::relay::tunnel::Tunnel;
 
 /// Runs `listen` until `cancel` fires (Ok), stdout is closed (Ok) or something fatal
 /// happens (Err: bad token, unknown channel, port taken, unwritable state...).
@@ -96,7 +96,8 @@ async fn stream(
     let api = RelayApi::new(client.clone(), relay.url.clone());
     let given = config.channel.clone();
     let resolved =
-        crate::channel::resolve(&api, &relay.url, given, &config.dirs, &ui, &session).await?;
+        crate::relay::channel_choice::resolve(&api, &relay.url, given, &config.dirs, &ui, &session)
+            .await?;
     let Some(channel) = resolved else { return Ok(()) };
     let routes = config.routes.iter().flat_map(|file| &file.routes);
     ui.send(UiEvent::Ready {

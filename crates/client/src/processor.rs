@@ -16,10 +16,10 @@ use crate::deliver::dispatch::{Dispatch, Plan};
 use crate::deliver::retry::deliver;
 use crate::deliver::verify::Verify;
 use crate::deliver::watermark::{Admission, Watermark};
-use crate::inbound::Undecodable;
 use crate::local::state::CursorFile;
 use crate::output::queue::{DeliveryLine, Ui, UiEvent};
-use crate::tunnel::Incoming;
+use crate::relay::inbound::Undecodable;
+use crate::relay::tunnel::Incoming;
 
 /// Capacity of the tunnel → processor queue. The relay's window (64 by default) bounds what
 /// arrives unacknowledged, so this rarely fills; when it does, the tunnel stops reading the

@@ -13,12 +13,12 @@ use url::Url;
 
 use crate::cli::{RelayArgs, ResignArgs, parse_http_url};
 use crate::config::CommandEnv;
-use crate::connect::{Connection, IfNoChannel, connect};
 use crate::deliver::forward::Forwarder;
 use crate::deliver::outgoing::HeaderOverride;
-use crate::history::{all_summaries, fetch_event, last_summaries};
 use crate::output::queue::{DeliveryLine, Ui, UiEvent};
 use crate::output::render::Renderer;
+use crate::relay::connect::{Connection, IfNoChannel, connect};
+use crate::relay::history::{all_summaries, fetch_event, last_summaries};
 
 mod edit;
 
@@ -37,7 +37,7 @@ pub struct ReplayArgs {
 
     /// Replay the newest N events (with --failed: the failed ones among them).
     #[arg(long, value_name = "N",
-          value_parser = clap::value_parser!(u16).range(1..=crate::relay_api::PAGE_LIMIT as i64))]
+          value_parser = clap::value_parser!(u16).range(1..=crate::relay::api::PAGE_LIMIT as i64))]
     pub last: Option<u16>,
 
     /// Replay every event whose last attempt was not a 2xx (rejected, failed, or answered

@@ -8,12 +8,12 @@ use url::Url;
 
 use crate::cli::{RelayArgs, parse_http_url};
 use crate::config::CommandEnv;
-use crate::connect::{IfNoChannel, connect};
 use crate::deliver::outgoing::{HeaderOverride, forward_headers, target_url};
-use crate::history::fetch_event;
 use crate::output::event_view;
 use crate::output::mask::{display_value, is_secret};
 use crate::output::stdout::{stdout_color, write_stdout};
+use crate::relay::connect::{IfNoChannel, connect};
+use crate::relay::history::fetch_event;
 
 /// Flags of `hookrelay show`.
 #[derive(Debug, Args)]

@@ -17,8 +17,8 @@ use url::Url;
 
 use crate::cli::{RelayArgs, parse_http_url};
 use crate::config::CommandEnv;
-use crate::connect::{IfNoChannel, connect};
 use crate::output::stdout::write_stdout;
+use crate::relay::connect::{IfNoChannel, connect};
 
 /// Most events one `--count` may send.
 pub const MAX_COUNT: u32 = 1000;

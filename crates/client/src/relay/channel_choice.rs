@@ -11,7 +11,7 @@ use crate::config::ChannelCreds;
 use crate::local::paths::Dirs;
 use crate::local::state::{ChannelBook, SavedChannel};
 use crate::output::queue::{Ui, UiEvent};
-use crate::relay_api::{ApiError, RelayApi, relay_url};
+use crate::relay::api::{ApiError, RelayApi, relay_url};
 
 /// The channel to stream, or `None` when cancelled first.
 pub async fn resolve(

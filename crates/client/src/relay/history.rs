@@ -4,8 +4,8 @@
 use anyhow::Context as _;
 use hookrelay_proto::{EventDetail, EventSummary};
 
-use crate::connect::Connection;
-use crate::relay_api::{ApiError, PAGE_LIMIT, Page};
+use crate::relay::api::{ApiError, PAGE_LIMIT, Page};
+use crate::relay::connect::Connection;
 
 /// Fetches one event by id or unique id prefix (with or without `evt_`), turning the relay's
 /// 404 and 409 into messages that say what to type instead.

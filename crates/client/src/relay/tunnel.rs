@@ -22,9 +22,9 @@ use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use crate::backoff::{Backoff, RECONNECT};
-use crate::inbound::{self, Inbound, Undecodable, closed, describe};
 use crate::output::queue::{Ui, UiEvent};
-use crate::relay_api::relay_url;
+use crate::relay::api::relay_url;
+use crate::relay::inbound::{self, Inbound, Undecodable, closed, describe};
 
 /// Longest wait for the TCP + TLS + websocket handshake.
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(15);

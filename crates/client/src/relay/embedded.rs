@@ -12,7 +12,7 @@ use url::Url;
 
 use crate::http::HttpClient;
 use crate::local::paths::Dirs;
-use crate::relay_api::RelayApi;
+use crate::relay::api::RelayApi;
 
 /// How long the embedded relay gets to close its sessions on shutdown.
 const RELAY_STOP_TIMEOUT: Duration = Duration::from_secs(5);

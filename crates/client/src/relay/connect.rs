@@ -11,11 +11,11 @@ use url::Url;
 use crate::cli::RelayArgs;
 use crate::cli::UsageError;
 use crate::config::RelayChoice;
-use crate::embedded::RelayHandle;
 use crate::http::{HttpClient, install_crypto_provider};
 use crate::local::paths::Dirs;
 use crate::local::state::{ChannelBook, LastTarget, SavedChannel};
-use crate::relay_api::{RelayApi, relay_url};
+use crate::relay::api::{RelayApi, relay_url};
+use crate::relay::embedded::RelayHandle;
 
 /// An open relay (stopped with [`Connection::close`]) and the channel to use on it.
 pub struct Connection {
