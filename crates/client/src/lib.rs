@@ -1,29 +1,29 @@
 //! The `hookrelay` CLI as a library: connect to a relay, forward events to a local app,
-//! render the live log. Shaped like stripe-cli's `listen`: a transport (`tunnel`), a
-//! forwarder (`forward`), an event processor (`deliver`) and a renderer (`render`), joined
-//! by bounded, typed channels (`ui`).
+//! render the live log. `listen` is shaped like stripe-cli's: a transport
+//! (`relay::tunnel`), an event processor (`commands::listen::processor`) with its forwarders
+//! (`deliver`), and a renderer (`output::render`), joined by bounded, typed queues.
 
 mod backoff;
 pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod deliver;
-pub mod events;
 pub use hookrelay_http as http;
-mod listen;
 pub mod local;
 pub mod output;
-mod processor;
 pub mod relay;
-pub mod replay;
-pub mod sandbox;
-pub mod show;
 mod signals;
 #[cfg(test)]
 pub(crate) mod test_support;
-pub mod trigger;
 
-pub use config::{ChannelCreds, CommandEnv, DEFAULT_PORT, ListenConfig, RelayChoice};
-pub use listen::listen;
-pub use local::paths::Dirs;
-pub use output::render::{Mode, Renderer};
-pub use signals::cancel_on_signals;
+use std::process::ExitCode;
+
+pub use cli::Cli;
+pub use config::UsageError;
+use time::UtcOffset;
+
+/// Runs the command line `main` parsed: `cli` turns it into plain config, `commands::run`
+/// runs it. Errors that are a [`UsageError`] deserve exit code 2, others 1.
+pub async fn run(cli: Cli, offset: UtcOffset) -> anyhow::Result<ExitCode> {
+    commands::run(cli.into_command()?, offset).await
+}

@@ -6,9 +6,9 @@ use hookrelay_proto::{DeliveryResult, DeliveryState, EventDetail, Outcome};
 use time::UtcOffset;
 use time::macros::format_description;
 
-use crate::events::state_tone;
 use crate::output::mask::display_value;
 use crate::output::style::{Tone, paint};
+use crate::output::table::state_tone;
 
 /// Lines of the local app's response shown per delivery.
 const RESPONSE_LINES: usize = 5;

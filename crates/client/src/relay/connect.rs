@@ -8,9 +8,7 @@ use anyhow::Context as _;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
-use crate::cli::RelayArgs;
-use crate::cli::UsageError;
-use crate::config::RelayChoice;
+use crate::config::{RelayChoice, RelaySelection, UsageError};
 use crate::http::{HttpClient, install_crypto_provider};
 use crate::local::paths::Dirs;
 use crate::local::state::{ChannelBook, LastTarget, SavedChannel};
@@ -40,21 +38,21 @@ pub enum IfNoChannel {
 
 /// Opens the relay and picks the channel.
 pub async fn connect(
-    args: &RelayArgs,
+    selection: &RelaySelection,
     dirs: &Dirs,
     if_none: IfNoChannel,
     cancel: CancellationToken,
 ) -> anyhow::Result<Connection> {
     install_crypto_provider();
     let client = crate::http::client();
-    let relay = match args.relay_choice() {
-        RelayChoice::Remote(url) => RelayHandle::remote(url),
+    let relay = match &selection.relay {
+        RelayChoice::Remote(url) => RelayHandle::remote(url.clone()),
         RelayChoice::Embedded { port } => {
-            RelayHandle::embedded(port, dirs, &client, cancel).await?.0
+            RelayHandle::embedded(*port, dirs, &client, cancel).await?.0
         }
     };
     let api = RelayApi::new(client.clone(), relay.url.clone());
-    let channel = match pick_channel(args, dirs, &relay, &api, if_none).await {
+    let channel = match pick_channel(selection, dirs, &relay, &api, if_none).await {
         Ok(channel) => channel,
         Err(err) => {
             relay.stop().await.ok();
@@ -65,13 +63,13 @@ pub async fn connect(
 }
 
 async fn pick_channel(
-    args: &RelayArgs,
+    selection: &RelaySelection,
     dirs: &Dirs,
     relay: &RelayHandle,
     api: &RelayApi,
     if_none: IfNoChannel,
 ) -> anyhow::Result<SavedChannel> {
-    if let Some(creds) = args.channel_creds() {
+    if let Some(creds) = selection.channel.clone() {
         let ingest_url = relay_url(&relay.url, &["h", &creds.channel]).to_string();
         return Ok(SavedChannel { channel: creds.channel, token: creds.token, ingest_url });
     }

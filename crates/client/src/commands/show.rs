@@ -2,12 +2,13 @@
 //! body pretty-printed, every delivery attempt), or only its raw body (`--body`), a `curl`
 //! command that reproduces it (`--curl`), or its JSON (`--json`).
 
-use clap::Args;
+use std::process::ExitCode;
+
 use hookrelay_proto::EventDetail;
 use url::Url;
 
-use crate::cli::{RelayArgs, parse_http_url};
-use crate::config::CommandEnv;
+use crate::commands::CommandEnv;
+use crate::config::RelaySelection;
 use crate::deliver::outgoing::{HeaderOverride, forward_headers, target_url};
 use crate::output::event_view;
 use crate::output::mask::{display_value, is_secret};
@@ -15,61 +16,52 @@ use crate::output::stdout::{stdout_color, write_stdout};
 use crate::relay::connect::{IfNoChannel, connect};
 use crate::relay::history::fetch_event;
 
-/// Flags of `hookrelay show`.
-#[derive(Debug, Args)]
-#[command(after_help = "The ID may be any unique prefix, with or without evt_ (like a git hash): \
-    `hookrelay show evt_k2qza9xm` or `hookrelay show k2qz`.")]
-pub struct ShowArgs {
+/// What `hookrelay show` shows, as `cli` builds it from the flags.
+#[derive(Debug)]
+pub struct Config {
     /// The event id, or a unique prefix of it.
-    #[arg(value_name = "ID")]
     pub id: String,
 
     /// Which relay and channel (as for `listen`).
-    #[command(flatten)]
-    pub relay: RelayArgs,
+    pub relay: RelaySelection,
 
     /// Print the event as one JSON object (headers as [name, value] pairs, body in base64,
     /// every delivery). Secret headers are masked unless --reveal.
-    #[arg(long, conflicts_with_all = ["body", "curl"])]
     pub json: bool,
 
     /// Write only the raw body bytes to stdout, exactly as received (pipe into jq or a file).
-    #[arg(long, conflicts_with = "curl")]
     pub body: bool,
 
     /// Print a curl command that sends this request byte-exact to --forward-to (default:
     /// where `listen` last forwarded this channel), as `listen` would forward it. It carries
     /// every header as received, secrets included: that is what reproducing it takes.
-    #[arg(long)]
     pub curl: bool,
 
     /// Show secret headers (Authorization, signatures, cookies, tokens) instead of masking them.
-    #[arg(long)]
     pub reveal: bool,
 
     /// The local app's URL that --curl targets (the event's path is appended, as in `listen`).
     /// Default: where `hookrelay listen` last forwarded this channel.
-    #[arg(short = 'f', long, value_name = "URL", value_parser = parse_http_url)]
     pub forward_to: Option<Url>,
 
     /// With --curl: set a header, replacing any of the same name (as `listen -H`).
-    #[arg(short = 'H', long = "header", value_name = "'Name: value'", requires = "curl")]
     pub headers: Vec<HeaderOverride>,
 }
 
 /// Runs the command.
-pub async fn run(args: ShowArgs, env: &CommandEnv) -> anyhow::Result<()> {
-    let conn = connect(&args.relay, &env.dirs, IfNoChannel::Fail, env.cancel.clone()).await?;
-    let fetched = fetch_event(&conn, &args.id).await;
-    let target = match args.curl {
-        true => conn.forward_target(args.forward_to.as_ref(), &env.dirs).map(Some),
+pub async fn run(config: Config, env: &CommandEnv) -> anyhow::Result<ExitCode> {
+    let conn = connect(&config.relay, &env.dirs, IfNoChannel::Fail, env.cancel.clone()).await?;
+    let fetched = fetch_event(&conn, &config.id).await;
+    let target = match config.curl {
+        true => conn.forward_target(config.forward_to.as_ref(), &env.dirs).map(Some),
         false => Ok(None),
     };
     conn.close().await?;
     let detail = fetched?;
     let target = target?;
-    if args.body {
-        return write_stdout(&detail.event.body);
+    if config.body {
+        write_stdout(&detail.event.body)?;
+        return Ok(ExitCode::SUCCESS);
     }
     let text = if let Some(target) = &target {
         let secrets: Vec<&str> = detail
@@ -82,13 +74,14 @@ pub async fn run(args: ShowArgs, env: &CommandEnv) -> anyhow::Result<()> {
         if !secrets.is_empty() {
             eprintln!("note: this command includes secret headers ({})", secrets.join(", "));
         }
-        format!("{}\n", curl_command(&detail, target, &args.headers))
-    } else if args.json {
-        format!("{}\n", json(&detail, args.reveal))
+        format!("{}\n", curl_command(&detail, target, &config.headers))
+    } else if config.json {
+        format!("{}\n", json(&detail, config.reveal))
     } else {
-        event_view::render(&detail, env.offset, args.reveal, stdout_color())
+        event_view::render(&detail, env.offset, config.reveal, stdout_color())
     };
-    write_stdout(text.as_bytes())
+    write_stdout(text.as_bytes())?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The curl command for `detail` toward `target`: the same URL and headers `listen` sends,

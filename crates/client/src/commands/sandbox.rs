@@ -1,22 +1,20 @@
-//! `hookrelay sandbox`: its flags, and running the provider emulator (`crates/sandbox`,
-//! DESIGN §6) until Ctrl-C while `output::sandbox` prints, on stdout, a header saying where it
+//! `hookrelay sandbox`: runs the provider emulator (`crates/sandbox`, DESIGN §6) until
+//! Ctrl-C while `output::sandbox` prints, on stdout, a header saying where it
 //! listens, its API key and how to register a URL, then one line per delivery attempt (or
 //! `--json` records).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use clap::Args;
-use hookrelay_sandbox::config::DEFAULT_LISTEN;
-use hookrelay_sandbox::{
-    Catalog, Mode, SandboxConfig, generate_api_key, parse_duration, parse_retry_schedule,
-};
-use hookrelay_signature::{Scheme, Secret};
+use hookrelay_sandbox::{Catalog, Mode, SandboxConfig, generate_api_key};
+use hookrelay_signature::Secret;
 use tokio::sync::mpsc;
 
-use crate::config::{CommandEnv, DEFAULT_PORT};
+use crate::commands::CommandEnv;
+use crate::config::DEFAULT_PORT;
 use crate::local::state::ChannelBook;
 use crate::output::sandbox::{ReadyRecord, header, print_attempts};
 use crate::output::stdout::write_stdout;
@@ -27,113 +25,82 @@ pub const PRINT_QUEUE: usize = 256;
 /// How long to wait, after the server stopped, for the last lines to be printed.
 const PRINT_DRAIN: Duration = Duration::from_secs(1);
 
-/// Flags of `hookrelay sandbox` (docs/sandbox.md).
-#[derive(Debug, Args)]
-pub struct SandboxArgs {
+/// How `hookrelay sandbox` runs the emulator, as `cli` builds it from the flags.
+#[derive(Debug)]
+pub struct Config {
     /// Address the emulated API listens on (port 0: any free port, printed at start).
-    #[arg(long, value_name = "ADDR", default_value = DEFAULT_LISTEN)]
     pub listen: SocketAddr,
 
     /// sandbox: any triggerable event type can be tested; production: only `test`, as the
     /// provider's production environment does.
-    #[arg(long, value_name = "MODE", default_value = "sandbox", value_parser = parse_mode)]
     pub mode: Mode,
 
     /// The key every request must send as `Authorization: Bearer KEY` (default: a new one,
     /// printed at start).
-    #[arg(long, value_name = "KEY", value_parser = parse_api_key)]
     pub api_key: Option<String>,
 
     /// A catalogue file (JSON or TOML) whose event types are added to the built-in ones or
     /// replace them. Repeatable; later files win.
-    #[arg(long = "catalog", value_name = "FILE")]
     pub catalogs: Vec<PathBuf>,
 
     /// Sign deliveries with Standard Webhooks headers (webhook-id, webhook-timestamp,
     /// webhook-signature) using this secret. Off by default: the provider documents none.
-    #[arg(long, value_name = "whsec_...", value_parser = parse_secret)]
     pub signing_secret: Option<Secret>,
 
     /// Waits before each retry of a failed delivery, e.g. 1s,2s,4s or 250ms,1m; `none` for
     /// no retries.
-    #[arg(long, value_name = "LIST", default_value = "1s,2s,4s", value_parser = parse_schedule)]
-    pub retry_schedule: RetrySchedule,
+    pub retry_schedule: Vec<Duration>,
 
     /// How long one delivery attempt may take (e.g. 500ms, 10s, 1m).
-    #[arg(long, value_name = "D", default_value = "10s", value_parser = parse_duration)]
     pub delivery_timeout: Duration,
 
     /// Print one JSON object per line on stdout: a `ready` record, then one per delivery
     /// attempt.
-    #[arg(long)]
     pub json: bool,
 }
 
-/// `--retry-schedule`, parsed (a newtype so clap takes it as one value, not a list).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RetrySchedule(pub Vec<Duration>);
-
-fn parse_schedule(text: &str) -> Result<RetrySchedule, String> {
-    parse_retry_schedule(text).map(RetrySchedule)
-}
-
-fn parse_mode(text: &str) -> Result<Mode, String> {
-    text.parse()
-}
-
-fn parse_api_key(text: &str) -> Result<String, String> {
-    if text.is_empty() || text.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err("the key must be non-empty, without spaces".to_owned());
-    }
-    Ok(text.to_owned())
-}
-
-fn parse_secret(text: &str) -> Result<Secret, String> {
-    Secret::parse(Scheme::Standard, text).map_err(|err| err.to_string())
-}
-
 /// Runs the emulator until `env.cancel` (Ctrl-C, SIGTERM).
-pub async fn run(args: SandboxArgs, env: &CommandEnv) -> anyhow::Result<()> {
-    let catalog = Catalog::load_files(&args.catalogs)?;
-    let listener = tokio::net::TcpListener::bind(args.listen).await.with_context(|| {
-        format!("could not listen on {} (pick another with --listen)", args.listen)
+pub async fn run(config: Config, env: &CommandEnv) -> anyhow::Result<ExitCode> {
+    let catalog = Catalog::load_files(&config.catalogs)?;
+    let listener = tokio::net::TcpListener::bind(config.listen).await.with_context(|| {
+        format!("could not listen on {} (pick another with --listen)", config.listen)
     })?;
     let addr = listener.local_addr().context("could not read the listening address")?;
     let (tx, rx) = mpsc::channel(PRINT_QUEUE);
-    let config = SandboxConfig {
-        mode: args.mode,
-        api_key: args.api_key.unwrap_or_else(|| generate_api_key(args.mode)),
+    let emulator = SandboxConfig {
+        mode: config.mode,
+        api_key: config.api_key.unwrap_or_else(|| generate_api_key(config.mode)),
         catalog,
-        retry_schedule: args.retry_schedule.0,
-        delivery_timeout: args.delivery_timeout,
-        signing_secret: args.signing_secret,
+        retry_schedule: config.retry_schedule,
+        delivery_timeout: config.delivery_timeout,
+        signing_secret: config.signing_secret,
         observer: Some(tx),
     };
     let base = base_url(addr);
-    if args.json {
+    if config.json {
         let ready = ReadyRecord {
             kind: "ready",
             url: &base,
-            mode: config.mode.as_str(),
-            api_key: &config.api_key,
-            can_test: config.catalog.triggerable(config.mode),
-            signing: config.signing_secret.is_some(),
+            mode: emulator.mode.as_str(),
+            api_key: &emulator.api_key,
+            can_test: emulator.catalog.triggerable(emulator.mode),
+            signing: emulator.signing_secret.is_some(),
         };
         write_stdout(
             format!("{}\n", serde_json::to_string(&ready).unwrap_or_default()).as_bytes(),
         )?;
     } else {
-        write_stdout(header(&base, &config, saved_ingest_url(env).as_deref()).as_bytes())?;
+        write_stdout(header(&base, &emulator, saved_ingest_url(env).as_deref()).as_bytes())?;
     }
-    let json = args.json;
+    let json = config.json;
     let offset = env.offset;
     let printer = tokio::task::spawn_blocking(move || print_attempts(rx, json, offset));
-    let served = hookrelay_sandbox::serve(listener, config, env.cancel.clone()).await;
+    let served = hookrelay_sandbox::serve(listener, emulator, env.cancel.clone()).await;
     // The server and its retry tasks are gone, so the queue closes and the printer ends.
     if tokio::time::timeout(PRINT_DRAIN, printer).await.is_err() {
         tracing::debug!("the delivery log printer did not finish in time");
     }
-    served
+    served.map(|()| ExitCode::SUCCESS)
 }
 
 /// `http://ADDR`, with a wildcard address shown as loopback so the examples work as pasted.

@@ -1,62 +1,18 @@
-//! `hookrelay events`: the current channel's history, newest last, as aligned columns (seq,
-//! short id, time, method, path, event type, size, delivery state in color) or, with
-//! `--json`, one object per line.
+//! What `hookrelay events` prints: a channel's history, newest last, as aligned columns
+//! (seq, short id, time, method, path, event type, size, delivery state in color) or, for
+//! `--json`, one object per line; and the state words and colors `show` uses too.
 
-use clap::Args;
 use hookrelay_proto::{DeliveryState, EventSummary};
 use time::macros::format_description;
 use time::{OffsetDateTime, UtcOffset};
 
-use crate::cli::RelayArgs;
-use crate::config::CommandEnv;
 use crate::output::log_line::short_id;
-use crate::output::stdout::{stdout_color, write_stdout};
 use crate::output::style::{Tone, paint};
-use crate::relay::api::PAGE_LIMIT;
-use crate::relay::connect::{IfNoChannel, connect};
-use crate::relay::history::last_summaries;
 
 /// The widest a table row may get; the path and type columns shrink (with `…`) to fit.
 const MAX_WIDTH: usize = 100;
 /// The narrowest the path and type columns shrink to.
 const MIN_FLEX_WIDTH: usize = 8;
-
-/// Flags of `hookrelay events`.
-#[derive(Debug, Args)]
-pub struct EventsArgs {
-    /// Which relay and channel (as for `listen`).
-    #[command(flatten)]
-    pub relay: RelayArgs,
-
-    /// Show the newest N events (oldest of them first).
-    #[arg(long, short = 'n', value_name = "N", default_value_t = 50,
-          value_parser = clap::value_parser!(u16).range(1..=PAGE_LIMIT as i64))]
-    pub limit: u16,
-
-    /// One JSON object per line (the relay's event summary plus `received_at`), nothing else
-    /// on stdout.
-    #[arg(long)]
-    pub json: bool,
-}
-
-/// Runs the command.
-pub async fn run(args: EventsArgs, env: &CommandEnv) -> anyhow::Result<()> {
-    let conn = connect(&args.relay, &env.dirs, IfNoChannel::Fail, env.cancel.clone()).await?;
-    let listed = last_summaries(&conn, usize::from(args.limit)).await;
-    let ingest_url = conn.channel.ingest_url.clone();
-    conn.close().await?;
-    let summaries = listed?;
-    if summaries.is_empty() {
-        eprintln!("no events yet; send one to {ingest_url}");
-        return Ok(());
-    }
-    let text = if args.json {
-        summaries.iter().map(|summary| format!("{}\n", json_line(summary))).collect()
-    } else {
-        table(&summaries, env.offset, OffsetDateTime::now_utc(), stdout_color())
-    };
-    write_stdout(text.as_bytes())
-}
 
 /// The `--json` record of one event: the relay's summary, in its field order, plus
 /// `received_at` as RFC 3339.
@@ -224,5 +180,4 @@ fn pad(text: &str, width: usize, right_align: bool) -> String {
 }
 
 #[cfg(test)]
-#[path = "events_tests.rs"]
 mod tests;

@@ -3,17 +3,17 @@
 //! optionally edited (`--edit`) or re-signed (`--resign`), and record each result in the
 //! relay's history.
 
+use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use clap::{ArgGroup, Args};
 use hookrelay_proto::{DeliveryState, Event, EventSummary, Outcome};
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
-use crate::cli::{RelayArgs, ResignArgs, parse_http_url};
-use crate::config::CommandEnv;
-use crate::deliver::forward::Forwarder;
+use crate::commands::CommandEnv;
+use crate::config::RelaySelection;
+use crate::deliver::forward::{Forwarder, Resign};
 use crate::deliver::outgoing::HeaderOverride;
 use crate::output::queue::{DeliveryLine, Ui, UiEvent};
 use crate::output::render::Renderer;
@@ -22,67 +22,48 @@ use crate::relay::history::{all_summaries, fetch_event, last_summaries};
 
 mod edit;
 
-/// Flags of `hookrelay replay`.
-#[derive(Debug, Args)]
-#[command(group(ArgGroup::new("which").required(true).multiple(true)
-    .args(["ids", "last", "failed"])))]
-#[command(after_help = "Events are sent one at a time (IDs in the order given, --last and \
-    --failed in seq order), with listen's retries: connection refused, timeouts and 5xx are \
-    retried with backoff (Ctrl-C stops). Each result is recorded in the channel's history as a \
-    replay. Exits 1 if any replayed event was not delivered (4xx or a give-up).")]
-pub struct ReplayArgs {
+/// What `hookrelay replay` sends, and where, as `cli` builds it from the flags.
+#[derive(Debug)]
+pub struct Config {
     /// Event ids or unique prefixes (with or without evt_), replayed in the order given.
-    #[arg(value_name = "ID", conflicts_with_all = ["last", "failed"])]
     pub ids: Vec<String>,
 
     /// Replay the newest N events (with --failed: the failed ones among them).
-    #[arg(long, value_name = "N",
-          value_parser = clap::value_parser!(u16).range(1..=crate::relay::api::PAGE_LIMIT as i64))]
     pub last: Option<u16>,
 
     /// Replay every event whose last attempt was not a 2xx (rejected, failed, or answered
     /// 1xx/3xx). Pending events (never delivered) and skipped ones are left alone.
-    #[arg(long)]
     pub failed: bool,
 
     /// Your local app's URL; each event's path after /h/{channel} is appended to it. Default:
     /// where `hookrelay listen` last forwarded this channel.
-    #[arg(short = 'f', long, value_name = "URL", value_parser = parse_http_url)]
     pub forward_to: Option<Url>,
 
     /// Which relay and channel (as for `listen`).
-    #[command(flatten)]
-    pub relay: RelayArgs,
+    pub relay: RelaySelection,
 
     /// Open $VISUAL/$EDITOR (else vi) on each request's headers and body before sending it.
-    #[arg(long)]
     pub edit: bool,
 
     /// Re-signing, as for `listen`.
-    #[command(flatten)]
-    pub resign: ResignArgs,
+    pub resign: Option<Resign>,
 
     /// Set a header on every replayed request, replacing any of the same name.
-    #[arg(short = 'H', long = "header", value_name = "'Name: value'")]
     pub headers: Vec<HeaderOverride>,
 
-    /// Seconds to wait for the local app's answer before retrying.
-    #[arg(long, value_name = "SECS", default_value_t = 30,
-          value_parser = clap::value_parser!(u64).range(1..=3600))]
-    pub timeout: u64,
+    /// How long to wait for the local app's answer before retrying.
+    pub timeout: Duration,
 
     /// Print one JSON object per delivery on stdout (`"replay": true`), as `listen --json`.
-    #[arg(long)]
     pub json: bool,
 }
 
 /// Runs the command.
-pub async fn run(args: ReplayArgs, env: &CommandEnv) -> anyhow::Result<()> {
-    let resign = args.resign.resign()?;
-    let conn = connect(&args.relay, &env.dirs, IfNoChannel::Fail, env.cancel.clone()).await?;
-    let result = replay(&args, env, &conn, resign).await;
+pub async fn run(config: Config, env: &CommandEnv) -> anyhow::Result<ExitCode> {
+    let conn = connect(&config.relay, &env.dirs, IfNoChannel::Fail, env.cancel.clone()).await?;
+    let result = replay(&config, env, &conn).await;
     let closed = conn.close().await;
-    result.and(closed)
+    result.and(closed).map(|()| ExitCode::SUCCESS)
 }
 
 /// Which events to send: ids are fetched (and so checked) before anything is sent; listed
@@ -92,35 +73,30 @@ enum Selection {
     Listed(Vec<EventSummary>),
 }
 
-async fn replay(
-    args: &ReplayArgs,
-    env: &CommandEnv,
-    conn: &Connection,
-    resign: Option<crate::deliver::forward::Resign>,
-) -> anyhow::Result<()> {
-    let selection = if args.ids.is_empty() {
-        let listed = match args.last {
+async fn replay(config: &Config, env: &CommandEnv, conn: &Connection) -> anyhow::Result<()> {
+    let selection = if config.ids.is_empty() {
+        let listed = match config.last {
             Some(n) => last_summaries(conn, usize::from(n)).await?,
             None => all_summaries(conn).await?,
         };
         let picked: Vec<EventSummary> =
-            listed.into_iter().filter(|summary| !args.failed || needs_replay(summary)).collect();
+            listed.into_iter().filter(|summary| !config.failed || needs_replay(summary)).collect();
         if picked.is_empty() {
-            let what = if args.failed { "no failed events" } else { "no events" };
+            let what = if config.failed { "no failed events" } else { "no events" };
             eprintln!("nothing to replay: {what} in channel {}", conn.channel.channel);
             return Ok(());
         }
         Selection::Listed(picked)
     } else {
         let mut events = Vec::new();
-        for id in &args.ids {
+        for id in &config.ids {
             events.push(fetch_event(conn, id).await?.event);
         }
         Selection::Fetched(events)
     };
     // Edit everything before the first send, so the editor never shares the terminal with
     // the log.
-    let selection = match (args.edit, selection) {
+    let selection = match (config.edit, selection) {
         (true, Selection::Listed(summaries)) => {
             let mut events = Vec::new();
             for summary in &summaries {
@@ -131,17 +107,13 @@ async fn replay(
         (true, Selection::Fetched(events)) => edit_all(events).await?,
         (false, selection) => selection,
     };
-    let target = conn.forward_target(args.forward_to.as_ref(), &env.dirs)?;
-    let forwarder = Forwarder::new(
-        conn.client.clone(),
-        target,
-        args.headers.clone(),
-        Duration::from_secs(args.timeout),
-    )
-    .with_resign(resign);
+    let target = conn.forward_target(config.forward_to.as_ref(), &env.dirs)?;
+    let forwarder =
+        Forwarder::new(conn.client.clone(), target, config.headers.clone(), config.timeout)
+            .with_resign(config.resign.clone());
     let (ui, ui_events) = Ui::channel();
     let stdout_closed = CancellationToken::new();
-    let renderer = Renderer::terminal(args.json, env.offset);
+    let renderer = Renderer::terminal(config.json, env.offset);
     let render = tokio::task::spawn_blocking({
         let stdout_closed = stdout_closed.clone();
         move || renderer.run_blocking(ui_events, stdout_closed)

@@ -1,21 +1,28 @@
-//! The command line (clap derive). Only `main` sees these structs; the library takes the
-//! `ListenConfig` built from them.
+//! The command line (clap derive), one file per command family: clap structs only, and
+//! their conversion into the plain config each command runs with ([`Cli::into_command`]).
+//! Only the crate root sees these structs; nothing below `cli` imports it.
 
 use clap::{Args, Parser, Subcommand};
+use hookrelay_signature::{Scheme, Secret};
 use url::Url;
 
-use crate::config::{ChannelCreds, DEFAULT_PORT, RelayChoice};
+use crate::commands;
+use crate::config::{ChannelCreds, DEFAULT_PORT, RelayChoice, RelaySelection};
 use crate::deliver::forward::Resign;
-use hookrelay_signature::{Scheme, Secret};
 
+mod events;
 mod listen;
-pub use listen::ListenArgs;
+mod replay;
+mod sandbox;
+mod show;
+mod trigger;
 
-/// A mistake in the command line that clap cannot see (a routes file with an error, a
-/// `--verify` without a secret...): `main` reports it like clap does, with exit code 2.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct UsageError(pub String);
+use events::EventsArgs;
+use listen::ListenArgs;
+use replay::ReplayArgs;
+use sandbox::SandboxArgs;
+use show::ShowArgs;
+use trigger::TriggerArgs;
 
 /// hookrelay: get webhooks to your laptop, in order, byte-exact, without losing any.
 #[derive(Debug, Parser)]
@@ -32,15 +39,31 @@ pub enum Command {
     /// Receive webhooks from a relay and forward them to your local app, with a live log.
     Listen(ListenArgs),
     /// List the current channel's events, newest last, with their delivery state.
-    Events(crate::events::EventsArgs),
+    Events(EventsArgs),
     /// Show one event in full: request, headers, body and every delivery attempt.
-    Show(crate::show::ShowArgs),
+    Show(ShowArgs),
     /// Re-send stored events to your local app (optionally edited or re-signed).
-    Replay(crate::replay::ReplayArgs),
+    Replay(ReplayArgs),
     /// Send a simulated provider event to the current channel (or --to URL).
-    Trigger(crate::trigger::TriggerArgs),
+    Trigger(TriggerArgs),
     /// Run a local emulator of a webhook provider's management API.
-    Sandbox(crate::sandbox::SandboxArgs),
+    Sandbox(SandboxArgs),
+}
+
+impl Cli {
+    /// The command to run, as plain config. A problem clap could not see is a
+    /// [`UsageError`](crate::config::UsageError) (exit 2), except a bad `replay --secret`,
+    /// which has always been a runtime error (exit 1).
+    pub fn into_command(self) -> anyhow::Result<commands::Command> {
+        Ok(match self.command {
+            Command::Listen(args) => commands::Command::Listen(args.into_config()?),
+            Command::Events(args) => commands::Command::Events(args.into_config()),
+            Command::Show(args) => commands::Command::Show(args.into_config()),
+            Command::Replay(args) => commands::Command::Replay(args.into_config()?),
+            Command::Trigger(args) => commands::Command::Trigger(args.into_config()),
+            Command::Sandbox(args) => commands::Command::Sandbox(args.into_config()),
+        })
+    }
 }
 
 /// `--relay`, `--port`, `--channel`, `--token`: which relay and channel a command uses.
@@ -67,22 +90,17 @@ pub struct RelayArgs {
 }
 
 impl RelayArgs {
-    /// The relay to use.
-    pub fn relay_choice(&self) -> RelayChoice {
-        match &self.relay {
-            Some(url) => RelayChoice::Remote(url.clone()),
+    /// The relay and the channel given on the command line, if any.
+    pub fn into_selection(self) -> RelaySelection {
+        let relay = match self.relay {
+            Some(url) => RelayChoice::Remote(url),
             None => RelayChoice::Embedded { port: self.port },
-        }
-    }
-
-    /// The channel given on the command line, if any.
-    pub fn channel_creds(&self) -> Option<ChannelCreds> {
-        match (&self.channel, &self.token) {
-            (Some(channel), Some(token)) => {
-                Some(ChannelCreds { channel: channel.clone(), token: token.clone() })
-            }
+        };
+        let channel = match (self.channel, self.token) {
+            (Some(channel), Some(token)) => Some(ChannelCreds { channel, token }),
             _ => None,
-        }
+        };
+        RelaySelection { relay, channel }
     }
 }
 

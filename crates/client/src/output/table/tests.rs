@@ -1,3 +1,5 @@
+//! The events table, its size and state columns, and its JSON lines.
+
 use hookrelay_proto::{DeliveryResult, Outcome};
 use time::macros::datetime;
 

@@ -1,49 +1,110 @@
 //! `hookrelay listen` end to end: pick the relay (embedded by default) and the channel,
-//! build a forwarder per target (routes, `--forward-to`), then run the transport, the event
-//! processor and the renderer, joined by bounded channels, until Ctrl-C, a closed stdout or
-//! a fatal error. Also owns `--ready-file`.
+//! build a forwarder per target (routes, `--forward-to`), then run the transport
+//! (`relay::tunnel`), the event processor (`processor`) and the renderer
+//! (`output::render`), joined by bounded queues, until Ctrl-C, a closed stdout or a fatal
+//! error. Also owns `--ready-file`.
 
+mod processor;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
+use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument as _;
+use url::Url;
 
-use crate::config::{ListenConfig, RelayChoice};
+use crate::commands::CommandEnv;
+use crate::config::{ChannelCreds, RelayChoice};
 use crate::deliver::dispatch::{Dispatch, FALLBACK_NAME, route_overrides};
+use crate::deliver::filter::Filter;
 use crate::deliver::forward::Forwarder;
+use crate::deliver::forward::Resign;
+use crate::deliver::outgoing::HeaderOverride;
+use crate::deliver::routes::Route;
+use crate::deliver::verify::Verify;
 use crate::deliver::watermark::Watermark;
 use crate::http::{HttpClient, install_crypto_provider};
+use crate::local::paths::Dirs;
 use crate::local::ready_file::ReadyFile;
 use crate::local::state::{CursorFile, LastTarget};
 use crate::output::queue::{Ui, UiEvent};
 use crate::output::render::Renderer;
-use crate::processor::{ACK_QUEUE, EVENT_QUEUE, Processor};
 use crate::relay::api::RelayApi;
 use crate::relay::embedded::RelayHandle;
 use crate::relay::tunnel::Tunnel;
+use processor::{ACK_QUEUE, EVENT_QUEUE, Processor};
 
-/// Runs `listen` until `cancel` fires (Ok), stdout is closed (Ok) or something fatal
-/// happens (Err: bad token, unknown channel, port taken, unwritable state...).
-pub async fn listen(
-    config: ListenConfig,
-    cancel: CancellationToken,
-    out: Renderer,
-) -> anyhow::Result<()> {
+/// A validated routing file.
+#[derive(Debug, Clone)]
+pub struct RoutesFile {
+    /// Where it was read from.
+    pub path: PathBuf,
+    /// Its rules, in order.
+    pub routes: Vec<Route>,
+    /// Found in the working directory rather than given with `--routes`.
+    pub discovered: bool,
+}
+
+/// Settings of `hookrelay listen`, as `cli` builds them from the flags.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The local app's base URL; each event's path suffix is appended to it. Optional only
+    /// with `routes`: it then takes the events no rule matches.
+    pub forward_to: Option<Url>,
+    /// The routing file, if one is in use.
+    pub routes: Option<RoutesFile>,
+    /// `--events` / `--path`: events that do not match are skipped.
+    pub filter: Filter,
+    /// `--verify`: check each event's signature as it arrived.
+    pub verify: Option<Verify>,
+    /// `--resign`: sign each forwarded request afresh.
+    pub resign: Option<Resign>,
+    /// `--show-response`: show the start of the app's response under each delivery.
+    pub show_response: bool,
+    /// `--ready-file`: where to write the ingest URL once connected.
+    pub ready_file: Option<PathBuf>,
+    /// `--exit-on-disconnect`: a lost relay connection (after the first) is fatal.
+    pub exit_on_disconnect: bool,
+    /// The relay.
+    pub relay: RelayChoice,
+    /// The channel; `None`: the one saved for this relay, or a new one.
+    pub channel: Option<ChannelCreds>,
+    /// `-H` overrides.
+    pub headers: Vec<HeaderOverride>,
+    /// Most events in flight toward the local app (1: strict `seq` order).
+    pub concurrency: usize,
+    /// Per-request timeout toward the local app.
+    pub timeout: Duration,
+    /// `--json`: NDJSON records on stdout instead of the human log.
+    pub json: bool,
+}
+
+/// Runs `listen` until `env.cancel` fires (success), stdout is closed (success) or
+/// something fatal happens (Err: bad token, unknown channel, port taken, unwritable state...).
+pub async fn run(config: Config, env: &CommandEnv) -> anyhow::Result<ExitCode> {
     install_crypto_provider();
+    let out = Renderer::terminal(config.json, env.offset);
     let (ui, ui_events) = Ui::channel();
-    let on_closed = cancel.clone();
+    let on_closed = env.cancel.clone();
     let renderer = tokio::task::spawn_blocking(move || out.run_blocking(ui_events, on_closed));
-    let result = run(config, cancel, ui).await;
+    let result = listen(config, &env.dirs, env.cancel.clone(), ui).await;
     // Every `Ui` sender is gone now, so the renderer drains what is left and returns.
     if let Err(err) = renderer.await {
         tracing::warn!("the renderer panicked: {err}");
     }
-    result
+    result.map(|()| ExitCode::SUCCESS)
 }
 
-async fn run(config: ListenConfig, cancel: CancellationToken, ui: Ui) -> anyhow::Result<()> {
+async fn listen(
+    config: Config,
+    dirs: &Dirs,
+    cancel: CancellationToken,
+    ui: Ui,
+) -> anyhow::Result<()> {
     let ready_file = config.ready_file.as_deref().map(ReadyFile::claim).transpose()?;
     if let Some(routes) = config.routes.as_ref().filter(|routes| routes.discovered) {
         let count = routes.routes.len();
@@ -54,7 +115,7 @@ async fn run(config: ListenConfig, cancel: CancellationToken, ui: Ui) -> anyhow:
         );
         ui.send(UiEvent::Notice(note)).await;
     }
-    let result = relay_and_stream(&config, cancel, ui, ready_file.as_ref()).await;
+    let result = relay_and_stream(&config, dirs, cancel, ui, ready_file.as_ref()).await;
     if let Some(file) = &ready_file {
         file.remove();
     }
@@ -62,7 +123,8 @@ async fn run(config: ListenConfig, cancel: CancellationToken, ui: Ui) -> anyhow:
 }
 
 async fn relay_and_stream(
-    config: &ListenConfig,
+    config: &Config,
+    dirs: &Dirs,
     cancel: CancellationToken,
     ui: Ui,
     ready_file: Option<&ReadyFile>,
@@ -73,20 +135,21 @@ async fn relay_and_stream(
         RelayChoice::Remote(url) => RelayHandle::remote(url.clone()),
         RelayChoice::Embedded { port } => {
             let (relay, note) =
-                RelayHandle::embedded(*port, &config.dirs, &client, session.clone()).await?;
+                RelayHandle::embedded(*port, dirs, &client, session.clone()).await?;
             if let Some(note) = note {
                 ui.send(UiEvent::Notice(note)).await;
             }
             relay
         }
     };
-    let result = stream(config, &relay, client, ui, session, ready_file).await;
+    let result = stream(config, dirs, &relay, client, ui, session, ready_file).await;
     let stopped = relay.stop().await;
     result.and(stopped)
 }
 
 async fn stream(
-    config: &ListenConfig,
+    config: &Config,
+    dirs: &Dirs,
     relay: &RelayHandle,
     client: HttpClient,
     ui: Ui,
@@ -96,8 +159,7 @@ async fn stream(
     let api = RelayApi::new(client.clone(), relay.url.clone());
     let given = config.channel.clone();
     let resolved =
-        crate::relay::channel_choice::resolve(&api, &relay.url, given, &config.dirs, &ui, &session)
-            .await?;
+        crate::relay::channel_choice::resolve(&api, &relay.url, given, dirs, &ui, &session).await?;
     let Some(channel) = resolved else { return Ok(()) };
     let routes = config.routes.iter().flat_map(|file| &file.routes);
     ui.send(UiEvent::Ready {
@@ -110,9 +172,9 @@ async fn stream(
     .await;
 
     if let Some(target) = &config.forward_to {
-        LastTarget::new(&config.dirs, &relay.url, &channel.channel).save(target)?;
+        LastTarget::new(dirs, &relay.url, &channel.channel).save(target)?;
     }
-    let cursor_file = CursorFile::new(&config.dirs, &relay.url, &channel.channel);
+    let cursor_file = CursorFile::new(dirs, &relay.url, &channel.channel);
     let cursor = cursor_file.load()?;
     let resume_after = Arc::new(AtomicU64::new(cursor));
     let (events_tx, events_rx) = mpsc::channel(EVENT_QUEUE);
@@ -176,8 +238,8 @@ async fn stream(
 
 /// A forwarder per route (its target, `-H` plus its headers, named for the log) and one for
 /// `--forward-to`, all with the same timeout and re-signing.
-fn dispatch(config: &ListenConfig, client: &HttpClient) -> Dispatch {
-    let forwarder = |target: &url::Url, headers, name: Option<&str>| {
+fn dispatch(config: &Config, client: &HttpClient) -> Dispatch {
+    let forwarder = |target: &Url, headers, name: Option<&str>| {
         Forwarder::new(client.clone(), target.clone(), headers, config.timeout)
             .with_resign(config.resign.clone())
             .with_name(name.map(str::to_owned))
