@@ -9,7 +9,8 @@ use crate::commands::CommandEnv;
 use crate::config::RelaySelection;
 use crate::output::stdout::{stdout_color, write_stdout};
 use crate::output::table::{json_line, table};
-use crate::relay::connect::{IfNoChannel, connect};
+use crate::relay::channel_choice::IfNoChannel;
+use crate::relay::connect::connect;
 use crate::relay::history::last_summaries;
 
 /// What `hookrelay events` lists, as `cli` builds it from the flags.

@@ -17,7 +17,8 @@ use crate::deliver::forward::{Forwarder, Resign};
 use crate::deliver::outgoing::HeaderOverride;
 use crate::output::queue::{DeliveryLine, Ui, UiEvent};
 use crate::output::render::Renderer;
-use crate::relay::connect::{Connection, IfNoChannel, connect};
+use crate::relay::channel_choice::IfNoChannel;
+use crate::relay::connect::{Connection, connect};
 use crate::relay::history::{all_summaries, fetch_event, last_summaries};
 
 mod edit;

@@ -13,7 +13,8 @@ use crate::deliver::outgoing::{HeaderOverride, forward_headers, target_url};
 use crate::output::event_view;
 use crate::output::mask::{display_value, is_secret};
 use crate::output::stdout::{stdout_color, write_stdout};
-use crate::relay::connect::{IfNoChannel, connect};
+use crate::relay::channel_choice::IfNoChannel;
+use crate::relay::connect::connect;
 use crate::relay::history::fetch_event;
 
 /// What `hookrelay show` shows, as `cli` builds it from the flags.

@@ -16,7 +16,8 @@ use crate::commands::CommandEnv;
 use crate::config::RelaySelection;
 use crate::output::stdout::write_stdout;
 use crate::output::trigger::render;
-use crate::relay::connect::{IfNoChannel, connect};
+use crate::relay::channel_choice::IfNoChannel;
+use crate::relay::connect::connect;
 
 /// What `hookrelay trigger` sends, and where, as `cli` builds it from the flags.
 #[derive(Debug)]

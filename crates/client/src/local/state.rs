@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
+use hookrelay_proto::ChannelCreated;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
@@ -23,6 +24,12 @@ pub struct SavedChannel {
     pub token: String,
     /// Where providers POST.
     pub ingest_url: String,
+}
+
+impl From<ChannelCreated> for SavedChannel {
+    fn from(created: ChannelCreated) -> Self {
+        Self { channel: created.channel, token: created.token, ingest_url: created.ingest_url }
+    }
 }
 
 /// Saved channels, keyed by relay base URL.

@@ -1,10 +1,10 @@
 //! The relay and channel for the commands other than `listen` (`events`, `show`, `replay`,
-//! `trigger`), picked exactly as `listen` picks them: `--relay` or the embedded relay on
-//! `127.0.0.1:PORT` (the one a running `listen` serves, else started here on the same store),
-//! and `--channel/--token` or the channel saved for that relay. Unlike `listen`, these fail
-//! at once when the relay cannot be reached: a one-shot command should not hang.
+//! `trigger`), picked as `listen` picks them: `--relay` or the embedded relay on
+//! `127.0.0.1:PORT` (the one a running `listen` serves, else started here on the same
+//! store), and the channel from [`choose`] (without asking the relay whether a saved one
+//! still exists). Unlike `listen`, these fail at once when the relay cannot be reached: a
+//! one-shot command should not hang.
 
-use anyhow::Context as _;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
@@ -12,7 +12,8 @@ use crate::config::{RelayChoice, RelaySelection, UsageError};
 use crate::http::{HttpClient, install_crypto_provider};
 use crate::local::paths::Dirs;
 use crate::local::state::{ChannelBook, LastTarget, SavedChannel};
-use crate::relay::api::{RelayApi, relay_url};
+use crate::relay::api::RelayApi;
+use crate::relay::channel_choice::{ChoiceError, IfNoChannel, Policy, choose};
 use crate::relay::embedded::RelayHandle;
 
 /// An open relay (stopped with [`Connection::close`]) and the channel to use on it.
@@ -25,15 +26,6 @@ pub struct Connection {
     pub api: RelayApi,
     /// The HTTP client, for further requests (forwarding replays, posting triggers).
     pub client: HttpClient,
-}
-
-/// What to do when no channel is given or saved.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum IfNoChannel {
-    /// Fail with a hint (reading history of a channel that never existed is a mistake).
-    Fail,
-    /// Create one and save it, as `listen` does.
-    Create,
 }
 
 /// Opens the relay and picks the channel.
@@ -69,30 +61,19 @@ async fn pick_channel(
     api: &RelayApi,
     if_none: IfNoChannel,
 ) -> anyhow::Result<SavedChannel> {
-    if let Some(creds) = selection.channel.clone() {
-        let ingest_url = relay_url(&relay.url, &["h", &creds.channel]).to_string();
-        return Ok(SavedChannel { channel: creds.channel, token: creds.token, ingest_url });
-    }
     let book = ChannelBook::new(dirs);
-    if let Some(saved) = book.get(&relay.url)? {
-        return Ok(saved);
-    }
-    match if_none {
-        IfNoChannel::Fail => anyhow::bail!(
+    let policy = Policy { check_saved: false, if_none };
+    match choose(api, &relay.url, selection.channel.clone(), &book, policy, None).await {
+        Ok(channel) => Ok(channel),
+        Err(ChoiceError::NoneSaved) => anyhow::bail!(
             "no channel is saved for the relay at {}: run `hookrelay listen` first, \
              or pass --channel and --token",
             relay.url
         ),
-        IfNoChannel::Create => {
-            let created = api.create_channel().await.context("could not create a channel")?;
-            let channel = SavedChannel {
-                channel: created.channel,
-                token: created.token,
-                ingest_url: created.ingest_url,
-            };
-            book.put(&relay.url, &channel)?;
-            Ok(channel)
+        Err(ChoiceError::Api(err)) => {
+            Err(anyhow::Error::new(err).context("could not create a channel"))
         }
+        Err(ChoiceError::Local(err)) => Err(err),
     }
 }
 
