@@ -8,7 +8,6 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod deliver;
-pub use hookrelay_http as http;
 pub mod local;
 pub mod output;
 pub mod relay;

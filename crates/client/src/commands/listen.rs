@@ -27,7 +27,6 @@ use crate::deliver::outgoing::HeaderOverride;
 use crate::deliver::routes::Route;
 use crate::deliver::verify::Verify;
 use crate::deliver::watermark::Watermark;
-use crate::http::{HttpClient, install_crypto_provider};
 use crate::local::paths::Dirs;
 use crate::local::ready_file::ReadyFile;
 use crate::local::state::{CursorFile, LastTarget};
@@ -36,6 +35,7 @@ use crate::output::render::Renderer;
 use crate::relay::api::RelayApi;
 use crate::relay::embedded::RelayHandle;
 use crate::relay::tunnel::Tunnel;
+use hookrelay_http::{HttpClient, install_crypto_provider};
 use processor::{ACK_QUEUE, EVENT_QUEUE, Processor};
 
 /// A validated routing file.
@@ -129,7 +129,7 @@ async fn relay_and_stream(
     ui: Ui,
     ready_file: Option<&ReadyFile>,
 ) -> anyhow::Result<()> {
-    let client = crate::http::client();
+    let client = hookrelay_http::client();
     let session = cancel.child_token();
     let relay = match &config.relay {
         RelayChoice::Remote(url) => RelayHandle::remote(url.clone()),

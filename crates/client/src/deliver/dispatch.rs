@@ -83,9 +83,9 @@ mod tests {
     }
 
     fn forwarder(name: &str) -> Forwarder {
-        crate::http::install_crypto_provider();
+        hookrelay_http::install_crypto_provider();
         let target = "http://127.0.0.1:9/".parse().expect("url");
-        Forwarder::new(crate::http::client(), target, vec![], Duration::from_secs(1))
+        Forwarder::new(hookrelay_http::client(), target, vec![], Duration::from_secs(1))
             .with_name(Some(name.to_owned()))
     }
 

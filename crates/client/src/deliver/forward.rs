@@ -11,7 +11,7 @@ use url::Url;
 use hookrelay_signature::{Scheme, Secret};
 
 use crate::deliver::outgoing::{HeaderOverride, forward_headers, target_url};
-use crate::http::{HttpClient, error_chain, root_cause};
+use hookrelay_http::{HttpClient, error_chain, root_cause};
 
 /// How much of the local app's response body is kept for `show` and the relay's history.
 pub const RESPONSE_PREVIEW_BYTES: usize = 2048;

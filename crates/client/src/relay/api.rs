@@ -11,7 +11,7 @@ use hookrelay_proto::{
 use http_body_util::{BodyExt as _, Full, Limited};
 use url::Url;
 
-use crate::http::{HttpClient, root_cause};
+use hookrelay_http::{HttpClient, root_cause};
 
 /// Longest wait for one API call.
 pub const API_TIMEOUT: Duration = Duration::from_secs(15);

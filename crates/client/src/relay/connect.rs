@@ -9,12 +9,12 @@ use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use crate::config::{RelayChoice, RelaySelection, UsageError};
-use crate::http::{HttpClient, install_crypto_provider};
 use crate::local::paths::Dirs;
 use crate::local::state::{ChannelBook, LastTarget, SavedChannel};
 use crate::relay::api::RelayApi;
 use crate::relay::channel_choice::{ChoiceError, IfNoChannel, Policy, choose};
 use crate::relay::embedded::RelayHandle;
+use hookrelay_http::{HttpClient, install_crypto_provider};
 
 /// An open relay (stopped with [`Connection::close`]) and the channel to use on it.
 pub struct Connection {
@@ -36,7 +36,7 @@ pub async fn connect(
     cancel: CancellationToken,
 ) -> anyhow::Result<Connection> {
     install_crypto_provider();
-    let client = crate::http::client();
+    let client = hookrelay_http::client();
     let relay = match &selection.relay {
         RelayChoice::Remote(url) => RelayHandle::remote(url.clone()),
         RelayChoice::Embedded { port } => {

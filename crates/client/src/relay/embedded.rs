@@ -10,9 +10,9 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument as _;
 use url::Url;
 
-use crate::http::HttpClient;
 use crate::local::paths::Dirs;
 use crate::relay::api::RelayApi;
+use hookrelay_http::HttpClient;
 
 /// How long the embedded relay gets to close its sessions on shutdown.
 const RELAY_STOP_TIMEOUT: Duration = Duration::from_secs(5);

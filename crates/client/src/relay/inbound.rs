@@ -85,7 +85,7 @@ pub fn closed(frame: Option<CloseFrame>) -> String {
 /// A websocket error as a reason to reconnect.
 pub fn describe(err: &WsError) -> String {
     match err {
-        WsError::Io(io) => crate::http::root_cause(io),
+        WsError::Io(io) => hookrelay_http::root_cause(io),
         WsError::Capacity(CapacityError::MessageTooLong { size, max_size }) => format!(
             "the relay sent a message of {size} bytes, over this client's limit of {max_size}"
         ),
