@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
-use hookrelay_sandbox::config::DEFAULT_LISTEN;
+use hookrelay_sandbox::DEFAULT_LISTEN;
 use hookrelay_sandbox::{Mode, parse_duration, parse_retry_schedule};
 use hookrelay_signature::{Scheme, Secret};
 

@@ -5,10 +5,10 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use hookrelay_sandbox::trigger::{
-    DEFAULT_TRIGGER_TIMEOUT, build_event, format_list, parse_data_arg, post_event,
+use hookrelay_sandbox::{
+    Catalog, DEFAULT_TRIGGER_TIMEOUT, Event, Faker, build_event, format_list, parse_data_arg,
+    post_event,
 };
-use hookrelay_sandbox::{Catalog, Event, Faker};
 use serde_json::Value;
 use url::Url;
 

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::time::Duration;
 
 use hookrelay_sandbox::Event;
-use hookrelay_sandbox::trigger::TriggerReply;
+use hookrelay_sandbox::TriggerReply;
 use serde::Serialize;
 use serde_json::Value;
 
