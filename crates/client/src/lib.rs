@@ -4,13 +4,13 @@
 //! (`deliver`), and a renderer (`output::render`), joined by bounded, typed queues.
 
 mod backoff;
-pub mod cli;
-pub mod commands;
-pub mod config;
-pub mod deliver;
-pub mod local;
-pub mod output;
-pub mod relay;
+mod cli;
+mod commands;
+mod config;
+mod deliver;
+mod local;
+mod output;
+mod relay;
 mod signals;
 #[cfg(test)]
 pub(crate) mod test_support;

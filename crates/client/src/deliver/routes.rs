@@ -140,15 +140,15 @@ impl Route {
     }
 }
 
-/// The first rule that matches `event`.
-pub fn route<'a>(routes: &'a [Route], event: &Event) -> Option<&'a Route> {
-    routes.iter().find(|route| route.matches(event))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::test_support::event;
+
+    /// The first rule that matches `event`, as `Dispatch` picks it.
+    fn route<'a>(routes: &'a [Route], event: &Event) -> Option<&'a Route> {
+        routes.iter().find(|route| route.matches(event))
+    }
 
     const FILE: &str = r#"
 # first match wins
