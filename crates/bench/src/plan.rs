@@ -3,7 +3,7 @@
 
 /// Sizes of a run. Each measurement is repeated `rounds` times and the median is reported.
 #[derive(Debug, Clone)]
-pub struct Plan {
+pub(crate) struct Plan {
     /// Repetitions of every measurement.
     pub rounds: usize,
     /// Measured requests at concurrency 1 in the ack-latency runs (more above it).
@@ -19,7 +19,7 @@ pub struct Plan {
 
 impl Plan {
     /// A few minutes on a 2-core machine.
-    pub fn full() -> Self {
+    pub(crate) fn full() -> Self {
         Self {
             rounds: 3,
             ack_base: 30_000,
@@ -30,7 +30,7 @@ impl Plan {
     }
 
     /// Under a minute: the same measurements with less load.
-    pub fn quick() -> Self {
+    pub(crate) fn quick() -> Self {
         Self {
             rounds: 3,
             ack_base: 3_000,
@@ -41,7 +41,7 @@ impl Plan {
     }
 
     /// Measured requests of an ack-latency run: enough for a stable p99 at any concurrency.
-    pub fn ack_requests(&self, concurrency: usize) -> usize {
+    pub(crate) fn ack_requests(&self, concurrency: usize) -> usize {
         if concurrency == 1 { self.ack_base } else { self.ack_base * 4 }
     }
 }

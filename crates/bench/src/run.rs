@@ -8,7 +8,7 @@ use crate::procs::Workspace;
 use crate::report::{Row, table};
 
 /// Runs every measurement and prints the table on stdout.
-pub async fn run(plan: Plan, relay_args: Vec<String>) -> anyhow::Result<()> {
+pub(crate) async fn run(plan: Plan, relay_args: Vec<String>) -> anyhow::Result<()> {
     let flags =
         if relay_args.is_empty() { "default flags".to_owned() } else { relay_args.join(" ") };
     let ws = Workspace::new(relay_args)?;

@@ -17,12 +17,12 @@ use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 
 /// The path that answers the number of requests served so far (not counted itself).
-pub const COUNT_PATH: &str = "/count";
+pub(crate) const COUNT_PATH: &str = "/count";
 /// First line on stdout once the server accepts connections; the bench waits for it.
-pub const READY_LINE: &str = "serve-200 listening";
+pub(crate) const READY_LINE: &str = "serve-200 listening";
 
 /// Serves until the process is killed.
-pub async fn serve(listen: SocketAddr, delay: Duration) -> anyhow::Result<()> {
+pub(crate) async fn serve(listen: SocketAddr, delay: Duration) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("could not listen on {listen}"))?;

@@ -5,7 +5,7 @@
 use url::Url;
 
 /// The port of the embedded relay when `--port` is not given.
-pub const DEFAULT_PORT: u16 = 8787;
+pub(crate) const DEFAULT_PORT: u16 = 8787;
 
 /// Which relay to talk to.
 #[derive(Debug, Clone, PartialEq, Eq)]

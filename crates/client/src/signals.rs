@@ -5,7 +5,7 @@ use tokio_util::sync::CancellationToken;
 
 /// Cancels `cancel` on the first SIGINT or SIGTERM. The caller owns the task and aborts it
 /// when done.
-pub fn cancel_on_signals(cancel: CancellationToken) -> JoinHandle<()> {
+pub(crate) fn cancel_on_signals(cancel: CancellationToken) -> JoinHandle<()> {
     tokio::spawn(async move {
         #[cfg(unix)]
         {

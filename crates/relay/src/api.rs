@@ -27,7 +27,7 @@ const DEFAULT_LIMIT: usize = 100;
 const MAX_LIMIT: usize = 1000;
 
 /// `POST /v1/channels`: a random unguessable id, or the requested name when it is free.
-pub async fn create_channel(
+pub(crate) async fn create_channel(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     body: Bytes,
@@ -57,7 +57,7 @@ pub async fn create_channel(
 
 /// Query of `GET /v1/channels/{channel}/events`.
 #[derive(Debug, Deserialize)]
-pub struct ListQuery {
+pub(crate) struct ListQuery {
     after: Option<u64>,
     limit: Option<usize>,
     last: Option<usize>,
@@ -65,7 +65,7 @@ pub struct ListQuery {
 
 /// `GET /v1/channels/{channel}/events?after=SEQ&limit=N` or `?last=N`: summaries, oldest
 /// first.
-pub async fn list_events(
+pub(crate) async fn list_events(
     State(state): State<Arc<AppState>>,
     Path(channel): Path<String>,
     headers: HeaderMap,
@@ -109,7 +109,7 @@ async fn resolve(
 }
 
 /// `GET /v1/channels/{channel}/events/{id}`: the whole event and its deliveries.
-pub async fn get_event(
+pub(crate) async fn get_event(
     State(state): State<Arc<AppState>>,
     Path((channel, typed)): Path<(String, String)>,
     headers: HeaderMap,
@@ -122,7 +122,7 @@ pub async fn get_event(
 
 /// `POST /v1/channels/{channel}/events/{id}/deliveries`: records a delivery made outside the
 /// stream (`hookrelay replay`), with a `DeliveryResult` body.
-pub async fn record_delivery(
+pub(crate) async fn record_delivery(
     State(state): State<Arc<AppState>>,
     Path((channel, typed)): Path<(String, String)>,
     headers: HeaderMap,
@@ -139,7 +139,7 @@ pub async fn record_delivery(
 }
 
 /// `DELETE /v1/channels/{channel}`: the channel, its history, and its open sessions.
-pub async fn delete_channel(
+pub(crate) async fn delete_channel(
     State(state): State<Arc<AppState>>,
     Path(channel): Path<String>,
     headers: HeaderMap,
@@ -152,19 +152,19 @@ pub async fn delete_channel(
 }
 
 /// `GET /healthz`.
-pub async fn healthz() -> Json<serde_json::Value> {
+pub(crate) async fn healthz() -> Json<serde_json::Value> {
     Json(
         serde_json::json!({"status": "ok", "service": "hookrelay", "version": env!("CARGO_PKG_VERSION")}),
     )
 }
 
 /// `GET /metrics`: Prometheus text.
-pub async fn metrics(State(state): State<Arc<AppState>>) -> Response {
+pub(crate) async fn metrics(State(state): State<Arc<AppState>>) -> Response {
     ([(CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render()).into_response()
 }
 
 /// Every unknown route.
-pub async fn not_found() -> Response {
+pub(crate) async fn not_found() -> Response {
     let body = ErrorBody::new(
         "not_found",
         "no such route: webhooks go to /h/{channel}/..., the API is under /v1/channels",

@@ -12,7 +12,7 @@ use crate::store::{ChannelInfo, Store};
 const MAX_NAME_LEN: usize = 64;
 
 /// Checks a user-chosen channel name: 1 to 64 of `a-z 0-9 - _`.
-pub fn validate_name(name: &str) -> Result<(), RelayError> {
+pub(crate) fn validate_name(name: &str) -> Result<(), RelayError> {
     let allowed = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_';
     if name.is_empty() || name.len() > MAX_NAME_LEN || !name.chars().all(allowed) {
         return Err(RelayError::BadRequest(format!(
@@ -23,7 +23,10 @@ pub fn validate_name(name: &str) -> Result<(), RelayError> {
 }
 
 /// The bearer token of a request; `what` names the expected token in the error message.
-pub fn bearer<'a>(headers: &'a HeaderMap, what: &'static str) -> Result<&'a str, RelayError> {
+pub(crate) fn bearer<'a>(
+    headers: &'a HeaderMap,
+    what: &'static str,
+) -> Result<&'a str, RelayError> {
     let value = headers.get(AUTHORIZATION).ok_or(RelayError::MissingToken(what))?;
     let value = value.to_str().map_err(|_| RelayError::InvalidToken(what))?;
     let (scheme, token) = value.split_once(' ').ok_or(RelayError::MissingToken(what))?;
@@ -34,7 +37,10 @@ pub fn bearer<'a>(headers: &'a HeaderMap, what: &'static str) -> Result<&'a str,
 }
 
 /// Checks the admin token when the relay was started with one.
-pub fn check_admin(headers: &HeaderMap, admin: Option<&TokenHash>) -> Result<(), RelayError> {
+pub(crate) fn check_admin(
+    headers: &HeaderMap,
+    admin: Option<&TokenHash>,
+) -> Result<(), RelayError> {
     let Some(expected) = admin else { return Ok(()) };
     let what = "admin token (--admin-token)";
     if token_matches(bearer(headers, what)?, expected) {
@@ -46,7 +52,7 @@ pub fn check_admin(headers: &HeaderMap, admin: Option<&TokenHash>) -> Result<(),
 
 /// Checks `Authorization: Bearer <channel token>` for `channel`: missing token, unknown
 /// channel and wrong token each get their own error.
-pub async fn authorize(
+pub(crate) async fn authorize(
     store: &dyn Store,
     headers: &HeaderMap,
     channel: &str,

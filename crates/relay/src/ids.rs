@@ -6,7 +6,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 /// SHA-256 of a token: what the store keeps, so a leaked database reveals no token.
-pub type TokenHash = [u8; 32];
+pub(crate) type TokenHash = [u8; 32];
 
 /// Random bytes in a channel id (128 bits: unguessable, DESIGN §2.7).
 const CHANNEL_ID_BYTES: usize = 16;
@@ -14,29 +14,29 @@ const CHANNEL_ID_BYTES: usize = 16;
 const TOKEN_BYTES: usize = 32;
 
 /// A fresh unguessable channel id: `ch_` and 26 lowercase base32 characters.
-pub fn new_channel_id() -> anyhow::Result<String> {
+pub(crate) fn new_channel_id() -> anyhow::Result<String> {
     Ok(format!("ch_{}", base32(&random_bytes::<CHANNEL_ID_BYTES>()?)))
 }
 
 /// A fresh event id: `evt_` and 26 lowercase base32 characters (128 random bits). Random
 /// rather than time-ordered (`seq` gives the order), so the first few characters already
 /// tell events apart and work as a prefix (`hookrelay show evt_k2qza9xm`).
-pub fn new_event_id() -> anyhow::Result<String> {
+pub(crate) fn new_event_id() -> anyhow::Result<String> {
     Ok(format!("evt_{}", base32(&random_bytes::<CHANNEL_ID_BYTES>()?)))
 }
 
 /// A fresh channel token: `hrt_` and 52 lowercase base32 characters.
-pub fn new_token() -> anyhow::Result<String> {
+pub(crate) fn new_token() -> anyhow::Result<String> {
     Ok(format!("hrt_{}", base32(&random_bytes::<TOKEN_BYTES>()?)))
 }
 
 /// The digest stored for `token`.
-pub fn hash_token(token: &str) -> TokenHash {
+pub(crate) fn hash_token(token: &str) -> TokenHash {
     Sha256::digest(token.as_bytes()).into()
 }
 
 /// Whether `token` hashes to `expected`, in time independent of where they differ.
-pub fn token_matches(token: &str, expected: &TokenHash) -> bool {
+pub(crate) fn token_matches(token: &str, expected: &TokenHash) -> bool {
     hash_token(token).ct_eq(expected).into()
 }
 

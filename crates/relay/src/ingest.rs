@@ -24,7 +24,7 @@ use crate::store::{NewEvent, now_ms};
 const EVENT_TYPE_SCAN_MAX: usize = 256 * 1024;
 
 /// Stores one webhook.
-pub async fn ingest(State(state): State<Arc<AppState>>, request: Request) -> Response {
+pub(crate) async fn ingest(State(state): State<Arc<AppState>>, request: Request) -> Response {
     match capture(&state, request).await {
         Ok(response) => response,
         Err(err) => {

@@ -17,7 +17,7 @@ use file::CatalogFile;
 /// The built-in profile, parsed by the same loader as user files.
 const BUILTIN: &str = include_str!("builtin.json");
 /// Origin shown for built-in types.
-pub const BUILTIN_ORIGIN: &str = "built-in";
+pub(crate) const BUILTIN_ORIGIN: &str = "built-in";
 
 /// Where an event type may be triggered by hand (`POST /v1/webhook_url/test`, `trigger`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Deserialize)]

@@ -9,11 +9,11 @@ use crate::mode::Mode;
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8788";
 /// Waits between a failed delivery and its retries: attempt 2 after 1 s, 3 after 2 s more,
 /// 4 after 4 s more. Short on purpose, so a developer (and a test) sees the whole story fast.
-pub const DEFAULT_RETRY_SCHEDULE: [Duration; 3] =
+pub(crate) const DEFAULT_RETRY_SCHEDULE: [Duration; 3] =
     [Duration::from_secs(1), Duration::from_secs(2), Duration::from_secs(4)];
 /// How long one delivery attempt may take, connect to last body byte, before it counts as a
 /// failure ("timed out").
-pub const DEFAULT_DELIVERY_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const DEFAULT_DELIVERY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Everything [`crate::serve`] needs; the CLI builds it from its flags.
 #[derive(Clone, Debug)]

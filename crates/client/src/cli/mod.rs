@@ -132,7 +132,7 @@ fn parse_scheme(text: &str) -> Result<Scheme, String> {
 }
 
 /// An absolute `http://` or `https://` URL with a host.
-pub fn parse_http_url(text: &str) -> Result<Url, String> {
+pub(crate) fn parse_http_url(text: &str) -> Result<Url, String> {
     let url = Url::parse(text).map_err(|err| {
         format!(
             "'{text}' is not an absolute URL ({err}); expected e.g. http://localhost:3000/webhooks"

@@ -28,7 +28,7 @@ pub struct Config {
 }
 
 /// Runs the command.
-pub async fn run(config: Config, env: &CommandEnv) -> anyhow::Result<ExitCode> {
+pub(crate) async fn run(config: Config, env: &CommandEnv) -> anyhow::Result<ExitCode> {
     let conn = connect(&config.relay, &env.dirs, IfNoChannel::Fail, env.cancel.clone()).await?;
     let listed = last_summaries(&conn, usize::from(config.limit)).await;
     let ingest_url = conn.channel.ingest_url.clone();

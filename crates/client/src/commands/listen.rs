@@ -85,7 +85,7 @@ pub struct Config {
 
 /// Runs `listen` until `env.cancel` fires (success), stdout is closed (success) or
 /// something fatal happens (Err: bad token, unknown channel, port taken, unwritable state...).
-pub async fn run(config: Config, env: &CommandEnv) -> anyhow::Result<ExitCode> {
+pub(crate) async fn run(config: Config, env: &CommandEnv) -> anyhow::Result<ExitCode> {
     install_crypto_provider();
     let out = Renderer::terminal(config.json, env.offset);
     let (ui, ui_events) = Ui::channel();

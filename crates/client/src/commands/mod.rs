@@ -11,12 +11,12 @@ use tokio_util::sync::CancellationToken;
 use crate::local::paths::Dirs;
 use crate::signals::cancel_on_signals;
 
-pub mod events;
-pub mod listen;
-pub mod replay;
-pub mod sandbox;
-pub mod show;
-pub mod trigger;
+pub(crate) mod events;
+pub(crate) mod listen;
+pub(crate) mod replay;
+pub(crate) mod sandbox;
+pub(crate) mod show;
+pub(crate) mod trigger;
 
 /// A command ready to run.
 #[derive(Debug)]
@@ -37,7 +37,7 @@ pub enum Command {
 
 /// What every command gets besides its own config.
 #[derive(Debug, Clone)]
-pub struct CommandEnv {
+pub(crate) struct CommandEnv {
     /// Where state files live.
     pub dirs: Dirs,
     /// The local time zone, for timestamps shown to people.
@@ -48,7 +48,7 @@ pub struct CommandEnv {
 
 /// Runs `command` with Ctrl-C and SIGTERM turned into a cancellation; `offset` is the local
 /// time zone (read by `main` while the process was single-threaded).
-pub async fn run(command: Command, offset: UtcOffset) -> anyhow::Result<ExitCode> {
+pub(crate) async fn run(command: Command, offset: UtcOffset) -> anyhow::Result<ExitCode> {
     let cancel = CancellationToken::new();
     let signals = cancel_on_signals(cancel.clone());
     let result = async {

@@ -60,7 +60,7 @@ pub struct Config {
 }
 
 /// Runs the command.
-pub async fn run(config: Config, env: &CommandEnv) -> anyhow::Result<ExitCode> {
+pub(crate) async fn run(config: Config, env: &CommandEnv) -> anyhow::Result<ExitCode> {
     let conn = connect(&config.relay, &env.dirs, IfNoChannel::Fail, env.cancel.clone()).await?;
     let result = replay(&config, env, &conn).await;
     let closed = conn.close().await;
@@ -192,7 +192,7 @@ async fn send_all(
 
 /// `--failed`: the last attempt was not a 2xx. Never-delivered (pending) and deliberately
 /// skipped events are not failures.
-pub fn needs_replay(summary: &EventSummary) -> bool {
+pub(crate) fn needs_replay(summary: &EventSummary) -> bool {
     match summary.state {
         DeliveryState::Rejected | DeliveryState::Failed => true,
         DeliveryState::Delivered => summary

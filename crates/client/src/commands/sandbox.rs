@@ -21,7 +21,7 @@ use crate::output::stdout::write_stdout;
 
 /// Delivery attempts waiting to be printed. When the terminal (or a pipe) is this far
 /// behind, further lines are dropped; `GET /v1/webhook_deliveries` still lists them.
-pub const PRINT_QUEUE: usize = 256;
+pub(crate) const PRINT_QUEUE: usize = 256;
 /// How long to wait, after the server stopped, for the last lines to be printed.
 const PRINT_DRAIN: Duration = Duration::from_secs(1);
 
@@ -60,7 +60,7 @@ pub struct Config {
 }
 
 /// Runs the emulator until `env.cancel` (Ctrl-C, SIGTERM).
-pub async fn run(config: Config, env: &CommandEnv) -> anyhow::Result<ExitCode> {
+pub(crate) async fn run(config: Config, env: &CommandEnv) -> anyhow::Result<ExitCode> {
     let catalog = Catalog::load_files(&config.catalogs)?;
     let listener = tokio::net::TcpListener::bind(config.listen).await.with_context(|| {
         format!("could not listen on {} (pick another with --listen)", config.listen)

@@ -50,7 +50,7 @@ pub struct Config {
 }
 
 /// Runs the command.
-pub async fn run(config: Config, env: &CommandEnv) -> anyhow::Result<ExitCode> {
+pub(crate) async fn run(config: Config, env: &CommandEnv) -> anyhow::Result<ExitCode> {
     let conn = connect(&config.relay, &env.dirs, IfNoChannel::Fail, env.cancel.clone()).await?;
     let fetched = fetch_event(&conn, &config.id).await;
     let target = match config.curl {
@@ -88,7 +88,11 @@ pub async fn run(config: Config, env: &CommandEnv) -> anyhow::Result<ExitCode> {
 /// The curl command for `detail` toward `target`: the same URL and headers `listen` sends,
 /// minus `Host` (curl derives it from the URL) and `Content-Length` when there is a body
 /// (curl computes it; an explicit `content-length: 0` on an empty body is kept).
-pub fn curl_command(detail: &EventDetail, target: &Url, overrides: &[HeaderOverride]) -> String {
+pub(crate) fn curl_command(
+    detail: &EventDetail,
+    target: &Url,
+    overrides: &[HeaderOverride],
+) -> String {
     let event = &detail.event;
     let url = target_url(target, &event.path, event.query.as_deref());
     let headers: Vec<(String, String)> = forward_headers(event, target, overrides)
@@ -102,7 +106,7 @@ pub fn curl_command(detail: &EventDetail, target: &Url, overrides: &[HeaderOverr
 }
 
 /// The `--json` record: the relay's event detail, secret header values masked unless `reveal`.
-pub fn json(detail: &EventDetail, reveal: bool) -> serde_json::Value {
+pub(crate) fn json(detail: &EventDetail, reveal: bool) -> serde_json::Value {
     let mut detail = detail.clone();
     for (name, value) in &mut detail.event.headers {
         *value = display_value(name, value, reveal).into_owned();

@@ -60,7 +60,7 @@ pub enum DataArg {
 }
 
 /// Runs the command.
-pub async fn run(config: Config, env: &CommandEnv) -> anyhow::Result<ExitCode> {
+pub(crate) async fn run(config: Config, env: &CommandEnv) -> anyhow::Result<ExitCode> {
     let catalog = Catalog::load_files(&config.catalogs)?;
     if config.list {
         write_stdout(format_list(&catalog).as_bytes())?;

@@ -12,14 +12,14 @@ use crate::deliver::outgoing::HeaderOverride;
 use crate::deliver::routes::Route;
 
 /// The reason recorded for an event no rule matched when there is no `--forward-to`.
-pub const NO_ROUTE: &str = "no route matched";
+pub(crate) const NO_ROUTE: &str = "no route matched";
 
 /// The route name shown for events that fell through to `--forward-to` while routes are in
 /// use.
-pub const FALLBACK_NAME: &str = "--forward-to";
+pub(crate) const FALLBACK_NAME: &str = "--forward-to";
 
 /// What to do with one event.
-pub enum Plan {
+pub(crate) enum Plan {
     /// Send it with this forwarder.
     Forward(Arc<Forwarder>),
     /// Acknowledge it as skipped, with this reason.
@@ -27,7 +27,7 @@ pub enum Plan {
 }
 
 /// The filters, the routing rules (each with its own forwarder) and the fallback target.
-pub struct Dispatch {
+pub(crate) struct Dispatch {
     filter: Filter,
     routes: Vec<(Route, Arc<Forwarder>)>,
     fallback: Option<Arc<Forwarder>>,
@@ -35,7 +35,7 @@ pub struct Dispatch {
 
 impl Dispatch {
     /// Rules are tried in order; `fallback` takes what none of them matches.
-    pub fn new(
+    pub(crate) fn new(
         filter: Filter,
         routes: Vec<(Route, Forwarder)>,
         fallback: Option<Forwarder>,
@@ -45,7 +45,7 @@ impl Dispatch {
     }
 
     /// Decides for `event`.
-    pub fn plan(&self, event: &Event) -> Plan {
+    pub(crate) fn plan(&self, event: &Event) -> Plan {
         if let Some(reason) = self.filter.skip_reason(event) {
             return Plan::Skip(reason);
         }
@@ -59,7 +59,7 @@ impl Dispatch {
 
 /// The `-H` overrides with a route's `headers` on top: a route header replaces a `-H` of
 /// the same name.
-pub fn route_overrides(base: &[HeaderOverride], route: &Route) -> Vec<HeaderOverride> {
+pub(crate) fn route_overrides(base: &[HeaderOverride], route: &Route) -> Vec<HeaderOverride> {
     let mut out: Vec<HeaderOverride> = base
         .iter()
         .filter(|o| !route.headers.iter().any(|(name, _)| name.eq_ignore_ascii_case(&o.name)))

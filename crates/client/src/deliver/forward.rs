@@ -14,10 +14,10 @@ use crate::deliver::outgoing::{HeaderOverride, forward_headers, target_url};
 use hookrelay_http::{HttpClient, error_chain, root_cause};
 
 /// How much of the local app's response body is kept for `show` and the relay's history.
-pub const RESPONSE_PREVIEW_BYTES: usize = 2048;
+pub(crate) const RESPONSE_PREVIEW_BYTES: usize = 2048;
 
 /// Sends events to one target URL.
-pub struct Forwarder {
+pub(crate) struct Forwarder {
     client: HttpClient,
     target: Url,
     overrides: Vec<HeaderOverride>,
@@ -38,7 +38,7 @@ pub struct Resign {
 
 /// The local app answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Answer {
+pub(crate) struct Answer {
     /// Its status code.
     pub status: u16,
     /// Time until the response head arrived.
@@ -49,7 +49,7 @@ pub struct Answer {
 
 /// What a status code means for the event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
+pub(crate) enum Verdict {
     /// 1xx/2xx/3xx: done.
     Delivered,
     /// 4xx: a real answer; recorded, not retried.
@@ -60,7 +60,7 @@ pub enum Verdict {
 
 impl Verdict {
     /// Classifies a status code.
-    pub fn of(status: u16) -> Self {
+    pub(crate) fn of(status: u16) -> Self {
         match status {
             400..=499 => Verdict::Rejected,
             500.. => Verdict::Retry,
@@ -71,7 +71,7 @@ impl Verdict {
 
 /// Why no answer came back.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ForwardError {
+pub(crate) enum ForwardError {
     /// Nothing listens (yet) or the TCP/TLS connection failed: the app is probably restarting.
     #[error("{0}")]
     Connect(String),
@@ -88,14 +88,14 @@ pub enum ForwardError {
 
 impl ForwardError {
     /// Whether a later attempt may succeed.
-    pub fn is_retryable(&self) -> bool {
+    pub(crate) fn is_retryable(&self) -> bool {
         !matches!(self, ForwardError::Invalid(_))
     }
 }
 
 impl Forwarder {
     /// A forwarder to `target` with `-H` overrides and a per-request timeout.
-    pub fn new(
+    pub(crate) fn new(
         client: HttpClient,
         target: Url,
         overrides: Vec<HeaderOverride>,
@@ -105,29 +105,29 @@ impl Forwarder {
     }
 
     /// Re-signs every request with `resign` (when `Some`).
-    pub fn with_resign(mut self, resign: Option<Resign>) -> Self {
+    pub(crate) fn with_resign(mut self, resign: Option<Resign>) -> Self {
         self.resign = resign;
         self
     }
 
     /// Names this target in the log (the route it serves, when a routes file is in use).
-    pub fn with_name(mut self, name: Option<String>) -> Self {
+    pub(crate) fn with_name(mut self, name: Option<String>) -> Self {
         self.name = name;
         self
     }
 
     /// The name given with [`Forwarder::with_name`].
-    pub fn name(&self) -> Option<&str> {
+    pub(crate) fn name(&self) -> Option<&str> {
         self.name.as_deref()
     }
 
     /// `host:port` of the target, for "waiting for localhost:3000...".
-    pub fn target_label(&self) -> String {
+    pub(crate) fn target_label(&self) -> String {
         crate::deliver::outgoing::authority(&self.target)
     }
 
     /// Sends `event` once.
-    pub async fn send(&self, event: &Event) -> Result<Answer, ForwardError> {
+    pub(crate) async fn send(&self, event: &Event) -> Result<Answer, ForwardError> {
         let request = self.build(event)?;
         let started = Instant::now();
         let exchange = async {

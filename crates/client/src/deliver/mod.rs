@@ -4,11 +4,11 @@
 //! signature checks (`verify`) and which events are done (`watermark`). Never imports
 //! `relay`: events arrive here as plain values.
 
-pub mod dispatch;
-pub mod filter;
-pub mod forward;
-pub mod outgoing;
+pub(crate) mod dispatch;
+pub(crate) mod filter;
+pub(crate) mod forward;
+pub(crate) mod outgoing;
 pub(crate) mod retry;
-pub mod routes;
-pub mod verify;
+pub(crate) mod routes;
+pub(crate) mod verify;
 pub(crate) mod watermark;

@@ -46,7 +46,7 @@ impl std::str::FromStr for HeaderOverride {
 
 /// The absolute URL to request: the target's path joined with the event's path suffix
 /// (one slash between them), then the target's own query followed by the event's.
-pub fn target_url(target: &Url, event_path: &str, event_query: Option<&str>) -> String {
+pub(crate) fn target_url(target: &Url, event_path: &str, event_query: Option<&str>) -> String {
     let mut url = format!("{}://{}", target.scheme(), authority(target));
     let base = target.path().trim_end_matches('/');
     let suffix = event_path.trim_start_matches('/');
@@ -65,7 +65,7 @@ pub fn target_url(target: &Url, event_path: &str, event_query: Option<&str>) -> 
 }
 
 /// `host[:port]` of the target, as the `Host` header should carry it.
-pub fn authority(target: &Url) -> String {
+pub(crate) fn authority(target: &Url) -> String {
     let host = target.host_str().unwrap_or_default();
     match target.port() {
         Some(port) => format!("{host}:{port}"),
@@ -75,7 +75,7 @@ pub fn authority(target: &Url) -> String {
 
 /// The header list to send, in order: `Host`, the event's end-to-end headers, the `-H`
 /// overrides, `Content-Length` when the original had a body or a length, and the event id.
-pub fn forward_headers(
+pub(crate) fn forward_headers(
     event: &Event,
     target: &Url,
     overrides: &[HeaderOverride],

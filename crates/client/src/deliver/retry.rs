@@ -14,7 +14,7 @@ use crate::output::queue::{DeliveryLine, Ui, UiEvent};
 /// Forwards `event` until the local app gives a final answer, waiting with capped backoff
 /// while it is down or failing. Never gives up on its own: the queue waits (DESIGN §2.5).
 /// `replay` marks the results (and the retry lines shown meanwhile) as `hookrelay replay`'s.
-pub async fn deliver(
+pub(crate) async fn deliver(
     forwarder: Arc<Forwarder>,
     ui: Ui,
     event: Event,

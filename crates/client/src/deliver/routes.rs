@@ -12,7 +12,7 @@ use toml::Spanned;
 use url::Url;
 
 /// The file `listen` reads when `--routes` is not given, if it exists.
-pub const DEFAULT_ROUTES_FILE: &str = "hookrelay.toml";
+pub(crate) const DEFAULT_ROUTES_FILE: &str = "hookrelay.toml";
 
 /// A validated rule.
 #[derive(Debug, Clone)]
@@ -50,14 +50,14 @@ struct RawRoute {
 }
 
 /// Reads and validates a routing file.
-pub fn load(path: &Path) -> anyhow::Result<Vec<Route>> {
+pub(crate) fn load(path: &Path) -> anyhow::Result<Vec<Route>> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("could not read routes file {}", path.display()))?;
     parse(&text).map_err(|err| anyhow::anyhow!("{}:{err}", path.display()))
 }
 
 /// Parses routing rules; errors start with the line number (`7: ...`).
-pub fn parse(text: &str) -> anyhow::Result<Vec<Route>> {
+pub(crate) fn parse(text: &str) -> anyhow::Result<Vec<Route>> {
     let line_of = |offset: usize| text[..offset.min(text.len())].matches('\n').count() + 1;
     let file: File = toml::from_str(text).map_err(|err| {
         let line = err.span().map_or(1, |span| line_of(span.start));

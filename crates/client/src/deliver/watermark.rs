@@ -8,11 +8,11 @@ use hookrelay_proto::DeliveryResult;
 
 /// How many recent final results are remembered, to answer a relay that re-sends an event
 /// we already finished (after a reconnect raced with its acknowledgement).
-pub const RECENT_RESULTS: usize = 256;
+pub(crate) const RECENT_RESULTS: usize = 256;
 
 /// What to do with an incoming event.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Admission {
+pub(crate) enum Admission {
     /// Not seen before: deliver it.
     Fresh,
     /// Already queued or running: its acknowledgement will follow; ignore this copy.
@@ -23,7 +23,7 @@ pub enum Admission {
 
 /// Cursor plus the events received after it.
 #[derive(Debug, Default)]
-pub struct Watermark {
+pub(crate) struct Watermark {
     acked: u64,
     /// Received after `acked`, in order; `Some` once finished.
     pending: VecDeque<(u64, Option<DeliveryResult>)>,
@@ -32,18 +32,18 @@ pub struct Watermark {
 
 impl Watermark {
     /// Starts from a saved cursor.
-    pub fn new(acked: u64) -> Self {
+    pub(crate) fn new(acked: u64) -> Self {
         Self { acked, ..Self::default() }
     }
 
     /// The resumable cursor.
     #[cfg(test)]
-    pub fn acked(&self) -> u64 {
+    pub(crate) fn acked(&self) -> u64 {
         self.acked
     }
 
     /// Decides about event `seq` and, when fresh, records it as received.
-    pub fn admit(&mut self, seq: u64) -> Admission {
+    pub(crate) fn admit(&mut self, seq: u64) -> Admission {
         if seq <= self.acked || self.pending.back().is_some_and(|(last, _)| seq <= *last) {
             if let Some((_, result)) = self.pending.iter().find(|(s, _)| *s == seq) {
                 return match result {
@@ -59,7 +59,7 @@ impl Watermark {
     }
 
     /// Records that `seq` finished; returns the new cursor when it moved.
-    pub fn finish(&mut self, seq: u64, result: DeliveryResult) -> Option<u64> {
+    pub(crate) fn finish(&mut self, seq: u64, result: DeliveryResult) -> Option<u64> {
         if let Some(slot) = self.pending.iter_mut().find(|(s, _)| *s == seq) {
             slot.1 = Some(result.clone());
         }

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 /// Writes `bytes` to `path` atomically, mode 0600. With `sync`, the data reaches the disk
 /// before the rename. The temporary file does not outlive a failure. The directory must
 /// exist.
-pub fn write_atomic(path: &Path, bytes: &[u8], sync: bool) -> std::io::Result<()> {
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8], sync: bool) -> std::io::Result<()> {
     let temp = temp_path(path);
     let written = write_new(&temp, bytes, sync).and_then(|()| std::fs::rename(&temp, path));
     if written.is_err() {

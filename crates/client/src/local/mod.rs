@@ -3,6 +3,6 @@
 //! --ready-file` (`ready_file`), all written with `atomic::write_atomic`. The bottom of the crate: imports nothing from the other groups.
 
 pub(crate) mod atomic;
-pub mod paths;
+pub(crate) mod paths;
 pub(crate) mod ready_file;
-pub mod state;
+pub(crate) mod state;

@@ -6,13 +6,13 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 
 /// Overrides the config directory (tests, portable setups).
-pub const CONFIG_DIR_ENV: &str = "HOOKRELAY_CONFIG_DIR";
+pub(crate) const CONFIG_DIR_ENV: &str = "HOOKRELAY_CONFIG_DIR";
 /// Overrides the data directory.
-pub const DATA_DIR_ENV: &str = "HOOKRELAY_DATA_DIR";
+pub(crate) const DATA_DIR_ENV: &str = "HOOKRELAY_DATA_DIR";
 
 /// The two directories the CLI writes to.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Dirs {
+pub(crate) struct Dirs {
     /// Holds `channels.json` (ids and tokens, mode 0600).
     pub config_dir: PathBuf,
     /// Holds `cursors.json` and the embedded relay's SQLite store.
@@ -22,7 +22,7 @@ pub struct Dirs {
 impl Dirs {
     /// `$HOOKRELAY_CONFIG_DIR` / `$HOOKRELAY_DATA_DIR` when set, otherwise the platform's
     /// config and data directories (which honour `XDG_*` on Linux) joined with `hookrelay`.
-    pub fn from_env() -> anyhow::Result<Self> {
+    pub(crate) fn from_env() -> anyhow::Result<Self> {
         let pick = |var: &str, platform: Option<PathBuf>, what: &str| match std::env::var_os(var)
             .filter(|value| !value.is_empty())
         {

@@ -11,13 +11,13 @@ use crate::local::atomic::write_atomic;
 
 /// The file and its lifecycle.
 #[derive(Debug)]
-pub struct ReadyFile {
+pub(crate) struct ReadyFile {
     path: PathBuf,
 }
 
 impl ReadyFile {
     /// Takes charge of `path`, removing what an earlier run left there.
-    pub fn claim(path: &Path) -> anyhow::Result<Self> {
+    pub(crate) fn claim(path: &Path) -> anyhow::Result<Self> {
         let file = Self { path: path.to_owned() };
         file.remove_existing()
             .with_context(|| format!("could not remove the old --ready-file {}", path.display()))?;
@@ -25,18 +25,18 @@ impl ReadyFile {
     }
 
     /// Where it is.
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 
     /// Writes `ingest_url` and a newline.
-    pub fn write(&self, ingest_url: &str) -> anyhow::Result<()> {
+    pub(crate) fn write(&self, ingest_url: &str) -> anyhow::Result<()> {
         write_atomic(&self.path, format!("{ingest_url}\n").as_bytes(), true)
             .with_context(|| format!("could not write --ready-file {}", self.path.display()))
     }
 
     /// Removes the file (at exit); a failure is only worth a warning.
-    pub fn remove(&self) {
+    pub(crate) fn remove(&self) {
         if let Err(err) = self.remove_existing() {
             tracing::warn!("could not remove --ready-file {}: {err}", self.path.display());
         }

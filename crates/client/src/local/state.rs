@@ -17,7 +17,7 @@ use crate::local::paths::Dirs;
 
 /// A channel this CLI created (or was given) on a relay, with what it needs to read it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SavedChannel {
+pub(crate) struct SavedChannel {
     /// Channel id.
     pub channel: String,
     /// Channel token (a secret).
@@ -33,24 +33,24 @@ impl From<ChannelCreated> for SavedChannel {
 }
 
 /// Saved channels, keyed by relay base URL.
-pub struct ChannelBook {
+pub(crate) struct ChannelBook {
     path: PathBuf,
 }
 
 impl ChannelBook {
     /// The book in `dirs.config_dir`.
-    pub fn new(dirs: &Dirs) -> Self {
+    pub(crate) fn new(dirs: &Dirs) -> Self {
         Self { path: dirs.config_dir.join("channels.json") }
     }
 
     /// The channel saved for `relay`, if any.
-    pub fn get(&self, relay: &Url) -> anyhow::Result<Option<SavedChannel>> {
+    pub(crate) fn get(&self, relay: &Url) -> anyhow::Result<Option<SavedChannel>> {
         let mut all: BTreeMap<String, SavedChannel> = read_json(&self.path)?;
         Ok(all.remove(relay.as_str()))
     }
 
     /// Saves (or replaces) the channel for `relay`.
-    pub fn put(&self, relay: &Url, channel: &SavedChannel) -> anyhow::Result<()> {
+    pub(crate) fn put(&self, relay: &Url, channel: &SavedChannel) -> anyhow::Result<()> {
         let mut all: BTreeMap<String, SavedChannel> = read_json(&self.path)?;
         all.insert(relay.as_str().to_owned(), channel.clone());
         write_json_atomic(&self.path, &all)
@@ -84,37 +84,37 @@ impl PerChannel {
 
 /// The delivery cursor of one relay + channel: the highest `seq` such that it and every
 /// earlier event were acknowledged (`cursors.json`).
-pub struct CursorFile(PerChannel);
+pub(crate) struct CursorFile(PerChannel);
 
 impl CursorFile {
     /// The cursor for `channel` on `relay`, stored in `dirs.data_dir`.
-    pub fn new(dirs: &Dirs, relay: &Url, channel: &str) -> Self {
+    pub(crate) fn new(dirs: &Dirs, relay: &Url, channel: &str) -> Self {
         Self(PerChannel::new(dirs, "cursors.json", relay, channel))
     }
 
     /// The saved cursor, 0 when none.
-    pub fn load(&self) -> anyhow::Result<u64> {
+    pub(crate) fn load(&self) -> anyhow::Result<u64> {
         Ok(self.0.load()?.unwrap_or(0))
     }
 
     /// Saves `seq`.
-    pub fn save(&self, seq: u64) -> anyhow::Result<()> {
+    pub(crate) fn save(&self, seq: u64) -> anyhow::Result<()> {
         self.0.save(seq)
     }
 }
 
 /// Where `listen` last forwarded one relay + channel's events (`targets.json`): the default
 /// target of `replay` and `show --curl`, so they go where the live stream goes.
-pub struct LastTarget(PerChannel);
+pub(crate) struct LastTarget(PerChannel);
 
 impl LastTarget {
     /// The entry for `channel` on `relay`, stored in `dirs.data_dir`.
-    pub fn new(dirs: &Dirs, relay: &Url, channel: &str) -> Self {
+    pub(crate) fn new(dirs: &Dirs, relay: &Url, channel: &str) -> Self {
         Self(PerChannel::new(dirs, "targets.json", relay, channel))
     }
 
     /// The last `--forward-to`, if `listen` ever ran with one.
-    pub fn load(&self) -> anyhow::Result<Option<Url>> {
+    pub(crate) fn load(&self) -> anyhow::Result<Option<Url>> {
         let Some(text) = self.0.load::<String>()? else { return Ok(None) };
         let url =
             text.parse().with_context(|| format!("{} holds a bad URL", self.0.path.display()))?;
@@ -122,7 +122,7 @@ impl LastTarget {
     }
 
     /// Remembers `target`.
-    pub fn save(&self, target: &Url) -> anyhow::Result<()> {
+    pub(crate) fn save(&self, target: &Url) -> anyhow::Result<()> {
         self.0.save(target.to_string())
     }
 }

@@ -8,7 +8,7 @@ const HEX_DUMP_LIMIT: usize = 256;
 
 /// What kind of body this is, for display.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BodyKind {
+pub(crate) enum BodyKind {
     /// No bytes.
     Empty,
     /// Valid JSON.
@@ -22,7 +22,7 @@ pub enum BodyKind {
 }
 
 /// Classifies a body by its bytes, using the content type only to recognise forms.
-pub fn classify(content_type: Option<&str>, body: &[u8]) -> BodyKind {
+pub(crate) fn classify(content_type: Option<&str>, body: &[u8]) -> BodyKind {
     if body.is_empty() {
         return BodyKind::Empty;
     }
@@ -40,7 +40,7 @@ pub fn classify(content_type: Option<&str>, body: &[u8]) -> BodyKind {
 }
 
 /// The body as it should be shown, ending with a newline unless empty.
-pub fn render(content_type: Option<&str>, body: &[u8], color: bool) -> String {
+pub(crate) fn render(content_type: Option<&str>, body: &[u8], color: bool) -> String {
     match classify(content_type, body) {
         BodyKind::Empty => String::new(),
         BodyKind::Json => pretty_json(body, color),
@@ -67,7 +67,7 @@ fn form_fields(body: &[u8], color: bool) -> String {
 }
 
 /// `xxd`-style lines for the first [`HEX_DUMP_LIMIT`] bytes, headed by the size.
-pub fn hex_dump(body: &[u8]) -> String {
+pub(crate) fn hex_dump(body: &[u8]) -> String {
     let mut out = format!("binary body, {} bytes\n", body.len());
     for (row, chunk) in body.chunks(16).take(HEX_DUMP_LIMIT / 16).enumerate() {
         let hex: Vec<String> = chunk.iter().map(|b| format!("{b:02x}")).collect();

@@ -9,13 +9,18 @@ use base64::engine::general_purpose::STANDARD;
 const CURL_DEFAULT_HEADERS: &[&str] = &["accept", "user-agent", "content-type", "expect"];
 
 /// Quotes `text` for a POSIX shell.
-pub fn shell_quote(text: &str) -> String {
+pub(crate) fn shell_quote(text: &str) -> String {
     format!("'{}'", text.replace('\'', r"'\''"))
 }
 
 /// The command. `headers` are the ones to send, already filtered of hop-by-hop names, `Host`
 /// and `Content-Length` (curl sets those from the URL and body).
-pub fn command(method: &str, url: &str, headers: &[(String, String)], body: &[u8]) -> String {
+pub(crate) fn command(
+    method: &str,
+    url: &str,
+    headers: &[(String, String)],
+    body: &[u8],
+) -> String {
     let mut args: Vec<String> = vec![
         "curl".into(),
         "--http1.1".into(),

@@ -14,7 +14,7 @@ use crate::output::table::state_tone;
 const RESPONSE_LINES: usize = 5;
 
 /// The whole view, ending with a newline.
-pub fn render(detail: &EventDetail, offset: UtcOffset, reveal: bool, color: bool) -> String {
+pub(crate) fn render(detail: &EventDetail, offset: UtcOffset, reveal: bool, color: bool) -> String {
     let event = &detail.event;
     let bold = |text: &str| paint(text, Tone::Bold, color);
     let mut out = String::new();

@@ -10,7 +10,7 @@ use crate::output::queue::DeliveryLine;
 use crate::output::style::{Tone, paint};
 
 /// The log line for one finished delivery.
-pub fn delivery_line(line: &DeliveryLine, offset: UtcOffset, color: bool) -> String {
+pub(crate) fn delivery_line(line: &DeliveryLine, offset: UtcOffset, color: bool) -> String {
     let clock = line
         .at
         .to_offset(offset)
@@ -75,7 +75,7 @@ fn attempted(line: &DeliveryLine, clock: &str, path: &str, color: bool) -> Strin
 }
 
 /// `✓ stripe` (green) or `✗ stripe: timestamp too old: ...` (red).
-pub fn signature_mark(check: &SignatureCheck, color: bool) -> String {
+pub(crate) fn signature_mark(check: &SignatureCheck, color: bool) -> String {
     match (&check.reason, check.valid) {
         (_, true) => paint(&format!("✓ {}", check.scheme), Tone::Green, color),
         (Some(reason), false) => paint(&format!("✗ {}: {reason}", check.scheme), Tone::Red, color),
@@ -84,11 +84,11 @@ pub fn signature_mark(check: &SignatureCheck, color: bool) -> String {
 }
 
 /// Lines shown under a delivery with `--show-response`.
-pub const RESPONSE_LINES: usize = 5;
+pub(crate) const RESPONSE_LINES: usize = 5;
 
 /// The first [`RESPONSE_LINES`] non-empty lines of a response preview, each indented and cut
 /// to `width` characters (with `…` when cut), dimmed.
-pub fn response_lines(preview: &str, width: usize, color: bool) -> Vec<String> {
+pub(crate) fn response_lines(preview: &str, width: usize, color: bool) -> Vec<String> {
     const INDENT: &str = "    ";
     let room = width.saturating_sub(INDENT.len()).max(8);
     preview
@@ -123,11 +123,11 @@ fn status_tone(status: u16) -> Tone {
 
 /// Characters of an event id's random part shown in the log: enough to tell events apart
 /// and to type as a prefix (`hookrelay show evt_k2qza9xm`).
-pub const SHORT_ID_CHARS: usize = 8;
+pub(crate) const SHORT_ID_CHARS: usize = 8;
 
 /// `evt_` plus the first [`SHORT_ID_CHARS`] random characters: a prefix `show` and `replay`
 /// accept, like an abbreviated git hash.
-pub fn short_id(id: &str) -> String {
+pub(crate) fn short_id(id: &str) -> String {
     match id.strip_prefix("evt_") {
         Some(rest) if rest.len() > SHORT_ID_CHARS => format!("evt_{}", &rest[..SHORT_ID_CHARS]),
         _ => id.to_owned(),

@@ -21,7 +21,7 @@ const SECRET_HEADERS: &[&str] = &[
 
 /// True when a header's value should be hidden unless the user asks (`--reveal`). Besides
 /// the known names, anything that says signature, token, secret or password is hidden.
-pub fn is_secret(name: &str) -> bool {
+pub(crate) fn is_secret(name: &str) -> bool {
     let name = name.to_ascii_lowercase();
     SECRET_HEADERS.contains(&name.as_str())
         || ["signature", "token", "secret", "password"].iter().any(|word| name.contains(word))
@@ -29,7 +29,7 @@ pub fn is_secret(name: &str) -> bool {
 
 /// A masked value that still tells what it was: the auth scheme word is kept
 /// (`Bearer ••••••`) and the length is shown.
-pub fn mask(value: &str) -> String {
+pub(crate) fn mask(value: &str) -> String {
     match value.split_once(' ') {
         Some((scheme, rest))
             if ["bearer", "basic", "token", "digest"]
@@ -42,7 +42,11 @@ pub fn mask(value: &str) -> String {
 }
 
 /// `value` as it should be displayed for header `name`.
-pub fn display_value<'a>(name: &str, value: &'a str, reveal: bool) -> std::borrow::Cow<'a, str> {
+pub(crate) fn display_value<'a>(
+    name: &str,
+    value: &'a str,
+    reveal: bool,
+) -> std::borrow::Cow<'a, str> {
     if reveal || !is_secret(name) {
         std::borrow::Cow::Borrowed(value)
     } else {

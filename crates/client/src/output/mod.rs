@@ -4,15 +4,15 @@
 //! and `trigger` print, colors (`style`) and the one stdout writer (`stdout`). No network or file I/O in here: callers hand in data,
 //! these modules turn it into text.
 
-pub mod body;
-pub mod curl;
+pub(crate) mod body;
+pub(crate) mod curl;
 pub(crate) mod event_view;
-pub mod log_line;
-pub mod mask;
-pub mod queue;
-pub mod render;
+pub(crate) mod log_line;
+pub(crate) mod mask;
+pub(crate) mod queue;
+pub(crate) mod render;
 pub(crate) mod sandbox;
-pub mod stdout;
-pub mod style;
-pub mod table;
+pub(crate) mod stdout;
+pub(crate) mod style;
+pub(crate) mod table;
 pub(crate) mod trigger;

@@ -9,7 +9,7 @@ use tokio::sync::mpsc;
 
 /// Capacity of the renderer's queue. When it is full (a stalled terminal or pipe), senders
 /// wait: output is never dropped, and delivery slows to what the terminal can show.
-pub const RENDER_QUEUE: usize = 1024;
+pub(crate) const RENDER_QUEUE: usize = 1024;
 
 /// Largest body whose JSON event type is looked up for the log line; bigger bodies are
 /// not parsed just to decorate a line (the relay uses the same bound for summaries).
@@ -17,25 +17,25 @@ const EVENT_TYPE_DISPLAY_MAX: usize = 256 * 1024;
 
 /// Where producers send [`UiEvent`]s.
 #[derive(Debug, Clone)]
-pub struct Ui(mpsc::Sender<UiEvent>);
+pub(crate) struct Ui(mpsc::Sender<UiEvent>);
 
 impl Ui {
     /// A sender and the receiving end for the renderer.
-    pub fn channel() -> (Self, mpsc::Receiver<UiEvent>) {
+    pub(crate) fn channel() -> (Self, mpsc::Receiver<UiEvent>) {
         let (tx, rx) = mpsc::channel(RENDER_QUEUE);
         (Self(tx), rx)
     }
 
     /// Sends one event. If the renderer is gone (stdout closed) the event is dropped: the
     /// renderer has already asked everything to shut down.
-    pub async fn send(&self, event: UiEvent) {
+    pub(crate) async fn send(&self, event: UiEvent) {
         let _ = self.0.send(event).await;
     }
 }
 
 /// Something the user should see.
 #[derive(Debug, Clone, PartialEq)]
-pub enum UiEvent {
+pub(crate) enum UiEvent {
     /// An informational remark (e.g. "using the relay already running on port 8787").
     Notice(String),
     /// Channel known, ingest URL ready to paste.
@@ -96,7 +96,7 @@ pub enum UiEvent {
 
 /// One finished delivery, for the log line and the `--json` record.
 #[derive(Debug, Clone, PartialEq)]
-pub struct DeliveryLine {
+pub(crate) struct DeliveryLine {
     /// When it finished.
     pub at: OffsetDateTime,
     /// Event id.
@@ -134,7 +134,7 @@ pub struct DeliveryLine {
 impl DeliveryLine {
     /// The line for `event` after an attempt that ended with `result` (its signature check
     /// included; no route and no response preview: callers add those when wanted).
-    pub fn new(event: &Event, result: &DeliveryResult) -> Self {
+    pub(crate) fn new(event: &Event, result: &DeliveryResult) -> Self {
         Self {
             at: OffsetDateTime::now_utc(),
             id: event.id.clone(),

@@ -19,11 +19,11 @@ use crate::output::style::{Tone, paint};
 const SPINNER_TICK: Duration = Duration::from_millis(100);
 
 /// Width that `--show-response` lines are cut to when `$COLUMNS` does not say.
-pub const DEFAULT_WIDTH: usize = 120;
+pub(crate) const DEFAULT_WIDTH: usize = 120;
 
 /// Output style.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
+pub(crate) enum Mode {
     /// Lines for people; `color` also enables the spinner.
     Human {
         /// ANSI colors and a spinner (stdout is a terminal and `NO_COLOR` is unset).
@@ -34,7 +34,7 @@ pub enum Mode {
 }
 
 /// Turns [`UiEvent`]s into output.
-pub struct Renderer {
+pub(crate) struct Renderer {
     mode: Mode,
     out: Box<dyn Write + Send>,
     err: Box<dyn Write + Send>,
@@ -46,7 +46,7 @@ pub struct Renderer {
 
 impl Renderer {
     /// Writes to the process's stdout/stderr; colors only for a terminal without `NO_COLOR`.
-    pub fn terminal(json: bool, offset: UtcOffset) -> Self {
+    pub(crate) fn terminal(json: bool, offset: UtcOffset) -> Self {
         use std::io::IsTerminal as _;
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         let mode = if json {
@@ -61,7 +61,7 @@ impl Renderer {
     }
 
     /// Writes to the given sinks (tests capture them).
-    pub fn new(
+    pub(crate) fn new(
         mode: Mode,
         out: Box<dyn Write + Send>,
         err: Box<dyn Write + Send>,
@@ -73,7 +73,7 @@ impl Renderer {
     /// Renders until every sender is gone. Runs on a blocking thread so a slow terminal
     /// never stalls the runtime. When stdout is closed (`| head`) it cancels `on_closed`
     /// and stops quietly: the whole command then exits 0.
-    pub fn run_blocking(
+    pub(crate) fn run_blocking(
         mut self,
         mut events: mpsc::Receiver<UiEvent>,
         on_closed: CancellationToken,
@@ -91,7 +91,7 @@ impl Renderer {
     }
 
     /// Renders one event.
-    pub fn render(&mut self, event: &UiEvent) -> io::Result<()> {
+    pub(crate) fn render(&mut self, event: &UiEvent) -> io::Result<()> {
         let written = match self.mode {
             Mode::Json => self.render_json(event),
             Mode::Human { color } => self.render_human(event, color),
@@ -233,7 +233,7 @@ impl Renderer {
 }
 
 /// The `--json` record of one delivery.
-pub fn delivery_json(line: &DeliveryLine) -> serde_json::Value {
+pub(crate) fn delivery_json(line: &DeliveryLine) -> serde_json::Value {
     let mut record = json!({
         "type": "delivery",
         "id": line.id,

@@ -13,7 +13,7 @@ use crate::config::DEFAULT_PORT;
 use crate::output::stdout::write_stdout;
 
 /// The start-up text: where, which mode, the key, and ready-to-paste requests.
-pub fn header(base: &str, config: &SandboxConfig, ingest_url: Option<&str>) -> String {
+pub(crate) fn header(base: &str, config: &SandboxConfig, ingest_url: Option<&str>) -> String {
     let key = &config.api_key;
     let types = config.catalog.triggerable(config.mode).join(", ");
     let signing = if config.signing_secret.is_some() { "Standard Webhooks" } else { "off" };
@@ -47,7 +47,7 @@ pub fn header(base: &str, config: &SandboxConfig, ingest_url: Option<&str>) -> S
 
 /// The `--json` first line.
 #[derive(Serialize)]
-pub struct ReadyRecord<'a> {
+pub(crate) struct ReadyRecord<'a> {
     #[serde(rename = "type")]
     pub kind: &'static str,
     pub url: &'a str,
@@ -70,7 +70,7 @@ struct AttemptRecord<'a> {
 /// Prints attempts until the queue closes. Runs on a blocking thread: stdout may block. A
 /// write error other than a closed pipe is reported once and ends the printing (the
 /// delivery log, `GET /v1/webhook_deliveries`, still has every attempt).
-pub fn print_attempts(
+pub(crate) fn print_attempts(
     mut rx: mpsc::Receiver<DeliveryAttempt>,
     json: bool,
     offset: time::UtcOffset,

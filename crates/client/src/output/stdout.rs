@@ -6,7 +6,7 @@
 use std::io::{self, Write as _};
 
 /// Whether stdout gets ANSI colors: a terminal, and `NO_COLOR` unset (as the renderer decides).
-pub fn stdout_color() -> bool {
+pub(crate) fn stdout_color() -> bool {
     use std::io::IsTerminal as _;
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     io::stdout().is_terminal() && !no_color
@@ -14,7 +14,7 @@ pub fn stdout_color() -> bool {
 
 /// Writes a command's data to stdout and flushes. A closed pipe (`hookrelay events | head`)
 /// is not an error: the reader has what it wanted.
-pub fn write_stdout(bytes: &[u8]) -> anyhow::Result<()> {
+pub(crate) fn write_stdout(bytes: &[u8]) -> anyhow::Result<()> {
     let mut out = io::stdout().lock();
     match out.write_all(bytes).and_then(|()| out.flush()) {
         Err(err) if err.kind() != io::ErrorKind::BrokenPipe => {

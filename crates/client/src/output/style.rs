@@ -5,7 +5,7 @@ use owo_colors::{OwoColorize as _, Style};
 
 /// A color role.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Tone {
+pub(crate) enum Tone {
     /// Success.
     Green,
     /// Rejected / failed.
@@ -21,7 +21,7 @@ pub enum Tone {
 }
 
 /// `text` in `tone` when `color` is on, unchanged otherwise.
-pub fn paint(text: &str, tone: Tone, color: bool) -> String {
+pub(crate) fn paint(text: &str, tone: Tone, color: bool) -> String {
     if !color {
         return text.to_owned();
     }

@@ -16,7 +16,7 @@ const MIN_FLEX_WIDTH: usize = 8;
 
 /// The `--json` record of one event: the relay's summary, in its field order, plus
 /// `received_at` as RFC 3339.
-pub fn json_line(summary: &EventSummary) -> String {
+pub(crate) fn json_line(summary: &EventSummary) -> String {
     #[derive(serde::Serialize)]
     struct Line<'a> {
         #[serde(flatten)]
@@ -32,7 +32,7 @@ pub fn json_line(summary: &EventSummary) -> String {
 
 /// The aligned table, header row first. Times are local (`offset`); events from before
 /// today also show their date.
-pub fn table(
+pub(crate) fn table(
     summaries: &[EventSummary],
     offset: UtcOffset,
     now: OffsetDateTime,
@@ -121,7 +121,7 @@ fn clock(received_at_ms: i64, offset: UtcOffset, today: time::Date) -> String {
 }
 
 /// `312 B`, `1.5 KiB`, `25.0 MiB`.
-pub fn size(bytes: u64) -> String {
+pub(crate) fn size(bytes: u64) -> String {
     const KIB: f64 = 1024.0;
     let value = bytes as f64;
     if bytes < 1024 {
@@ -135,7 +135,7 @@ pub fn size(bytes: u64) -> String {
 
 /// `delivered 200`, `rejected 404`, `failed`, `pending`, `skipped`; `(replay)` when the last
 /// result came from `hookrelay replay`.
-pub fn state_text(summary: &EventSummary) -> String {
+pub(crate) fn state_text(summary: &EventSummary) -> String {
     let word = match summary.state {
         DeliveryState::Pending => "pending",
         DeliveryState::Delivered => "delivered",
@@ -156,7 +156,7 @@ pub fn state_text(summary: &EventSummary) -> String {
 }
 
 /// The state's color: green delivered, red rejected, yellow failed, cyan pending, dim skipped.
-pub fn state_tone(state: DeliveryState) -> Tone {
+pub(crate) fn state_tone(state: DeliveryState) -> Tone {
     match state {
         DeliveryState::Delivered => Tone::Green,
         DeliveryState::Rejected => Tone::Red,

@@ -28,7 +28,7 @@ struct SentRecord<'a> {
 }
 
 /// One output line (with its newline) for a sent event.
-pub fn render(to: &str, event: &Event, reply: &TriggerReply, json: bool) -> String {
+pub(crate) fn render(to: &str, event: &Event, reply: &TriggerReply, json: bool) -> String {
     let text = String::from_utf8_lossy(&reply.body);
     if json {
         let record = SentRecord {

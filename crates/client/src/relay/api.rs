@@ -14,17 +14,17 @@ use url::Url;
 use hookrelay_http::{HttpClient, root_cause};
 
 /// Longest wait for one API call.
-pub const API_TIMEOUT: Duration = Duration::from_secs(15);
+pub(crate) const API_TIMEOUT: Duration = Duration::from_secs(15);
 /// Largest answer read for small calls (channels, summaries, acks).
 const MAX_ANSWER_BYTES: usize = 4 * 1024 * 1024;
 /// Largest answer read for one full event: a 25 MiB body in base64 plus headers.
 const MAX_EVENT_BYTES: usize = 40 * 1024 * 1024;
 /// Most summaries the relay returns per page.
-pub const PAGE_LIMIT: usize = 1000;
+pub(crate) const PAGE_LIMIT: usize = 1000;
 
 /// Why an API call failed.
 #[derive(Debug, thiserror::Error)]
-pub enum ApiError {
+pub(crate) enum ApiError {
     /// The relay could not be reached (or did not answer in time): worth retrying.
     #[error("could not reach the relay at {url}: {reason}")]
     Unreachable {
@@ -44,7 +44,7 @@ pub enum ApiError {
 }
 
 /// `base` with `segments` appended as path segments (percent-encoded as needed).
-pub fn relay_url(base: &Url, segments: &[&str]) -> Url {
+pub(crate) fn relay_url(base: &Url, segments: &[&str]) -> Url {
     let mut url = base.clone();
     url.set_query(None);
     if let Ok(mut path) = url.path_segments_mut() {
@@ -54,19 +54,19 @@ pub fn relay_url(base: &Url, segments: &[&str]) -> Url {
 }
 
 /// The relay's API as `listen` uses it.
-pub struct RelayApi {
+pub(crate) struct RelayApi {
     client: HttpClient,
     base: Url,
 }
 
 impl RelayApi {
     /// An API client for the relay at `base`.
-    pub fn new(client: HttpClient, base: Url) -> Self {
+    pub(crate) fn new(client: HttpClient, base: Url) -> Self {
         Self { client, base }
     }
 
     /// `POST /v1/channels`.
-    pub async fn create_channel(&self) -> Result<ChannelCreated, ApiError> {
+    pub(crate) async fn create_channel(&self) -> Result<ChannelCreated, ApiError> {
         let body = serde_json::to_vec(&CreateChannel::default()).expect("serializable");
         let (status, body) =
             self.call(http::Method::POST, &["v1", "channels"], None, None, body).await?;
@@ -81,7 +81,11 @@ impl RelayApi {
 
     /// Whether `channel` exists and `token` reads it: `Ok(true)`, `Ok(false)` on 404 (or 401:
     /// a saved token the relay no longer knows), other errors as they come.
-    pub async fn channel_exists(&self, channel: &str, token: &str) -> Result<bool, ApiError> {
+    pub(crate) async fn channel_exists(
+        &self,
+        channel: &str,
+        token: &str,
+    ) -> Result<bool, ApiError> {
         let path = ["v1", "channels", channel, "events"];
         let query = Some("limit=1");
         let (status, body) =
@@ -95,7 +99,7 @@ impl RelayApi {
 
     /// Whether a hookrelay relay answers here (used when our port is taken): its `/healthz`
     /// says `{"service": "hookrelay", ...}`.
-    pub async fn is_hookrelay(&self) -> bool {
+    pub(crate) async fn is_hookrelay(&self) -> bool {
         match self.call(http::Method::GET, &["healthz"], None, None, Vec::new()).await {
             Ok((200, body)) => serde_json::from_slice::<serde_json::Value>(&body)
                 .is_ok_and(|value| value["service"] == "hookrelay"),
@@ -105,7 +109,7 @@ impl RelayApi {
 
     /// `GET /v1/channels/{channel}/events`: with `Page::After` the events after a `seq`,
     /// oldest first; with `Page::Last` the newest `n`, oldest first.
-    pub async fn list_events(
+    pub(crate) async fn list_events(
         &self,
         channel: &str,
         token: &str,
@@ -123,7 +127,7 @@ impl RelayApi {
 
     /// `GET /v1/channels/{channel}/events/{id}`; `id` may be a unique prefix (the relay
     /// answers 409 when it is ambiguous, naming the candidates).
-    pub async fn get_event(
+    pub(crate) async fn get_event(
         &self,
         channel: &str,
         token: &str,
@@ -138,7 +142,7 @@ impl RelayApi {
 
     /// `POST /v1/channels/{channel}/events/{id}/deliveries`: records the result of a
     /// delivery made outside the stream (a replay), so history shows it.
-    pub async fn record_delivery(
+    pub(crate) async fn record_delivery(
         &self,
         channel: &str,
         token: &str,
@@ -211,7 +215,7 @@ impl RelayApi {
 
 /// Which page of history to list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Page {
+pub(crate) enum Page {
     /// Events with `seq > after`, at most `limit`, oldest first.
     After {
         /// Exclusive lower bound.

@@ -17,7 +17,7 @@ use crate::relay::api::{ApiError, RelayApi, relay_url};
 
 /// What to do when no channel is given or saved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum IfNoChannel {
+pub(crate) enum IfNoChannel {
     /// Fail with a hint (reading history of a channel that never existed is a mistake).
     Fail,
     /// Create one and save it, as `listen` does.
@@ -26,7 +26,7 @@ pub enum IfNoChannel {
 
 /// How a command wants its channel chosen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Policy {
+pub(crate) struct Policy {
     /// Ask the relay whether a saved channel still exists, and create a new one when it
     /// does not (`listen`, which registers the ingest URL with providers).
     pub check_saved: bool,
@@ -36,7 +36,7 @@ pub struct Policy {
 
 /// Why no channel was chosen.
 #[derive(Debug, thiserror::Error)]
-pub enum ChoiceError {
+pub(crate) enum ChoiceError {
     /// The relay answered with an error, or could not be reached.
     #[error(transparent)]
     Api(ApiError),
@@ -50,7 +50,7 @@ pub enum ChoiceError {
 
 /// Given → saved → created: the channel to use on the relay at `relay`. A channel created
 /// (or replaced) is saved in `book`; `ui`, when given, hears about it.
-pub async fn choose(
+pub(crate) async fn choose(
     api: &RelayApi,
     relay: &Url,
     given: Option<ChannelCreds>,
@@ -95,7 +95,7 @@ async fn notify(ui: Option<&Ui>, note: String) {
 
 /// `listen`'s choice: [`choose`] with the saved channel checked, retried with backoff while
 /// the relay cannot be reached. `None` when cancelled first.
-pub async fn resolve(
+pub(crate) async fn resolve(
     api: &RelayApi,
     relay: &Url,
     given: Option<ChannelCreds>,

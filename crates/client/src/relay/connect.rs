@@ -17,7 +17,7 @@ use crate::relay::embedded::RelayHandle;
 use hookrelay_http::{HttpClient, install_crypto_provider};
 
 /// An open relay (stopped with [`Connection::close`]) and the channel to use on it.
-pub struct Connection {
+pub(crate) struct Connection {
     /// The relay; embedded ones run until `close`.
     pub relay: RelayHandle,
     /// The channel and its token.
@@ -29,7 +29,7 @@ pub struct Connection {
 }
 
 /// Opens the relay and picks the channel.
-pub async fn connect(
+pub(crate) async fn connect(
     selection: &RelaySelection,
     dirs: &Dirs,
     if_none: IfNoChannel,
@@ -80,7 +80,7 @@ async fn pick_channel(
 impl Connection {
     /// The local app to send to: `given` (`-f`), else where `listen` last forwarded this
     /// channel, else a usage error saying what to pass.
-    pub fn forward_target(&self, given: Option<&Url>, dirs: &Dirs) -> anyhow::Result<Url> {
+    pub(crate) fn forward_target(&self, given: Option<&Url>, dirs: &Dirs) -> anyhow::Result<Url> {
         if let Some(url) = given {
             return Ok(url.clone());
         }
@@ -95,7 +95,7 @@ impl Connection {
     }
 
     /// Stops the embedded relay if this command started it.
-    pub async fn close(self) -> anyhow::Result<()> {
+    pub(crate) async fn close(self) -> anyhow::Result<()> {
         self.relay.stop().await
     }
 }

@@ -18,7 +18,7 @@ use hookrelay_http::HttpClient;
 const RELAY_STOP_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The relay in use, and the embedded one's task when we started it.
-pub struct RelayHandle {
+pub(crate) struct RelayHandle {
     /// Base URL for the API and the stream.
     pub url: Url,
     /// For the header block.
@@ -28,13 +28,13 @@ pub struct RelayHandle {
 
 impl RelayHandle {
     /// A relay we do not own.
-    pub fn remote(url: Url) -> Self {
+    pub(crate) fn remote(url: Url) -> Self {
         Self { description: url.to_string(), url, running: None }
     }
 
     /// Starts the embedded relay on `127.0.0.1:port` (or finds one there). If it stops on
     /// its own, `on_exit` is cancelled so `listen` stops too.
-    pub async fn embedded(
+    pub(crate) async fn embedded(
         port: u16,
         dirs: &Dirs,
         client: &HttpClient,
@@ -80,7 +80,7 @@ impl RelayHandle {
     }
 
     /// Stops the embedded relay (if ours) and returns how it ended.
-    pub async fn stop(self) -> anyhow::Result<()> {
+    pub(crate) async fn stop(self) -> anyhow::Result<()> {
         let Some((task, stop)) = self.running else { return Ok(()) };
         stop.cancel();
         match tokio::time::timeout(RELAY_STOP_TIMEOUT, task).await {

@@ -9,7 +9,7 @@ use crate::relay::connect::Connection;
 
 /// Fetches one event by id or unique id prefix (with or without `evt_`), turning the relay's
 /// 404 and 409 into messages that say what to type instead.
-pub async fn fetch_event(conn: &Connection, id: &str) -> anyhow::Result<EventDetail> {
+pub(crate) async fn fetch_event(conn: &Connection, id: &str) -> anyhow::Result<EventDetail> {
     let channel = &conn.channel;
     match conn.api.get_event(&channel.channel, &channel.token, id).await {
         Ok(detail) => Ok(detail),
@@ -25,7 +25,10 @@ pub async fn fetch_event(conn: &Connection, id: &str) -> anyhow::Result<EventDet
 }
 
 /// The newest `n` summaries, oldest first.
-pub async fn last_summaries(conn: &Connection, n: usize) -> anyhow::Result<Vec<EventSummary>> {
+pub(crate) async fn last_summaries(
+    conn: &Connection,
+    n: usize,
+) -> anyhow::Result<Vec<EventSummary>> {
     let channel = &conn.channel;
     conn.api
         .list_events(&channel.channel, &channel.token, Page::Last(n))
@@ -34,7 +37,7 @@ pub async fn last_summaries(conn: &Connection, n: usize) -> anyhow::Result<Vec<E
 }
 
 /// Every summary the relay still holds, oldest first, one page at a time.
-pub async fn all_summaries(conn: &Connection) -> anyhow::Result<Vec<EventSummary>> {
+pub(crate) async fn all_summaries(conn: &Connection) -> anyhow::Result<Vec<EventSummary>> {
     let channel = &conn.channel;
     let mut all: Vec<EventSummary> = Vec::new();
     loop {

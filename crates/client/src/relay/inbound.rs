@@ -13,7 +13,7 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
 /// One text frame from the relay, decoded.
 #[derive(Debug, PartialEq)]
-pub enum Inbound {
+pub(crate) enum Inbound {
     /// A `hookrelay.v1` message (`Unknown` for a type this client does not know).
     Message(ServerMessage),
     /// A known type that is not an event but did not decode; it holds no window slot, so it
@@ -29,7 +29,7 @@ pub enum Inbound {
 
 /// An event that arrived but could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Undecodable {
+pub(crate) struct Undecodable {
     /// What could be read of it: `seq` and `id` always, method, path and query when they
     /// were readable; no headers and an empty body.
     pub event: Event,
@@ -38,7 +38,7 @@ pub struct Undecodable {
 }
 
 /// Decodes one text frame.
-pub fn decode(text: &str) -> Inbound {
+pub(crate) fn decode(text: &str) -> Inbound {
     let err = match serde_json::from_str::<ServerMessage>(text) {
         Ok(message) => return Inbound::Message(message),
         Err(err) => err,
@@ -72,7 +72,7 @@ pub fn decode(text: &str) -> Inbound {
 }
 
 /// Why the relay ended the session, from its close frame.
-pub fn closed(frame: Option<CloseFrame>) -> String {
+pub(crate) fn closed(frame: Option<CloseFrame>) -> String {
     match frame {
         Some(frame) if frame.code == CloseCode::Away => "the relay is shutting down".into(),
         Some(frame) if !frame.reason.is_empty() => {
@@ -83,7 +83,7 @@ pub fn closed(frame: Option<CloseFrame>) -> String {
 }
 
 /// A websocket error as a reason to reconnect.
-pub fn describe(err: &WsError) -> String {
+pub(crate) fn describe(err: &WsError) -> String {
     match err {
         WsError::Io(io) => hookrelay_http::root_cause(io),
         WsError::Capacity(CapacityError::MessageTooLong { size, max_size }) => format!(

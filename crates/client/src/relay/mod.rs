@@ -4,10 +4,10 @@
 //! (`connect`) and reading history through them (`history`). Never imports `deliver`:
 //! events leave the tunnel as plain values on a queue.
 
-pub mod api;
+pub(crate) mod api;
 pub(crate) mod channel_choice;
-pub mod connect;
-pub mod embedded;
-pub mod history;
+pub(crate) mod connect;
+pub(crate) mod embedded;
+pub(crate) mod history;
 pub(crate) mod inbound;
 pub(crate) mod tunnel;

@@ -27,18 +27,18 @@ use crate::relay::api::relay_url;
 use crate::relay::inbound::{self, Inbound, Undecodable, closed, describe};
 
 /// Longest wait for the TCP + TLS + websocket handshake.
-pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(15);
+pub(crate) const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(15);
 /// Longest wait for the relay's `hello` after the upgrade.
-pub const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
 /// A session that lasted this long resets the reconnect backoff to its shortest delay.
-pub const HEALTHY_SESSION: Duration = Duration::from_secs(30);
+pub(crate) const HEALTHY_SESSION: Duration = Duration::from_secs(30);
 /// Largest websocket message accepted: a 25 MiB body in base64 plus its JSON envelope.
-pub const MAX_MESSAGE_BYTES: usize = 40 * 1024 * 1024;
+pub(crate) const MAX_MESSAGE_BYTES: usize = 40 * 1024 * 1024;
 /// The relay is presumed dead after this many ping intervals without any frame from it.
 const DEAD_AFTER_PINGS: u32 = 3;
 
 /// The websocket side of `listen`.
-pub struct Tunnel {
+pub(crate) struct Tunnel {
     /// Relay base URL (`http(s)://...`).
     pub relay: Url,
     /// Channel id.
@@ -62,7 +62,7 @@ pub struct Tunnel {
 
 /// What the tunnel hands the processor, in order.
 #[derive(Debug)]
-pub enum Incoming {
+pub(crate) enum Incoming {
     /// The next event of the stream.
     Event(Event),
     /// The relay's history ends before our cursor (its store was reset, or restored from an
@@ -83,7 +83,7 @@ enum End {
 
 impl Tunnel {
     /// Streams until `cancel` fires (Ok) or the relay refuses us for good (Err).
-    pub async fn run(mut self, cancel: CancellationToken) -> anyhow::Result<()> {
+    pub(crate) async fn run(mut self, cancel: CancellationToken) -> anyhow::Result<()> {
         let mut backoff = RECONNECT;
         let mut connected_once = false;
         loop {

@@ -26,7 +26,7 @@ pub(super) struct Batch<'a> {
 impl Batch<'_> {
     /// Applies one write. The outer error aborts the whole batch; the inner one is this
     /// write's own answer (unknown channel, name taken) and leaves the batch going.
-    pub fn apply(
+    pub(super) fn apply(
         &mut self,
         tx: &Transaction,
         op: &Op,
@@ -144,7 +144,11 @@ impl Batch<'_> {
     /// Applies count retention to each appended channel, in steps of `prune_step` events so
     /// that most commits delete nothing. The channel's `last_seq` is not written here: it is
     /// the newest event's `seq`, which count retention never deletes.
-    pub fn finish(&mut self, tx: &Transaction, retention: &Retention) -> rusqlite::Result<()> {
+    pub(super) fn finish(
+        &mut self,
+        tx: &Transaction,
+        retention: &Retention,
+    ) -> rusqlite::Result<()> {
         let step = prune_step(retention);
         for channel in self.appended.drain() {
             let Some(&last_seq) = self.seqs.get(&channel) else { continue };

@@ -14,7 +14,7 @@ use crate::config::Retention;
 use crate::ids::TokenHash;
 
 /// Every channel behind one mutex, never held across an await.
-pub struct MemoryStore {
+pub(crate) struct MemoryStore {
     retention: Retention,
     state: Mutex<Option<HashMap<String, Channel>>>,
 }
@@ -39,7 +39,7 @@ impl Stored {
 
 impl MemoryStore {
     /// An empty store applying `retention`.
-    pub fn new(retention: Retention) -> Self {
+    pub(crate) fn new(retention: Retention) -> Self {
         Self { retention, state: Mutex::new(Some(HashMap::new())) }
     }
 

@@ -19,12 +19,12 @@ use hookrelay_proto::{DeliveryResult, Event, EventDetail, EventSummary, Header};
 use crate::config::{Config, Retention, StoreKind};
 use crate::ids::TokenHash;
 
-pub use memory::MemoryStore;
-pub use sqlite::SqliteStore;
+pub(crate) use memory::MemoryStore;
+pub(crate) use sqlite::SqliteStore;
 
 /// What the store knows about a channel.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChannelInfo {
+pub(crate) struct ChannelInfo {
     /// The channel id.
     pub id: String,
     /// SHA-256 of its token.
@@ -35,7 +35,7 @@ pub struct ChannelInfo {
 
 /// A captured request before the store gives it a `seq`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewEvent {
+pub(crate) struct NewEvent {
     /// `evt_` + 26 random base32 characters, made by the ingest handler.
     pub id: String,
     /// Receive time, milliseconds since the Unix epoch.
@@ -56,7 +56,7 @@ pub struct NewEvent {
 
 impl NewEvent {
     /// The stored event once it has a `seq`.
-    pub fn into_event(self, seq: u64) -> Event {
+    pub(crate) fn into_event(self, seq: u64) -> Event {
         Event {
             id: self.id,
             seq,
@@ -72,7 +72,7 @@ impl NewEvent {
 
 /// Which summaries to list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Page {
+pub(crate) enum Page {
     /// Events with `seq > after`, oldest first, at most `limit`.
     After {
         /// Exclusive lower bound.
@@ -86,7 +86,7 @@ pub enum Page {
 
 /// What an event id or id prefix names in a channel.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum IdMatch {
+pub(crate) enum IdMatch {
     /// Exactly one event.
     One {
         /// Its full id.
@@ -101,12 +101,12 @@ pub enum IdMatch {
 }
 
 /// Most candidates `find_event` lists for an ambiguous prefix.
-pub const MAX_CANDIDATES: usize = 5;
+pub(crate) const MAX_CANDIDATES: usize = 5;
 
 /// Normalises what a user typed into an id prefix: `evt_` optional, letters lowercased (ids
 /// are lowercase base32).
 /// `None` when it cannot start any event id.
-pub fn id_prefix(typed: &str) -> Option<String> {
+pub(crate) fn id_prefix(typed: &str) -> Option<String> {
     let rest = typed
         .get(..4)
         .filter(|head| head.eq_ignore_ascii_case("evt_"))
@@ -118,7 +118,7 @@ pub fn id_prefix(typed: &str) -> Option<String> {
 
 /// How a store operation can fail.
 #[derive(Debug, thiserror::Error)]
-pub enum StoreError {
+pub(crate) enum StoreError {
     /// The channel does not exist (or was deleted meanwhile).
     #[error("unknown channel {0:?}")]
     UnknownChannel(String),
@@ -135,7 +135,7 @@ pub enum StoreError {
 
 /// Where events live. Every method is safe to call from many tasks at once.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub(crate) trait Store: Send + Sync + 'static {
     /// Creates an empty channel; `ChannelExists` if the id is taken.
     async fn create_channel(&self, id: &str, token_hash: TokenHash) -> Result<(), StoreError>;
     /// Looks a channel up. Cheap: called on every request.
@@ -176,7 +176,7 @@ pub trait Store: Send + Sync + 'static {
 }
 
 /// Opens the store `config` asks for.
-pub async fn open(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+pub(crate) async fn open(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
     match &config.store {
         StoreKind::Memory => Ok(Arc::new(MemoryStore::new(config.retention))),
         StoreKind::Sqlite => {
@@ -197,12 +197,12 @@ pub async fn open(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
 
 /// `result` with the relay's clock in `recorded_at_ms`: what a client sent there is
 /// replaced, so every time in a channel's history comes from one clock.
-pub fn stamped(result: DeliveryResult) -> DeliveryResult {
+pub(crate) fn stamped(result: DeliveryResult) -> DeliveryResult {
     DeliveryResult { recorded_at_ms: Some(now_ms()), ..result }
 }
 
 /// Milliseconds since the Unix epoch, now.
-pub fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     let elapsed = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
     i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX)
 }

@@ -26,7 +26,7 @@ pub(super) struct Readers {
 }
 
 impl Readers {
-    pub fn new(path: PathBuf, busy_timeout: std::time::Duration) -> Self {
+    pub(super) fn new(path: PathBuf, busy_timeout: std::time::Duration) -> Self {
         Self {
             path,
             idle: Mutex::new(Vec::new()),
@@ -36,7 +36,7 @@ impl Readers {
     }
 
     /// Runs `query` on a pooled connection in the blocking thread pool.
-    pub async fn run<T: Send + 'static>(
+    pub(super) async fn run<T: Send + 'static>(
         self: &std::sync::Arc<Self>,
         query: impl FnOnce(&Connection) -> anyhow::Result<T> + Send + 'static,
     ) -> Result<T, StoreError> {
@@ -49,7 +49,7 @@ impl Readers {
     }
 
     /// Closes the idle connections.
-    pub fn clear(&self) {
+    pub(super) fn clear(&self) {
         self.idle.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clear();
     }
 

@@ -22,7 +22,7 @@ use crate::config::Retention;
 use crate::ids::TokenHash;
 
 /// The database file inside `--data-dir`.
-pub const FILE_NAME: &str = "relay.sqlite3";
+pub(super) const FILE_NAME: &str = "relay.sqlite3";
 /// WAL pages after which the writer checkpoints by itself, should the checkpointer lag.
 const WRITER_CHECKPOINT_PAGES: u32 = 16 * 1024;
 /// Size the WAL file is truncated back to after a checkpoint.
@@ -76,7 +76,7 @@ fn migrate(conn: &Connection) -> rusqlite::Result<()> {
 }
 
 /// The SQLite-backed store.
-pub struct SqliteStore {
+pub(crate) struct SqliteStore {
     writer: mpsc::Sender<Command>,
     readers: Arc<Readers>,
     cache: Cache,
@@ -111,7 +111,7 @@ fn lock_exclusively(path: &Path) -> anyhow::Result<std::fs::File> {
 
 impl SqliteStore {
     /// Opens (or creates) the database at `path` and starts the writer thread.
-    pub fn open(path: &Path, fsync: bool, retention: Retention) -> anyhow::Result<Self> {
+    pub(crate) fn open(path: &Path, fsync: bool, retention: Retention) -> anyhow::Result<Self> {
         let lock = lock_exclusively(path)?;
         let conn = Connection::open(path)
             .with_context(|| format!("could not open sqlite store {}", path.display()))?;

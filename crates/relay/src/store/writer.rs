@@ -62,13 +62,13 @@ pub(super) struct Writer {
 }
 
 impl Writer {
-    pub fn new(conn: Connection, retention: Retention, cache: Cache) -> Self {
+    pub(super) fn new(conn: Connection, retention: Retention, cache: Cache) -> Self {
         let seqs = read_cache(&cache).values().map(|c| (c.id.clone(), c.last_seq)).collect();
         Self { conn, retention, seqs, pruned: HashMap::new(), cache }
     }
 
     /// Runs until `Op::Close` or until every sender is gone.
-    pub fn run(mut self, mut queue: mpsc::Receiver<Command>) {
+    pub(super) fn run(mut self, mut queue: mpsc::Receiver<Command>) {
         while let Some(first) = queue.blocking_recv() {
             let mut bytes = first.body_len();
             let mut batch = vec![first];

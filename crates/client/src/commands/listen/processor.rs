@@ -24,15 +24,15 @@ use crate::relay::tunnel::Incoming;
 /// Capacity of the tunnel → processor queue. The relay's window (64 by default) bounds what
 /// arrives unacknowledged, so this rarely fills; when it does, the tunnel stops reading the
 /// websocket until there is room, which pushes back on the relay instead of dropping events.
-pub const EVENT_QUEUE: usize = 256;
+pub(super) const EVENT_QUEUE: usize = 256;
 
 /// Capacity of the processor → tunnel acknowledgement queue. The tunnel drains it even while
 /// disconnected (dropping acks then: the cursor on disk already covers them), so a full
 /// queue only makes the processor wait briefly.
-pub const ACK_QUEUE: usize = 1024;
+pub(super) const ACK_QUEUE: usize = 1024;
 
 /// The delivery loop's state.
-pub struct Processor {
+pub(super) struct Processor {
     /// Skips or picks the forwarder for each event.
     pub dispatch: Arc<Dispatch>,
     /// `--verify`: the signature check made on each event (skipped ones too).
@@ -56,7 +56,7 @@ pub struct Processor {
 impl Processor {
     /// Runs until `cancel` fires or the tunnel hangs up. Events still in flight then are not
     /// acknowledged, so the relay sends them again next time (at least once).
-    pub async fn run(
+    pub(super) async fn run(
         mut self,
         mut events: mpsc::Receiver<Incoming>,
         cancel: CancellationToken,

@@ -11,7 +11,7 @@ use hookrelay_proto::{Event, Header};
 
 /// Opens the editor on `event` and returns it with the edited headers and body. Fails (so
 /// nothing is sent) when the editor fails or the file comes back empty.
-pub fn edit(event: &Event) -> anyhow::Result<Event> {
+pub(super) fn edit(event: &Event) -> anyhow::Result<Event> {
     let original = to_file(&event.headers, &event.body);
     let file = TempFile::create(&event.id, &original)?;
     let editor = std::env::var("VISUAL")
@@ -49,7 +49,7 @@ pub fn edit(event: &Event) -> anyhow::Result<Event> {
 }
 
 /// Headers, a blank line, the body.
-pub fn to_file(headers: &[Header], body: &[u8]) -> Vec<u8> {
+pub(super) fn to_file(headers: &[Header], body: &[u8]) -> Vec<u8> {
     let mut text = Vec::new();
     for (name, value) in headers {
         text.extend_from_slice(format!("{name}: {value}\n").as_bytes());
@@ -60,7 +60,7 @@ pub fn to_file(headers: &[Header], body: &[u8]) -> Vec<u8> {
 }
 
 /// Parses [`to_file`]'s format back (CRLF line ends accepted in the header part).
-pub fn from_file(text: &[u8]) -> anyhow::Result<(Vec<Header>, &[u8])> {
+pub(super) fn from_file(text: &[u8]) -> anyhow::Result<(Vec<Header>, &[u8])> {
     let mut headers = Vec::new();
     let mut rest = text;
     let mut number = 0;
