@@ -7,6 +7,7 @@ mod api;
 mod body;
 mod event;
 mod message;
+mod page;
 
 pub use api::{
     ChannelCreated, CreateChannel, ErrorBody, ErrorDetail, EventDetail, EventSummary, IngestAck,
@@ -15,6 +16,7 @@ pub use event::{
     DeliveryResult, DeliveryState, Event, Header, Outcome, SignatureCheck, event_type,
 };
 pub use message::{ClientMessage, ServerMessage};
+pub use page::Page;
 
 /// The websocket subprotocol a client asks for and the relay confirms.
 pub const SUBPROTOCOL: &str = "hookrelay.v1";

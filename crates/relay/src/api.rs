@@ -11,7 +11,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header::CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use hookrelay_proto::{
-    ChannelCreated, CreateChannel, DeliveryResult, ErrorBody, EventDetail, EventSummary,
+    ChannelCreated, CreateChannel, DeliveryResult, ErrorBody, EventDetail, EventSummary, Page,
 };
 use serde::Deserialize;
 
@@ -19,7 +19,7 @@ use crate::AppState;
 use crate::auth::{self, authorize};
 use crate::error::RelayError;
 use crate::ids;
-use crate::store::{IdMatch, Page, id_prefix};
+use crate::store::{IdMatch, id_prefix};
 
 /// Summaries returned when `limit` is absent.
 const DEFAULT_LIMIT: usize = 100;

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use hookrelay_proto::{
-    ChannelCreated, CreateChannel, DeliveryResult, ErrorBody, EventDetail, EventSummary,
+    ChannelCreated, CreateChannel, DeliveryResult, ErrorBody, EventDetail, EventSummary, Page,
 };
 use http_body_util::{BodyExt as _, Full, Limited};
 use url::Url;
@@ -211,20 +211,6 @@ impl RelayApi {
             Err(_) => Err(unreachable(format!("no answer within {API_TIMEOUT:?}"))),
         }
     }
-}
-
-/// Which page of history to list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Page {
-    /// Events with `seq > after`, at most `limit`, oldest first.
-    After {
-        /// Exclusive lower bound.
-        after: u64,
-        /// At most this many (the relay caps it at [`PAGE_LIMIT`]).
-        limit: usize,
-    },
-    /// The newest `n` events, oldest first.
-    Last(usize),
 }
 
 fn decode<T: serde::de::DeserializeOwned>(status: u16, body: &[u8]) -> Result<T, ApiError> {

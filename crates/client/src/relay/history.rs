@@ -2,9 +2,9 @@
 //! looked up, and how history is paged through.
 
 use anyhow::Context as _;
-use hookrelay_proto::{EventDetail, EventSummary};
+use hookrelay_proto::{EventDetail, EventSummary, Page};
 
-use crate::relay::api::{ApiError, PAGE_LIMIT, Page};
+use crate::relay::api::{ApiError, PAGE_LIMIT};
 use crate::relay::connect::Connection;
 
 /// Fetches one event by id or unique id prefix (with or without `evt_`), turning the relay's

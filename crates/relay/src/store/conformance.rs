@@ -4,9 +4,9 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use hookrelay_proto::{DeliveryResult, DeliveryState, Outcome};
+use hookrelay_proto::{DeliveryResult, DeliveryState, Outcome, Page};
 
-use super::{IdMatch, MemoryStore, NewEvent, Page, SqliteStore, Store, StoreError};
+use super::{IdMatch, MemoryStore, NewEvent, SqliteStore, Store, StoreError};
 use crate::config::Retention;
 use crate::ids::hash_token;
 

@@ -5,11 +5,9 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
 use async_trait::async_trait;
-use hookrelay_proto::{DeliveryResult, DeliveryState, Event, EventDetail, EventSummary};
+use hookrelay_proto::{DeliveryResult, DeliveryState, Event, EventDetail, EventSummary, Page};
 
-use super::{
-    ChannelInfo, IdMatch, MAX_CANDIDATES, NewEvent, Page, Store, StoreError, first_kept_seq,
-};
+use super::{ChannelInfo, IdMatch, MAX_CANDIDATES, NewEvent, Store, StoreError, first_kept_seq};
 use crate::config::Retention;
 use crate::ids::TokenHash;
 

@@ -14,7 +14,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use hookrelay_proto::{DeliveryResult, Event, EventDetail, EventSummary, Header};
+use hookrelay_proto::{DeliveryResult, Event, EventDetail, EventSummary, Header, Page};
 
 use crate::config::{Config, Retention, StoreKind};
 use crate::ids::TokenHash;
@@ -68,20 +68,6 @@ impl NewEvent {
             body: self.body,
         }
     }
-}
-
-/// Which summaries to list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Page {
-    /// Events with `seq > after`, oldest first, at most `limit`.
-    After {
-        /// Exclusive lower bound.
-        after: u64,
-        /// Most events returned.
-        limit: usize,
-    },
-    /// The newest `n` events, oldest first.
-    Last(usize),
 }
 
 /// What an event id or id prefix names in a channel.

@@ -6,11 +6,11 @@ use std::sync::Mutex;
 
 use anyhow::Context as _;
 use bytes::Bytes;
-use hookrelay_proto::{DeliveryResult, DeliveryState, Event, EventDetail, EventSummary};
+use hookrelay_proto::{DeliveryResult, DeliveryState, Event, EventDetail, EventSummary, Page};
 use rusqlite::{Connection, MAIN_DB, OptionalExtension as _, Row, params};
 use tokio::sync::Semaphore;
 
-use super::{IdMatch, MAX_CANDIDATES, Page, StoreError};
+use super::{IdMatch, MAX_CANDIDATES, StoreError};
 
 /// Most reads running at once (each on its own connection); further reads wait their turn.
 const MAX_READERS: usize = 8;

@@ -10,14 +10,14 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use anyhow::Context as _;
 use async_trait::async_trait;
-use hookrelay_proto::{DeliveryResult, Event, EventDetail, EventSummary};
+use hookrelay_proto::{DeliveryResult, Event, EventDetail, EventSummary, Page};
 use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
 use super::checkpoint::Checkpointer;
 use super::reader::{self, Readers};
 use super::writer::{Cache, Command, Op, WRITE_QUEUE, Writer, read_cache};
-use super::{ChannelInfo, IdMatch, NewEvent, Page, Store, StoreError};
+use super::{ChannelInfo, IdMatch, NewEvent, Store, StoreError};
 use crate::config::Retention;
 use crate::ids::TokenHash;
 
