@@ -11,7 +11,6 @@ mod deliver;
 mod local;
 mod output;
 mod relay;
-mod signals;
 #[cfg(test)]
 pub(crate) mod test_support;
 

@@ -11,6 +11,7 @@ mod ingest;
 mod metrics;
 mod server;
 mod session;
+mod signals;
 mod store;
 mod tls;
 
@@ -31,6 +32,7 @@ pub use config::{
     DEFAULT_MAX_CONNECTIONS, Retention, StoreKind, TlsFiles, default_data_dir, parse_age,
 };
 pub use session::MAX_CLIENT_MESSAGE;
+pub use signals::cancel_on_signals;
 
 /// How often age retention runs.
 const RETENTION_SWEEP: Duration = Duration::from_secs(60);

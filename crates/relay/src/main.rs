@@ -123,30 +123,6 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let relay = Relay::open(config, base_url, shutdown.clone()).await?;
     // The one line tests and scripts parse; printed once the store is open.
     println!("hookrelayd listening on {}", local_url.as_str().trim_end_matches('/'));
-    tokio::spawn(cancel_on_signal(shutdown));
+    tokio::spawn(hookrelay_relay::cancel_on_signals(shutdown));
     relay.serve(listener).await
-}
-
-/// Cancels `shutdown` on SIGINT or SIGTERM.
-async fn cancel_on_signal(shutdown: CancellationToken) {
-    let interrupt = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(err) => {
-                tracing::warn!(error = %err, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = interrupt => tracing::info!("interrupted, shutting down"),
-        () = terminate => tracing::info!("terminated, shutting down"),
-    }
-    shutdown.cancel();
 }

@@ -9,7 +9,6 @@ use time::UtcOffset;
 use tokio_util::sync::CancellationToken;
 
 use crate::local::paths::Dirs;
-use crate::signals::cancel_on_signals;
 
 pub(crate) mod events;
 pub(crate) mod listen;
@@ -50,7 +49,7 @@ pub(crate) struct CommandEnv {
 /// time zone (read by `main` while the process was single-threaded).
 pub(crate) async fn run(command: Command, offset: UtcOffset) -> anyhow::Result<ExitCode> {
     let cancel = CancellationToken::new();
-    let signals = cancel_on_signals(cancel.clone());
+    let signals = tokio::spawn(hookrelay_relay::cancel_on_signals(cancel.clone()));
     let result = async {
         let env = CommandEnv { dirs: Dirs::from_env()?, offset, cancel };
         match command {
