@@ -14,6 +14,7 @@ mod session;
 mod signals;
 mod store;
 mod tls;
+mod urls;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -33,6 +34,7 @@ pub use config::{
 };
 pub use session::MAX_CLIENT_MESSAGE;
 pub use signals::cancel_on_signals;
+pub use urls::{base_url, local_url};
 
 /// How often age retention runs.
 const RETENTION_SWEEP: Duration = Duration::from_secs(60);
@@ -45,14 +47,8 @@ pub async fn serve(
     config: Config,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let base_url = match &config.public_url {
-        Some(url) => url.clone(),
-        None => {
-            let address = listener.local_addr().context("could not read the listen address")?;
-            let scheme = if config.tls.is_some() { "https" } else { "http" };
-            Url::parse(&format!("{scheme}://{address}")).context("listen address is not a URL")?
-        }
-    };
+    let address = listener.local_addr().context("could not read the listen address")?;
+    let base_url = base_url(&config, address)?;
     Relay::open(config, base_url, shutdown).await?.serve(listener).await
 }
 
