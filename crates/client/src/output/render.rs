@@ -13,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::output::log_line::{delivery_line, response_lines};
 use crate::output::queue::{DeliveryLine, UiEvent};
+use crate::output::stdout::stdout_color;
 use crate::output::style::{Tone, paint};
 
 /// How often the spinner redraws.
@@ -47,13 +48,7 @@ pub(crate) struct Renderer {
 impl Renderer {
     /// Writes to the process's stdout/stderr; colors only for a terminal without `NO_COLOR`.
     pub(crate) fn terminal(json: bool, offset: UtcOffset) -> Self {
-        use std::io::IsTerminal as _;
-        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        let mode = if json {
-            Mode::Json
-        } else {
-            Mode::Human { color: io::stdout().is_terminal() && !no_color }
-        };
+        let mode = if json { Mode::Json } else { Mode::Human { color: stdout_color() } };
         let width = std::env::var("COLUMNS").ok().and_then(|cols| cols.trim().parse().ok());
         let mut renderer = Self::new(mode, Box::new(io::stdout()), Box::new(io::stderr()), offset);
         renderer.width = width.filter(|&cols| cols > 0).unwrap_or(DEFAULT_WIDTH);

@@ -5,7 +5,8 @@
 
 use std::io::{self, Write as _};
 
-/// Whether stdout gets ANSI colors: a terminal, and `NO_COLOR` unset (as the renderer decides).
+/// Whether stdout gets ANSI colors: a terminal, and `NO_COLOR` unset or empty. The one
+/// place this is decided, for the live renderer and the history commands alike.
 pub(crate) fn stdout_color() -> bool {
     use std::io::IsTerminal as _;
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
