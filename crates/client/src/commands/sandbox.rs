@@ -1,7 +1,7 @@
 //! `hookrelay sandbox`: runs the provider emulator (`crates/sandbox`, DESIGN §6) until
-//! Ctrl-C while `output::sandbox` prints, on stdout, a header saying where it
-//! listens, its API key and how to register a URL, then one line per delivery attempt (or
-//! `--json` records).
+//! Ctrl-C while `output::sandbox` prints, on stdout, a header saying where it listens, its
+//! API key and how to register a URL, then one line per delivery attempt (or `--json`
+//! records).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -1,6 +1,7 @@
 //! Files on this machine: where the CLI keeps them (`paths`), the small state files that
 //! survive restarts (`state`: saved channels, cursors, last targets) and `listen
-//! --ready-file` (`ready_file`), all written with `atomic::write_atomic`. The bottom of the crate: imports nothing from the other groups.
+//! --ready-file` (`ready_file`), all written with `atomic::write_atomic` (temp file +
+//! rename, mode 0600). The bottom of the crate: imports nothing from the other groups.
 
 pub(crate) mod atomic;
 pub(crate) mod paths;

@@ -1,7 +1,7 @@
 //! `listen --ready-file PATH`: the ingest URL and a newline, written atomically with
 //! [`write_atomic`] once the stream is connected, so a script that waits for the file never
-//! reads half of it. A file left by an earlier run is removed at
-//! start, and the file is removed again when `listen` exits, so its presence means "ready".
+//! reads half of it. A file left by an earlier run is removed at start, and the file is
+//! removed again when `listen` exits, so its presence means "ready".
 
 use std::path::{Path, PathBuf};
 

@@ -1,8 +1,8 @@
 //! Every byte a person reads: the live log renderer (`render`) fed by its queue (`queue`),
 //! its lines (`log_line`), the `events` table (`table`), the one-event view (`event_view`),
 //! bodies (`body`), masked secrets (`mask`), `curl` command lines (`curl`), what `sandbox`
-//! and `trigger` print, colors (`style`) and the one stdout writer (`stdout`). No network or file I/O in here: callers hand in data,
-//! these modules turn it into text.
+//! and `trigger` print, colors (`style`) and the one stdout writer (`stdout`). No network or
+//! file I/O in here: callers hand in data, these modules turn it into text.
 
 pub(crate) mod body;
 pub(crate) mod curl;

@@ -1,5 +1,5 @@
 //! Colors for terminal text: the [`Tone`] roles and [`paint`], which applies one only when
-//! color is on (a terminal without `NO_COLOR`), so every formatter stays testable as plain text.
+//! color is on (`stdout::stdout_color`), so every formatter stays testable as plain text.
 
 use owo_colors::{OwoColorize as _, Style};
 

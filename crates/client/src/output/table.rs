@@ -1,6 +1,6 @@
 //! What `hookrelay events` prints: a channel's history, newest last, as aligned columns
 //! (seq, short id, time, method, path, event type, size, delivery state in color) or, for
-//! `--json`, one object per line; and the state words and colors `show` uses too.
+//! `--json`, one object per line; and the state colors `show` uses too.
 
 use hookrelay_proto::{DeliveryState, EventSummary};
 use time::macros::format_description;
