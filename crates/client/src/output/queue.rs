@@ -1,5 +1,6 @@
-//! The typed events that the transport, the relay setup and the delivery loop send to the
-//! renderer. Nothing but the renderer turns them into text.
+//! The live log's queue: [`Ui`], the bounded sender through which the transport, the relay
+//! setup and the delivery loop send their typed events ([`UiEvent`]) to the renderer.
+//! Nothing but the renderer turns them into text.
 
 use std::time::Duration;
 

@@ -1,6 +1,7 @@
-//! The renderer: the only writer to stdout. Human mode prints a header block and one colored
-//! line per delivery, with a spinner on stderr while connecting or waiting for the local
-//! app; `--json` prints NDJSON records (DESIGN §4) and sends everything else to stderr.
+//! The live-log renderer of `listen` and `replay`: it alone turns their queued events into
+//! output. Human mode prints a header block and one colored line per delivery, with a
+//! spinner on stderr while connecting or waiting for the local app; `--json` prints NDJSON
+//! records (DESIGN §4) and sends everything else to stderr.
 
 use std::io::{self, Write};
 use std::time::Duration;
