@@ -1,7 +1,8 @@
-//! The one way the CLI writes a file: whole or not at all, readable by this user only. The
-//! bytes go to a temporary file beside the target (mode 0600 on Unix: these files hold
-//! tokens, cursors and URLs), which is then renamed over it, so a reader, or a `kill -9`
-//! halfway, sees the old content or the new one, never half of it.
+//! The one way the CLI writes a file (saved channels, cursors, targets, the ready file,
+//! `replay --edit`'s request): whole or not at all, readable by this user only. The bytes go
+//! to a new temporary file beside the target (mode 0600 on Unix: these files hold tokens and
+//! requests), which is then renamed over it, so a reader, or a `kill -9` halfway, sees the
+//! old content or the new one, never half of it.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -18,15 +19,18 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8], sync: bool) -> std::io::Re
     written
 }
 
-/// `.NAME.PID.tmp` in the same directory (a rename across file systems is not atomic).
+/// `.NAME.PID.RANDOM.tmp` in the same directory (a rename across file systems is not
+/// atomic).
 fn temp_path(path: &Path) -> PathBuf {
     let name = path.file_name().map_or_else(|| "file".into(), |name| name.to_string_lossy());
-    path.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
+    path.with_file_name(format!(".{name}.{}.{:08x}.tmp", std::process::id(), fastrand::u32(..)))
 }
 
+/// Creates `path`, which must not exist yet: in a shared directory such as /tmp nobody can
+/// have put a file or a link there for us to write through.
 fn write_new(path: &Path, bytes: &[u8], sync: bool) -> std::io::Result<()> {
     let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
+    options.write(true).create_new(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt as _;

@@ -2,12 +2,13 @@
 //! line, then the raw body bytes), opened in `$VISUAL`/`$EDITOR` (else `vi`) and read back.
 //! A body the user did not touch stays byte-exact.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use bytes::Bytes;
 use hookrelay_proto::{Event, Header};
+
+use crate::local::atomic::write_atomic;
 
 /// Opens the editor on `event` and returns it with the edited headers and body. Fails (so
 /// nothing is sent) when the editor fails or the file comes back empty.
@@ -109,12 +110,7 @@ impl TempFile {
             fastrand::u32(..)
         );
         let path = std::env::temp_dir().join(name);
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file = options.open(&path).with_context(|| what(&path))?;
-        file.write_all(contents).with_context(|| what(&path))?;
+        write_atomic(&path, contents, false).with_context(|| what(&path))?;
         Ok(Self(path))
     }
 }
