@@ -8,14 +8,14 @@ use std::collections::BTreeMap;
 
 use crate::http::create_channel;
 use crate::load::{self, Load, Stats};
+use crate::plan::Plan;
 use crate::procs::{Workspace, cpu_secs};
 use crate::report::{Row, Target, median, ms};
-use crate::run::Plan;
 
 /// Concurrency levels of the latency measurement.
-pub const LATENCY_CONCURRENCY: [usize; 3] = [1, 16, 64];
+pub(crate) const LATENCY_CONCURRENCY: [usize; 3] = [1, 16, 64];
 /// Concurrency levels of the throughput measurement.
-pub const THROUGHPUT_CONCURRENCY: [usize; 2] = [16, 64];
+pub(crate) const THROUGHPUT_CONCURRENCY: [usize; 2] = [16, 64];
 /// How long the stand-in local app takes per request in measurement 2.
 const SLOW_APP_MS: u64 = 200;
 
@@ -38,10 +38,10 @@ impl Server {
 }
 
 /// Every run's stats by target and concurrency.
-pub struct AckRuns(BTreeMap<(Server, usize), Vec<Stats>>);
+pub(crate) struct AckRuns(BTreeMap<(Server, usize), Vec<Stats>>);
 
 /// Runs `plan.rounds` rounds of bare / relay / relay-with-listener at each concurrency.
-pub async fn measure(ws: &Workspace, plan: &Plan) -> anyhow::Result<AckRuns> {
+pub(crate) async fn measure(ws: &Workspace, plan: &Plan) -> anyhow::Result<AckRuns> {
     let bare = ws.app(0).await?;
     let slow_app = ws.app(SLOW_APP_MS).await?;
     let relay = ws.relay().await?;
@@ -99,7 +99,7 @@ impl AckRuns {
     }
 
     /// Rows for measurements 1, 2 and 3.
-    pub fn rows(&self) -> Vec<Row> {
+    pub(crate) fn rows(&self) -> Vec<Row> {
         let secs = |value: f64| ms(std::time::Duration::from_secs_f64(value));
         let mut rows = Vec::new();
         for concurrency in LATENCY_CONCURRENCY {

@@ -13,9 +13,9 @@ use anyhow::{Context as _, bail};
 use crate::http::create_channel;
 use crate::ledger::SharedLedger;
 use crate::load::{self, Load};
+use crate::plan::Plan;
 use crate::procs::{Workspace, cpu_secs};
 use crate::report::{Row, Target, median};
-use crate::run::Plan;
 
 /// Connections of the load generator, and `--concurrency` of the unordered listen.
 const CONCURRENCY: usize = 16;
@@ -25,14 +25,14 @@ const POLL: Duration = Duration::from_millis(5);
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(180);
 
 /// Median rates of each round, in events per second.
-pub struct E2eRuns {
+pub(crate) struct E2eRuns {
     direct: Vec<f64>,
     unordered: Vec<f64>,
     ordered: Vec<f64>,
 }
 
 /// Runs `plan.rounds` rounds of direct, `--concurrency 16` and `--concurrency 1`.
-pub async fn measure(ws: &Workspace, plan: &Plan) -> anyhow::Result<E2eRuns> {
+pub(crate) async fn measure(ws: &Workspace, plan: &Plan) -> anyhow::Result<E2eRuns> {
     let relay = ws.relay().await?;
     let mut runs = E2eRuns { direct: Vec::new(), unordered: Vec::new(), ordered: Vec::new() };
     for round in 1..=plan.rounds {
@@ -156,7 +156,7 @@ async fn wait_for_ledger(ledger: &SharedLedger, acked: u64) -> anyhow::Result<()
 
 impl E2eRuns {
     /// Rows for measurement 4.
-    pub fn rows(&self) -> Vec<Row> {
+    pub(crate) fn rows(&self) -> Vec<Row> {
         let direct = median(&self.direct);
         let row = |label: &str, rates: &[f64], target| {
             let rate = median(rates);

@@ -12,17 +12,17 @@ use hyper::{Method, Request};
 use hyper_util::rt::TokioIo;
 
 /// Longest any single request may take before the run is abandoned.
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// One HTTP/1.1 connection with keep-alive.
-pub struct Conn {
+pub(crate) struct Conn {
     addr: SocketAddr,
     sender: SendRequest<Full<Bytes>>,
 }
 
 impl Conn {
     /// Connects to `addr`; the connection task lives until the `Conn` is dropped.
-    pub async fn open(addr: SocketAddr) -> anyhow::Result<Self> {
+    pub(crate) async fn open(addr: SocketAddr) -> anyhow::Result<Self> {
         let stream = tokio::net::TcpStream::connect(addr)
             .await
             .with_context(|| format!("could not connect to {addr}"))?;
@@ -38,7 +38,7 @@ impl Conn {
     }
 
     /// Sends one request and reads the whole answer; a non-2xx status is an error.
-    pub async fn send(
+    pub(crate) async fn send(
         &mut self,
         method: Method,
         path: &str,
@@ -73,7 +73,7 @@ impl Conn {
 }
 
 /// A channel created on a relay.
-pub struct Channel {
+pub(crate) struct Channel {
     /// `ch_...`
     pub id: String,
     /// Its bearer token.
@@ -82,13 +82,13 @@ pub struct Channel {
 
 impl Channel {
     /// The ingest path for POSTs, with a suffix so forwarded requests have a path too.
-    pub fn ingest_path(&self) -> String {
+    pub(crate) fn ingest_path(&self) -> String {
         format!("/h/{}/bench", self.id)
     }
 }
 
 /// `POST /v1/channels` on the relay at `addr`.
-pub async fn create_channel(addr: SocketAddr) -> anyhow::Result<Channel> {
+pub(crate) async fn create_channel(addr: SocketAddr) -> anyhow::Result<Channel> {
     let mut conn = Conn::open(addr).await?;
     let body = conn.send(Method::POST, "/v1/channels", &[], Bytes::new()).await?;
     let value: serde_json::Value =

@@ -11,23 +11,23 @@ use tokio::process::ChildStdout;
 
 /// The tally of one `listen` process.
 #[derive(Debug, Default)]
-pub struct Ledger {
+pub(crate) struct Ledger {
     finished: HashSet<u64>,
     lost: u64,
     gaps: Vec<String>,
 }
 
 /// A ledger shared between the reader of `listen`'s stdout and the measurement.
-pub type SharedLedger = Arc<Mutex<Ledger>>;
+pub(crate) type SharedLedger = Arc<Mutex<Ledger>>;
 
 impl Ledger {
     /// Events finished (each `seq` once) plus events reported lost.
-    pub fn accounted(&self) -> u64 {
+    pub(crate) fn accounted(&self) -> u64 {
         self.finished.len() as u64 + self.lost
     }
 
     /// Events `listen` reported lost, and its gap records (empty when none).
-    pub fn lost(&self) -> (u64, &[String]) {
+    pub(crate) fn lost(&self) -> (u64, &[String]) {
         (self.lost, &self.gaps)
     }
 
@@ -50,7 +50,7 @@ impl Ledger {
 }
 
 /// Reads `listen`'s stdout into `ledger` until it closes.
-pub async fn follow(mut stdout: BufReader<ChildStdout>, ledger: SharedLedger) {
+pub(crate) async fn follow(mut stdout: BufReader<ChildStdout>, ledger: SharedLedger) {
     let mut line = String::new();
     while stdout.read_line(&mut line).await.is_ok_and(|read| read > 0) {
         ledger.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).record(&line);

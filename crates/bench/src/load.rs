@@ -16,11 +16,11 @@ use tokio::sync::Barrier;
 use crate::http::Conn;
 
 /// Size of every POSTed body, as DESIGN §8 states it.
-pub const BODY_SIZE: usize = 1024;
+pub(crate) const BODY_SIZE: usize = 1024;
 
 /// What to send where.
 #[derive(Clone)]
-pub struct Load {
+pub(crate) struct Load {
     /// Server to POST to.
     pub addr: SocketAddr,
     /// Request path (an ingest URL's path, or any path on a bare server).
@@ -35,7 +35,7 @@ pub struct Load {
 
 /// One measured run.
 #[derive(Debug, Clone, Copy)]
-pub struct Stats {
+pub(crate) struct Stats {
     /// Measured requests divided by the wall time of the measured phase.
     pub rps: f64,
     /// Median latency.
@@ -47,7 +47,7 @@ pub struct Stats {
 }
 
 /// A 1 KiB JSON webhook body with a `type`, as a provider would send.
-pub fn body() -> Bytes {
+pub(crate) fn body() -> Bytes {
     let head = r#"{"type":"bench.event","data":""#;
     let tail = r#""}"#;
     let pad = "x".repeat(BODY_SIZE - head.len() - tail.len());
@@ -55,7 +55,7 @@ pub fn body() -> Bytes {
 }
 
 /// Runs the warm-up, then the measured requests, and reports on the measured ones.
-pub async fn run(load: &Load) -> anyhow::Result<Stats> {
+pub(crate) async fn run(load: &Load) -> anyhow::Result<Stats> {
     let concurrency = load.concurrency.max(1);
     let warmup = Arc::new(AtomicUsize::new(load.warmup));
     let measured = Arc::new(AtomicUsize::new(load.requests));

@@ -8,6 +8,7 @@ mod http;
 mod ledger;
 mod load;
 mod memory;
+mod plan;
 mod procs;
 mod report;
 mod run;
@@ -64,7 +65,7 @@ async fn main() -> ExitCode {
                 serve::serve(listen, Duration::from_millis(delay_ms)).await
             }
             None => {
-                let plan = if args.quick { run::Plan::quick() } else { run::Plan::full() };
+                let plan = if args.quick { plan::Plan::quick() } else { plan::Plan::full() };
                 run::run(plan, args.relay_arg).await
             }
         }

@@ -17,12 +17,12 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::http::{Channel, Conn, create_channel};
+use crate::plan::Plan;
 use crate::procs::{Workspace, status_kib};
 use crate::report::{Row, Target, median};
-use crate::run::Plan;
 
 /// Idle websocket clients held open at once.
-pub const IDLE_CLIENTS: usize = 200;
+pub(crate) const IDLE_CLIENTS: usize = 200;
 /// The big body: the relay's default `--max-body`.
 const BIG_BODY: usize = 25 * 1024 * 1024;
 /// Time for a process's memory to settle before it is read.
@@ -36,7 +36,7 @@ type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// Every round's figures, in KiB.
 #[derive(Default)]
-pub struct MemoryRuns {
+pub(crate) struct MemoryRuns {
     idle: Vec<f64>,
     per_client: Vec<f64>,
     before_big: Vec<f64>,
@@ -44,7 +44,7 @@ pub struct MemoryRuns {
 }
 
 /// Runs `plan.rounds` rounds, each on fresh relays.
-pub async fn measure(ws: &Workspace, plan: &Plan) -> anyhow::Result<MemoryRuns> {
+pub(crate) async fn measure(ws: &Workspace, plan: &Plan) -> anyhow::Result<MemoryRuns> {
     let mut runs = MemoryRuns::default();
     for round in 1..=plan.rounds {
         let (idle, with_clients) = idle_clients(ws).await?;
@@ -148,7 +148,7 @@ async fn next_text(client: &mut Ws) -> anyhow::Result<String> {
 
 impl MemoryRuns {
     /// Rows for measurement 5.
-    pub fn rows(&self) -> Vec<Row> {
+    pub(crate) fn rows(&self) -> Vec<Row> {
         let idle = median(&self.idle) / 1024.0;
         let per_client = median(&self.per_client);
         let before = median(&self.before_big) / 1024.0;

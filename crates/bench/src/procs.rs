@@ -18,11 +18,11 @@ use crate::ledger::SharedLedger;
 /// How long a child may take to print its ready line or write its ready file.
 const READY_TIMEOUT: Duration = Duration::from_secs(20);
 /// How the binaries are built; printed when one is missing.
-pub const BUILD_COMMAND: &str =
+pub(crate) const BUILD_COMMAND: &str =
     "cargo build --release -p hookrelay-relay -p hookrelay-client -p hookrelay-bench";
 
 /// The binaries under test and the run's scratch directory (removed on drop).
-pub struct Workspace {
+pub(crate) struct Workspace {
     relayd: PathBuf,
     client: PathBuf,
     bench: PathBuf,
@@ -34,7 +34,7 @@ pub struct Workspace {
 impl Workspace {
     /// Finds `hookrelayd` and `hookrelay` next to this executable and makes a scratch dir;
     /// every `hookrelayd` started gets `relay_args` after the bench's own flags.
-    pub fn new(relay_args: Vec<String>) -> anyhow::Result<Self> {
+    pub(crate) fn new(relay_args: Vec<String>) -> anyhow::Result<Self> {
         let bench = std::env::current_exe().context("cannot locate the bench executable")?;
         let bin_dir = bench.parent().context("the bench executable has no directory")?;
         let find = |name: &str| {
@@ -56,7 +56,7 @@ impl Workspace {
     }
 
     /// A fresh, empty directory inside the scratch directory.
-    pub fn fresh_dir(&self, what: &str) -> anyhow::Result<PathBuf> {
+    pub(crate) fn fresh_dir(&self, what: &str) -> anyhow::Result<PathBuf> {
         let dir = self.dir.join(format!("{what}-{}", self.next.fetch_add(1, Ordering::Relaxed)));
         std::fs::create_dir_all(&dir)
             .with_context(|| format!("cannot create {}", dir.display()))?;
@@ -64,7 +64,7 @@ impl Workspace {
     }
 
     /// Starts `hookrelayd` with default flags (plus any `relay_args`) on a fresh data dir.
-    pub async fn relay(&self) -> anyhow::Result<Proc> {
+    pub(crate) async fn relay(&self) -> anyhow::Result<Proc> {
         let addr = free_port()?;
         let dir = self.fresh_dir("relay")?;
         let mut command = Command::new(&self.relayd);
@@ -77,7 +77,7 @@ impl Workspace {
     }
 
     /// Starts `hookrelay-bench serve-200`, answering after `delay_ms`.
-    pub async fn app(&self, delay_ms: u64) -> anyhow::Result<Proc> {
+    pub(crate) async fn app(&self, delay_ms: u64) -> anyhow::Result<Proc> {
         let addr = free_port()?;
         let dir = self.fresh_dir("app")?;
         let mut command = Command::new(&self.bench);
@@ -91,7 +91,7 @@ impl Workspace {
     /// Starts `hookrelay listen --json` on a channel, forwarding to `app`, and waits until
     /// its stream is connected (its `--ready-file` appears). Its stdout feeds the returned
     /// ledger.
-    pub async fn listen(
+    pub(crate) async fn listen(
         &self,
         relay: SocketAddr,
         channel: &crate::http::Channel,
@@ -139,7 +139,7 @@ impl Drop for Workspace {
 }
 
 /// One child process, killed on drop. Its stderr goes to `stderr.log` in its directory.
-pub struct Proc {
+pub(crate) struct Proc {
     name: &'static str,
     child: Child,
     stdout: Option<BufReader<ChildStdout>>,
@@ -164,12 +164,12 @@ impl Proc {
     }
 
     /// The process id, for `/proc/PID/status`.
-    pub fn pid(&self) -> anyhow::Result<u32> {
+    pub(crate) fn pid(&self) -> anyhow::Result<u32> {
         self.child.id().with_context(|| format!("{} has exited", self.name))
     }
 
     /// Stops the process and waits for it.
-    pub async fn stop(mut self) {
+    pub(crate) async fn stop(mut self) {
         let _ = self.child.start_kill();
         let _ = self.child.wait().await;
     }
@@ -213,7 +213,7 @@ fn free_port() -> anyhow::Result<SocketAddr> {
 }
 
 /// A field of `/proc/PID/status` in KiB (`VmRSS`, `VmHWM`).
-pub fn status_kib(pid: u32, field: &str) -> anyhow::Result<u64> {
+pub(crate) fn status_kib(pid: u32, field: &str) -> anyhow::Result<u64> {
     let path = format!("/proc/{pid}/status");
     let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {path}"))?;
     text.lines()
@@ -224,7 +224,7 @@ pub fn status_kib(pid: u32, field: &str) -> anyhow::Result<u64> {
 
 /// CPU time (user + system) a process has used, from `/proc/PID/stat`. Assumes the usual
 /// 100 clock ticks per second (reading `CLK_TCK` would need libc).
-pub fn cpu_secs(pid: u32) -> anyhow::Result<f64> {
+pub(crate) fn cpu_secs(pid: u32) -> anyhow::Result<f64> {
     let path = format!("/proc/{pid}/stat");
     let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {path}"))?;
     // Fields after the command name, which is in parentheses and may hold spaces.

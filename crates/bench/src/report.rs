@@ -6,7 +6,7 @@ use std::time::Duration;
 
 /// Which side of a threshold is good.
 #[derive(Debug, Clone, Copy)]
-pub enum Target {
+pub(crate) enum Target {
     /// The figure must not exceed this.
     AtMost(f64),
     /// The figure must reach at least this.
@@ -30,7 +30,7 @@ impl Target {
 }
 
 /// One line of the table.
-pub struct Row {
+pub(crate) struct Row {
     label: String,
     measured: String,
     baseline: String,
@@ -41,7 +41,7 @@ pub struct Row {
 
 impl Row {
     /// A ratio `measured / baseline` against a target on the ratio.
-    pub fn ratio(
+    pub(crate) fn ratio(
         label: &str,
         measured: String,
         baseline: String,
@@ -59,7 +59,13 @@ impl Row {
     }
 
     /// An absolute figure (with its unit) against a target in the same unit.
-    pub fn absolute(label: &str, measured: String, value: f64, unit: &str, target: Target) -> Row {
+    pub(crate) fn absolute(
+        label: &str,
+        measured: String,
+        value: f64,
+        unit: &str,
+        target: Target,
+    ) -> Row {
         Row {
             label: label.to_owned(),
             measured,
@@ -72,7 +78,7 @@ impl Row {
 }
 
 /// The table, columns aligned.
-pub fn table(rows: &[Row]) -> String {
+pub(crate) fn table(rows: &[Row]) -> String {
     let width = |pick: fn(&Row) -> &str| rows.iter().map(|row| pick(row).chars().count()).max();
     let widths = [
         width(|row| &row.label).unwrap_or(0),
@@ -95,7 +101,7 @@ pub fn table(rows: &[Row]) -> String {
 }
 
 /// The median of some samples (the mean of the middle two for an even count).
-pub fn median(samples: &[f64]) -> f64 {
+pub(crate) fn median(samples: &[f64]) -> f64 {
     let mut sorted = samples.to_vec();
     sorted.sort_by(f64::total_cmp);
     match sorted.len() {
@@ -106,7 +112,7 @@ pub fn median(samples: &[f64]) -> f64 {
 }
 
 /// Milliseconds with two decimals, for latencies.
-pub fn ms(duration: Duration) -> String {
+pub(crate) fn ms(duration: Duration) -> String {
     format!("{:.2} ms", duration.as_secs_f64() * 1000.0)
 }
 

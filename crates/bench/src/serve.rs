@@ -14,10 +14,10 @@ use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 
 /// First line on stdout once the server accepts connections; the bench waits for it.
-pub const READY_LINE: &str = "serve-200 listening";
+pub(crate) const READY_LINE: &str = "serve-200 listening";
 
 /// Serves until the process is killed.
-pub async fn serve(listen: SocketAddr, delay: Duration) -> anyhow::Result<()> {
+pub(crate) async fn serve(listen: SocketAddr, delay: Duration) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("could not listen on {listen}"))?;

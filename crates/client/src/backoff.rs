@@ -4,14 +4,16 @@
 use std::time::Duration;
 
 /// Reconnect schedule toward the relay: 250 ms doubling to a 15 s cap.
-pub const RECONNECT: Backoff = Backoff::new(Duration::from_millis(250), Duration::from_secs(15));
+pub(crate) const RECONNECT: Backoff =
+    Backoff::new(Duration::from_millis(250), Duration::from_secs(15));
 
 /// Retry schedule toward the local app: 200 ms doubling to a 5 s cap.
-pub const LOCAL_RETRY: Backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(5));
+pub(crate) const LOCAL_RETRY: Backoff =
+    Backoff::new(Duration::from_millis(200), Duration::from_secs(5));
 
 /// A backoff schedule plus the number of failures seen so far.
 #[derive(Debug, Clone, Copy)]
-pub struct Backoff {
+pub(crate) struct Backoff {
     base: Duration,
     cap: Duration,
     failures: u32,
@@ -19,19 +21,19 @@ pub struct Backoff {
 
 impl Backoff {
     /// A schedule that starts at `base` and doubles up to `cap`.
-    pub const fn new(base: Duration, cap: Duration) -> Self {
+    pub(crate) const fn new(base: Duration, cap: Duration) -> Self {
         Self { base, cap, failures: 0 }
     }
 
     /// The longest delay after `failures` previous failures: `base * 2^failures`, capped.
-    pub fn ceiling(&self, failures: u32) -> Duration {
+    pub(crate) fn ceiling(&self, failures: u32) -> Duration {
         let factor = 1u32.checked_shl(failures.min(31)).unwrap_or(u32::MAX);
         self.base.checked_mul(factor).map_or(self.cap, |delay| delay.min(self.cap))
     }
 
     /// The delay before the next try: between half the ceiling and the ceiling ("equal
     /// jitter"), so many clients restarted together do not retry in lockstep.
-    pub fn next_delay(&mut self) -> Duration {
+    pub(crate) fn next_delay(&mut self) -> Duration {
         let ceiling = self.ceiling(self.failures);
         self.failures = self.failures.saturating_add(1);
         let half = ceiling / 2;
@@ -39,12 +41,12 @@ impl Backoff {
     }
 
     /// How many delays were handed out since the last reset.
-    pub fn failures(&self) -> u32 {
+    pub(crate) fn failures(&self) -> u32 {
         self.failures
     }
 
     /// Back to the first, shortest delay (after a healthy period).
-    pub fn reset(&mut self) {
+    pub(crate) fn reset(&mut self) {
         self.failures = 0;
     }
 }

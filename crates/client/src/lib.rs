@@ -1,48 +1,54 @@
-//! The `hookrelay` CLI as a library: connect to a relay, forward events to a local app,
-//! render the live log. Shaped like stripe-cli's `listen`: a transport (`tunnel`), a
-//! forwarder (`forward`), an event processor (`deliver`) and a renderer (`render`), joined
-//! by bounded, typed channels (`ui`).
+//! The `hookrelay` CLI as a library. `main` parses the command line into [`Cli`] and calls
+//! [`run`]; nothing else is public. `listen` is shaped like stripe-cli's: a transport
+//! (`relay::tunnel`), an event processor (`commands::listen::processor`) with its
+//! forwarders (`deliver`), and a renderer (`output::render`), joined by bounded, typed
+//! queues.
+//!
+//! # Layout
+//!
+//! One folder per responsibility, listed from top to bottom. Imports only point down the
+//! list: a module may use the groups below its own, never one above it, and
+//! `python3 ../shared/tools/modcycles.py crates/client/src` finds no circle.
+//!
+//! - `cli/`: clap structs only, one file per command family, each turned into its command's
+//!   plain `Config` ([`Cli::into_command`]). Only this crate root imports it.
+//! - `commands/`: one file per subcommand, `run(config, env) -> Result<ExitCode>`, and
+//!   `commands::run`, which runs one. `listen` also holds its event processor, the piece
+//!   that joins the tunnel to the forwarders.
+//! - `relay/`: everything that talks to the relay: its HTTP API, the websocket tunnel, the
+//!   embedded relay, the one given → saved → created channel choice, history reads.
+//! - `deliver/`: everything that sends to the local app: filters, routes, dispatch, the
+//!   outgoing request, forwarding with retries, re-signing, `--verify`, the watermark.
+//! - `output/`: every byte a person reads: the live-log renderer and its queue, the events
+//!   table, the event view, bodies, masking, curl lines, and the one stdout writer. No
+//!   network or file I/O.
+//! - `local/`: files on this machine: paths, saved state, the ready file, and the one
+//!   atomic write (temp file + rename, mode 0600) every file goes through.
+//!
+//! `relay/` and `deliver/` never import each other, and neither draws anything: they send
+//! typed events (`output::queue`) to the renderer. Beside the folders, two leaves any group
+//! may use: `config` (plain values several groups share: the relay selection, the default
+//! port, [`UsageError`]) and `backoff`.
 
 mod backoff;
-mod channel;
-pub mod cli;
-pub mod config;
-pub mod connect;
-pub mod curl;
+mod cli;
+mod commands;
+mod config;
 mod deliver;
-pub mod dirs;
-mod dispatch;
-pub mod embedded;
-pub mod events;
-pub mod filter;
-pub use hookrelay_http as http;
-pub mod forward;
-pub mod history;
-mod inbound;
-mod line;
-mod listen;
-pub mod mask;
-pub mod outgoing;
-pub mod payload;
-mod ready_file;
-pub mod relay_api;
-pub mod render;
-pub mod replay;
-pub mod routes;
-pub mod sandbox;
-pub mod show;
-mod signals;
-pub mod state;
+mod local;
+mod output;
+mod relay;
 #[cfg(test)]
 pub(crate) mod test_support;
-pub mod trigger;
-mod tunnel;
-pub mod ui;
-pub mod verify;
-mod watermark;
 
-pub use config::{ChannelCreds, CommandEnv, DEFAULT_PORT, ListenConfig, RelayChoice};
-pub use dirs::Dirs;
-pub use listen::listen;
-pub use render::{Mode, Renderer};
-pub use signals::cancel_on_signals;
+use std::process::ExitCode;
+
+pub use cli::Cli;
+pub use config::UsageError;
+use time::UtcOffset;
+
+/// Runs the command line `main` parsed: `cli` turns it into plain config, `commands::run`
+/// runs it. Errors that are a [`UsageError`] deserve exit code 2, others 1.
+pub async fn run(cli: Cli, offset: UtcOffset) -> anyhow::Result<ExitCode> {
+    commands::run(cli.into_command()?, offset).await
+}

@@ -5,7 +5,7 @@
 use bytes::Bytes;
 use hookrelay_proto::{DeliveryResult, Event, Outcome};
 
-use crate::ui::DeliveryLine;
+use crate::output::queue::DeliveryLine;
 
 /// A `POST` of `body` with `headers` to `path`: event `evt_1`, seq 1, received at 0.
 pub(crate) fn event(path: &str, headers: &[(&str, &str)], body: impl AsRef<[u8]>) -> Event {

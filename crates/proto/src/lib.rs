@@ -8,6 +8,7 @@ mod body;
 mod event;
 mod gap;
 mod message;
+mod page;
 
 pub use api::{
     ChannelCreated, CreateChannel, ErrorBody, ErrorDetail, EventDetail, EventSummary, IngestAck,
@@ -17,6 +18,7 @@ pub use event::{
 };
 pub use gap::{Gap, GapReason};
 pub use message::{ClientMessage, ServerMessage};
+pub use page::Page;
 
 /// The websocket subprotocol a client asks for and the relay confirms.
 pub const SUBPROTOCOL: &str = "hookrelay.v1";

@@ -11,14 +11,15 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header::CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use hookrelay_proto::{
-    ChannelCreated, CreateChannel, DeliveryResult, ErrorBody, EventDetail, EventSummary, Gap,
+    ChannelCreated, CreateChannel, DeliveryResult, ErrorBody, EventDetail, EventSummary, Gap, Page,
 };
 use serde::Deserialize;
 
 use crate::AppState;
 use crate::auth::{self, authorize};
 use crate::error::RelayError;
-use crate::store::{IdMatch, Page, id_prefix};
+use crate::ids;
+use crate::store::{IdMatch, id_prefix};
 
 /// Summaries returned when `limit` is absent.
 const DEFAULT_LIMIT: usize = 100;
@@ -26,7 +27,7 @@ const DEFAULT_LIMIT: usize = 100;
 const MAX_LIMIT: usize = 1000;
 
 /// `POST /v1/channels`: a random unguessable id, or the requested name when it is free.
-pub async fn create_channel(
+pub(crate) async fn create_channel(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     body: Bytes,
@@ -44,11 +45,11 @@ pub async fn create_channel(
             auth::validate_name(&name)?;
             name
         }
-        None => auth::new_channel_id().map_err(RelayError::Internal)?,
+        None => ids::new_channel_id().map_err(RelayError::Internal)?,
     };
-    let token = auth::new_token().map_err(RelayError::Internal)?;
+    let token = ids::new_token().map_err(RelayError::Internal)?;
     // A taken name comes back as `ChannelExists`, which is `409 name_taken`.
-    state.store.create_channel(&channel, auth::hash_token(&token)).await?;
+    state.store.create_channel(&channel, ids::hash_token(&token)).await?;
     tracing::info!(channel, "channel created");
     let ingest_url = format!("{}/h/{channel}", state.base_url);
     Ok((StatusCode::CREATED, Json(ChannelCreated { channel, token, ingest_url })).into_response())
@@ -56,7 +57,7 @@ pub async fn create_channel(
 
 /// Query of `GET /v1/channels/{channel}/events`.
 #[derive(Debug, Deserialize)]
-pub struct ListQuery {
+pub(crate) struct ListQuery {
     after: Option<u64>,
     limit: Option<usize>,
     last: Option<usize>,
@@ -64,7 +65,7 @@ pub struct ListQuery {
 
 /// `GET /v1/channels/{channel}/events?after=SEQ&limit=N` or `?last=N`: summaries, oldest
 /// first.
-pub async fn list_events(
+pub(crate) async fn list_events(
     State(state): State<Arc<AppState>>,
     Path(channel): Path<String>,
     headers: HeaderMap,
@@ -92,7 +93,7 @@ pub async fn list_events(
 
 /// `GET /v1/channels/{channel}/gaps`: every run of events age retention removed before a
 /// client finished them, oldest first.
-pub async fn list_gaps(
+pub(crate) async fn list_gaps(
     State(state): State<Arc<AppState>>,
     Path(channel): Path<String>,
     headers: HeaderMap,
@@ -121,7 +122,7 @@ async fn resolve(
 }
 
 /// `GET /v1/channels/{channel}/events/{id}`: the whole event and its deliveries.
-pub async fn get_event(
+pub(crate) async fn get_event(
     State(state): State<Arc<AppState>>,
     Path((channel, typed)): Path<(String, String)>,
     headers: HeaderMap,
@@ -134,7 +135,7 @@ pub async fn get_event(
 
 /// `POST /v1/channels/{channel}/events/{id}/deliveries`: records a delivery made outside the
 /// stream (`hookrelay replay`), with a `DeliveryResult` body.
-pub async fn record_delivery(
+pub(crate) async fn record_delivery(
     State(state): State<Arc<AppState>>,
     Path((channel, typed)): Path<(String, String)>,
     headers: HeaderMap,
@@ -151,7 +152,7 @@ pub async fn record_delivery(
 }
 
 /// `DELETE /v1/channels/{channel}`: the channel, its history, and its open sessions.
-pub async fn delete_channel(
+pub(crate) async fn delete_channel(
     State(state): State<Arc<AppState>>,
     Path(channel): Path<String>,
     headers: HeaderMap,
@@ -164,19 +165,19 @@ pub async fn delete_channel(
 }
 
 /// `GET /healthz`.
-pub async fn healthz() -> Json<serde_json::Value> {
+pub(crate) async fn healthz() -> Json<serde_json::Value> {
     Json(
         serde_json::json!({"status": "ok", "service": "hookrelay", "version": env!("CARGO_PKG_VERSION")}),
     )
 }
 
 /// `GET /metrics`: Prometheus text.
-pub async fn metrics(State(state): State<Arc<AppState>>) -> Response {
+pub(crate) async fn metrics(State(state): State<Arc<AppState>>) -> Response {
     ([(CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render()).into_response()
 }
 
 /// Every unknown route.
-pub async fn not_found() -> Response {
+pub(crate) async fn not_found() -> Response {
     let body = ErrorBody::new(
         "not_found",
         "no such route: webhooks go to /h/{channel}/..., the API is under /v1/channels",

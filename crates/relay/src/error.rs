@@ -10,7 +10,7 @@ use crate::store::StoreError;
 
 /// A request the relay refuses or could not serve.
 #[derive(Debug, thiserror::Error)]
-pub enum RelayError {
+pub(crate) enum RelayError {
     /// No channel with this id.
     #[error("no channel {0:?} on this relay; create one with POST /v1/channels")]
     UnknownChannel(String),

@@ -9,7 +9,7 @@ use tokio::sync::watch;
 
 /// Per-channel wake-ups for websocket sessions.
 #[derive(Default)]
-pub struct Hub {
+pub(crate) struct Hub {
     channels: Mutex<HashMap<String, watch::Sender<u64>>>,
 }
 
@@ -17,7 +17,7 @@ impl Hub {
     /// Receives the channel's newest `seq` each time it grows. Subscribe before reading the
     /// store: an append that lands after the read then always marks the receiver changed.
     /// The receiver's `changed()` fails when the channel is deleted.
-    pub fn subscribe(&self, channel: &str) -> watch::Receiver<u64> {
+    pub(crate) fn subscribe(&self, channel: &str) -> watch::Receiver<u64> {
         let mut channels = self.lock();
         match channels.get(channel) {
             Some(sender) => sender.subscribe(),
@@ -30,7 +30,7 @@ impl Hub {
     }
 
     /// Tells the channel's sessions that `seq` is stored.
-    pub fn notify(&self, channel: &str, seq: u64) {
+    pub(crate) fn notify(&self, channel: &str, seq: u64) {
         let mut channels = self.lock();
         let Some(sender) = channels.get(channel) else { return };
         if sender.receiver_count() == 0 {
@@ -45,7 +45,7 @@ impl Hub {
     }
 
     /// Ends the channel's sessions (it was deleted).
-    pub fn close(&self, channel: &str) {
+    pub(crate) fn close(&self, channel: &str) {
         self.lock().remove(channel);
     }
 

@@ -24,7 +24,7 @@ use crate::store::{NewEvent, now_ms};
 const EVENT_TYPE_SCAN_MAX: usize = 256 * 1024;
 
 /// Stores one webhook.
-pub async fn ingest(State(state): State<Arc<AppState>>, request: Request) -> Response {
+pub(crate) async fn ingest(State(state): State<Arc<AppState>>, request: Request) -> Response {
     match capture(&state, request).await {
         Ok(response) => response,
         Err(err) => {
@@ -45,7 +45,7 @@ async fn capture(state: &AppState, request: Request) -> Result<Response, RelayEr
     let body = read_body(body, &parts.headers, config.max_body, config.body_read_timeout).await?;
     let size = body.len() as u64;
     let event = NewEvent {
-        id: crate::auth::new_event_id().map_err(RelayError::Internal)?,
+        id: crate::ids::new_event_id().map_err(RelayError::Internal)?,
         received_at_ms: now_ms(),
         method: parts.method.as_str().to_owned(),
         path: path.to_owned(),

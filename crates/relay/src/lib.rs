@@ -6,12 +6,15 @@ mod auth;
 mod config;
 mod error;
 mod hub;
+mod ids;
 mod ingest;
 mod metrics;
 mod server;
 mod session;
+mod signals;
 mod store;
 mod tls;
+mod urls;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -31,6 +34,8 @@ pub use config::{
     default_data_dir, parse_age, parse_size,
 };
 pub use session::MAX_CLIENT_MESSAGE;
+pub use signals::cancel_on_signals;
+pub use urls::{base_url, local_url};
 
 /// How often age retention runs at most; a short `--retention-age` sweeps more often (a
 /// quarter of it, at least every `MIN_RETENTION_SWEEP`), so events expire close to on time.
@@ -46,14 +51,8 @@ pub async fn serve(
     config: Config,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let base_url = match &config.public_url {
-        Some(url) => url.clone(),
-        None => {
-            let address = listener.local_addr().context("could not read the listen address")?;
-            let scheme = if config.tls.is_some() { "https" } else { "http" };
-            Url::parse(&format!("{scheme}://{address}")).context("listen address is not a URL")?
-        }
-    };
+    let address = listener.local_addr().context("could not read the listen address")?;
+    let base_url = base_url(&config, address)?;
     Relay::open(config, base_url, shutdown).await?.serve(listener).await
 }
 
@@ -72,7 +71,7 @@ struct AppState {
     metrics: metrics::Metrics,
     /// `public_url` (or the listen address) without a trailing `/`.
     base_url: String,
-    admin_token: Option<auth::TokenHash>,
+    admin_token: Option<ids::TokenHash>,
     shutdown: CancellationToken,
     tasks: TaskTracker,
     /// One permit per open websocket session.
@@ -91,7 +90,7 @@ impl Relay {
         let tls = config.tls.as_ref().map(tls::acceptor).transpose()?;
         let store = store::open(&config).await?;
         let state = Arc::new(AppState {
-            admin_token: config.admin_token.as_deref().map(auth::hash_token),
+            admin_token: config.admin_token.as_deref().map(ids::hash_token),
             base_url: base_url.as_str().trim_end_matches('/').to_owned(),
             store,
             hub: hub::Hub::default(),

@@ -116,8 +116,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         (Some(cert), Some(key)) => Some(TlsFiles { cert, key }),
         _ => None,
     };
-    let scheme = if tls.is_some() { "https" } else { "http" };
-    let local_url = Url::parse(&format!("{scheme}://{address}")).context("bad listen address")?;
+    let local_url = hookrelay_relay::local_url(address, tls.is_some())?;
     let config = Config {
         public_url: args.public_url.clone(),
         data_dir: args.data_dir.unwrap_or_else(hookrelay_relay::default_data_dir),
@@ -134,34 +133,10 @@ async fn run(args: Args) -> anyhow::Result<()> {
         ..Config::default()
     };
     let shutdown = CancellationToken::new();
-    let base_url = args.public_url.unwrap_or_else(|| local_url.clone());
+    let base_url = hookrelay_relay::base_url(&config, address)?;
     let relay = Relay::open(config, base_url, shutdown.clone()).await?;
     // The one line tests and scripts parse; printed once the store is open.
     println!("hookrelayd listening on {}", local_url.as_str().trim_end_matches('/'));
-    tokio::spawn(cancel_on_signal(shutdown));
+    tokio::spawn(hookrelay_relay::cancel_on_signals(shutdown));
     relay.serve(listener).await
-}
-
-/// Cancels `shutdown` on SIGINT or SIGTERM.
-async fn cancel_on_signal(shutdown: CancellationToken) {
-    let interrupt = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(err) => {
-                tracing::warn!(error = %err, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = interrupt => tracing::info!("interrupted, shutting down"),
-        () = terminate => tracing::info!("terminated, shutting down"),
-    }
-    shutdown.cancel();
 }

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 /// The relay's counters. Relaxed atomics: each number is independent.
 #[derive(Default)]
-pub struct Metrics {
+pub(crate) struct Metrics {
     /// Events stored.
     pub events_ingested: AtomicU64,
     /// Body bytes stored.
@@ -22,12 +22,12 @@ pub struct Metrics {
 
 impl Metrics {
     /// Adds one to a counter.
-    pub fn inc(counter: &AtomicU64) {
+    pub(crate) fn inc(counter: &AtomicU64) {
         counter.fetch_add(1, Relaxed);
     }
 
     /// Prometheus text exposition format.
-    pub fn render(&self) -> String {
+    pub(crate) fn render(&self) -> String {
         let rows: [(&str, &str, &str, &AtomicU64); 6] = [
             ("hookrelay_events_ingested_total", "counter", "Events stored.", &self.events_ingested),
             ("hookrelay_ingest_bytes_total", "counter", "Body bytes stored.", &self.bytes_ingested),

@@ -34,7 +34,7 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
 /// The configured limits the loop enforces (see `Config`'s fields of the same names).
 #[derive(Debug, Clone, Copy)]
-pub struct Limits {
+pub(crate) struct Limits {
     /// See `Config::header_read_timeout`.
     pub header_read_timeout: Duration,
     /// See `Config::max_connections`.
@@ -53,7 +53,7 @@ impl From<&crate::Config> for Limits {
 /// Serves `router` on `listener` (through `tls` when given) until `shutdown` is cancelled;
 /// each connection runs as a task on `tasks`. At `limits.max_connections` the loop stops
 /// accepting, so new connections wait in the kernel's backlog until one closes.
-pub async fn run(
+pub(crate) async fn run(
     listener: TcpListener,
     tls: Option<TlsAcceptor>,
     router: Router,

@@ -11,7 +11,7 @@ use tokio_rustls::TlsAcceptor;
 use crate::config::TlsFiles;
 
 /// Builds the acceptor, with errors that name the file at fault.
-pub fn acceptor(files: &TlsFiles) -> anyhow::Result<TlsAcceptor> {
+pub(crate) fn acceptor(files: &TlsFiles) -> anyhow::Result<TlsAcceptor> {
     let cert_path = files.cert.display();
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&files.cert)
         .with_context(|| format!("could not read TLS certificate {cert_path}"))?

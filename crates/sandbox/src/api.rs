@@ -11,20 +11,20 @@ use serde_json::{Value, json};
 
 use crate::auth::require_api_key;
 use crate::catalog::Trigger;
-use crate::config::Mode;
 use crate::deliver::deliver;
 use crate::deliveries::DeliveryAttempt;
 use crate::error::ApiError;
 use crate::faker::Faker;
+use crate::mode::Mode;
 use crate::state::AppState;
 
 /// Largest request body the API accepts; larger ones get 413.
-pub const MAX_API_BODY: usize = 64 * 1024;
+pub(crate) const MAX_API_BODY: usize = 64 * 1024;
 /// Longest webhook URL accepted.
-pub const MAX_URL_LEN: usize = 2_048;
+pub(crate) const MAX_URL_LEN: usize = 2_048;
 
 /// The emulator's routes over `state`. Unknown routes and methods get the error envelope.
-pub fn app(state: AppState) -> Router {
+pub(crate) fn app(state: AppState) -> Router {
     Router::new()
         .route("/v1/webhook_url", get(get_url).put(set_url).post(set_url).delete(remove_url))
         .route("/v1/webhook_url/test", post(test_url))

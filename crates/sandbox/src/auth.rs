@@ -10,14 +10,18 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 /// No `Authorization` header.
-pub const NO_HEADER: &str = "Please include an authorization header.";
+pub(crate) const NO_HEADER: &str = "Please include an authorization header.";
 /// A header that does not carry a bearer token.
-pub const NO_BEARER: &str = "Please include a Bearer token in your header.";
+pub(crate) const NO_BEARER: &str = "Please include a Bearer token in your header.";
 /// A bearer token that is not the API key.
-pub const INVALID_TOKEN: &str = "Invalid token. Please check and try again.";
+pub(crate) const INVALID_TOKEN: &str = "Invalid token. Please check and try again.";
 
 /// Middleware for every API route: passes the request on only with the right key.
-pub async fn require_api_key(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub(crate) async fn require_api_key(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
     match check(req.headers().get(AUTHORIZATION), &state.config().api_key) {
         Ok(()) => next.run(req).await,
         Err(detail) => ApiError::unauthorized(detail).into_response(),

@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 
-use crate::config::Mode;
 use crate::faker::Faker;
+use crate::mode::Mode;
 use crate::template::{Context, Node};
 
 mod file;
@@ -17,7 +17,7 @@ use file::CatalogFile;
 /// The built-in profile, parsed by the same loader as user files.
 const BUILTIN: &str = include_str!("builtin.json");
 /// Origin shown for built-in types.
-pub const BUILTIN_ORIGIN: &str = "built-in";
+pub(crate) const BUILTIN_ORIGIN: &str = "built-in";
 
 /// Where an event type may be triggered by hand (`POST /v1/webhook_url/test`, `trigger`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Deserialize)]
@@ -180,8 +180,16 @@ impl Catalog {
 
     /// The built-in profile with the types of `path` merged over it.
     pub fn load_file(path: &Path) -> Result<Self, CatalogError> {
+        Self::load_files(&[path])
+    }
+
+    /// The built-in profile with the types of each of `paths` merged over it, in order (later
+    /// files win): what `--catalog FILE` (repeatable) means for `sandbox` and `trigger`.
+    pub fn load_files<P: AsRef<Path>>(paths: &[P]) -> Result<Self, CatalogError> {
         let mut catalog = Catalog::builtin();
-        catalog.merge_file(path)?;
+        for path in paths {
+            catalog.merge_file(path.as_ref())?;
+        }
         Ok(catalog)
     }
 

@@ -3,46 +3,17 @@
 use std::time::Duration;
 
 use crate::catalog::Catalog;
+use crate::mode::Mode;
 
 /// Address `hookrelay sandbox` listens on by default.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8788";
 /// Waits between a failed delivery and its retries: attempt 2 after 1 s, 3 after 2 s more,
 /// 4 after 4 s more. Short on purpose, so a developer (and a test) sees the whole story fast.
-pub const DEFAULT_RETRY_SCHEDULE: [Duration; 3] =
+pub(crate) const DEFAULT_RETRY_SCHEDULE: [Duration; 3] =
     [Duration::from_secs(1), Duration::from_secs(2), Duration::from_secs(4)];
 /// How long one delivery attempt may take, connect to last body byte, before it counts as a
 /// failure ("timed out").
-pub const DEFAULT_DELIVERY_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// Which of the provider's environments the emulator behaves like.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Mode {
-    /// Any event type the catalogue marks triggerable can be tested.
-    Sandbox,
-    /// Only types triggerable in production (built-in: `test`), as the provider documents.
-    Production,
-}
-
-impl Mode {
-    /// `"sandbox"` or `"production"`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Mode::Sandbox => "sandbox",
-            Mode::Production => "production",
-        }
-    }
-}
-
-impl std::str::FromStr for Mode {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "sandbox" => Ok(Mode::Sandbox),
-            "production" => Ok(Mode::Production),
-            other => Err(format!("unknown mode {other:?}: expected sandbox or production")),
-        }
-    }
-}
+pub(crate) const DEFAULT_DELIVERY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Everything [`crate::serve`] needs; the CLI builds it from its flags.
 #[derive(Clone, Debug)]

@@ -18,7 +18,7 @@ use crate::state::{AppState, Registration};
 use hookrelay_http::error_chain;
 
 /// `User-Agent` of every delivery.
-pub const USER_AGENT: &str =
+pub(crate) const USER_AGENT: &str =
     concat!("hookrelay-sandbox/", env!("CARGO_PKG_VERSION"), " (webhook emulator)");
 /// How much of an answer's body is read (and discarded) before the connection is let go.
 const MAX_ANSWER_BODY: usize = 64 * 1024;

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 /// How many attempts the log keeps. When it is full the oldest record is dropped, so a
 /// long-running emulator stays small; the answer then starts at a later attempt.
-pub const MAX_LOG_ENTRIES: usize = 1_000;
+pub(crate) const MAX_LOG_ENTRIES: usize = 1_000;
 
 /// One delivery attempt, as logged and as answered by the test route.
 #[derive(Clone, Debug, Serialize)]
@@ -41,13 +41,13 @@ pub struct DeliveryAttempt {
 
 /// The bounded log, oldest first.
 #[derive(Debug, Default)]
-pub struct DeliveryLog {
+pub(crate) struct DeliveryLog {
     entries: VecDeque<DeliveryAttempt>,
 }
 
 impl DeliveryLog {
     /// Appends, dropping the oldest record past [`MAX_LOG_ENTRIES`].
-    pub fn push(&mut self, attempt: DeliveryAttempt) {
+    pub(crate) fn push(&mut self, attempt: DeliveryAttempt) {
         if self.entries.len() == MAX_LOG_ENTRIES {
             self.entries.pop_front();
         }
@@ -55,7 +55,7 @@ impl DeliveryLog {
     }
 
     /// A copy of every record, oldest first.
-    pub fn snapshot(&self) -> Vec<DeliveryAttempt> {
+    pub(crate) fn snapshot(&self) -> Vec<DeliveryAttempt> {
         self.entries.iter().cloned().collect()
     }
 }

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 /// An API error: the HTTP status (whose reason phrase is the title) and a detail sentence.
 #[derive(Debug)]
-pub struct ApiError {
+pub(crate) struct ApiError {
     /// The HTTP status.
     pub status: StatusCode,
     /// What went wrong and what to do.
@@ -16,17 +16,17 @@ pub struct ApiError {
 
 impl ApiError {
     /// An error with `status` and `detail`.
-    pub fn new(status: StatusCode, detail: impl Into<String>) -> Self {
+    pub(crate) fn new(status: StatusCode, detail: impl Into<String>) -> Self {
         ApiError { status, detail: detail.into() }
     }
 
     /// 401 with one of the provider's three details.
-    pub fn unauthorized(detail: &str) -> Self {
+    pub(crate) fn unauthorized(detail: &str) -> Self {
         Self::new(StatusCode::UNAUTHORIZED, detail)
     }
 
     /// 422 Unprocessable Entity.
-    pub fn unprocessable(detail: impl Into<String>) -> Self {
+    pub(crate) fn unprocessable(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::UNPROCESSABLE_ENTITY, detail)
     }
 }

@@ -4,7 +4,7 @@
 use time::{Date, Duration, OffsetDateTime, format_description::well_known::Rfc3339};
 
 mod words;
-pub use words::ENROLLMENT_STATUSES;
+pub(crate) use words::ENROLLMENT_STATUSES;
 use words::*;
 
 /// Generates fake values. Within one JSON object of a template, names, email, city, state and

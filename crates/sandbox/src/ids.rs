@@ -1,7 +1,7 @@
 //! Random identifiers: delivery (message) ids and API keys.
 
 /// A fresh message id, `msg_` and 26 random alphanumerics (about 150 bits).
-pub fn new_message_id() -> String {
+pub(crate) fn new_message_id() -> String {
     format!("msg_{}", random_alnum(26))
 }
 

@@ -3,32 +3,38 @@
 //! `hookrelay trigger` share.
 
 // Catalogue side, shared with `hookrelay trigger`.
-pub mod catalog;
-pub mod faker;
+mod catalog;
+mod faker;
 mod template;
-pub mod trigger;
+mod trigger;
 
 // Emulator side.
 mod api;
 mod auth;
-pub mod config;
+mod config;
 mod deliver;
-pub mod deliveries;
+mod deliveries;
 mod error;
 mod state;
 
+// Leaves.
 mod ids;
+mod mode;
 
-pub use api::app;
-pub use auth::{INVALID_TOKEN, NO_BEARER, NO_HEADER};
+// The public surface is flat: every module is private and what other crates use is here.
 pub use catalog::{Catalog, CatalogError, Event, EventType, Format, Trigger, UnknownEventType};
-pub use config::{Mode, SandboxConfig, generate_api_key, parse_duration, parse_retry_schedule};
-pub use deliver::USER_AGENT;
+pub use config::{
+    DEFAULT_LISTEN, SandboxConfig, generate_api_key, parse_duration, parse_retry_schedule,
+};
 pub use deliveries::DeliveryAttempt;
-pub use error::ApiError;
 pub use faker::Faker;
-pub use state::AppState;
-pub use template::PLACEHOLDERS;
+pub use mode::Mode;
+pub use trigger::{
+    DEFAULT_TRIGGER_TIMEOUT, TriggerReply, build_event, format_list, parse_data_arg, post_event,
+};
+
+use api::app;
+use state::AppState;
 
 use tokio_util::sync::CancellationToken;
 

@@ -14,7 +14,7 @@ use hookrelay_http::{HttpClient, client as http_client};
 /// How many failed events may wait for retries at once. When all slots are taken a new failed
 /// delivery gets no retries (its record says `"will_retry": false`) instead of spawning
 /// without bound.
-pub const MAX_PENDING_RETRIES: usize = 64;
+pub(crate) const MAX_PENDING_RETRIES: usize = 64;
 
 /// The registered webhook URL. Its token is cancelled when the URL is removed or replaced,
 /// which stops that URL's pending retries.
@@ -26,7 +26,7 @@ pub(crate) struct Registration {
 
 /// Shared state of one emulator; cheap to clone.
 #[derive(Clone)]
-pub struct AppState {
+pub(crate) struct AppState {
     inner: Arc<Inner>,
 }
 
@@ -47,7 +47,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl AppState {
     /// State for `config`; cancelling `shutdown` stops every retry.
-    pub fn new(config: SandboxConfig, shutdown: CancellationToken) -> Self {
+    pub(crate) fn new(config: SandboxConfig, shutdown: CancellationToken) -> Self {
         let client = http_client();
         AppState {
             inner: Arc::new(Inner {
@@ -63,7 +63,7 @@ impl AppState {
     }
 
     /// The configuration.
-    pub fn config(&self) -> &SandboxConfig {
+    pub(crate) fn config(&self) -> &SandboxConfig {
         &self.inner.config
     }
 
@@ -116,12 +116,12 @@ impl AppState {
     }
 
     /// Every logged attempt, oldest first.
-    pub fn deliveries(&self) -> Vec<DeliveryAttempt> {
+    pub(crate) fn deliveries(&self) -> Vec<DeliveryAttempt> {
         lock(&self.inner.log).snapshot()
     }
 
     /// Stops retries and waits (at most `limit`) for background tasks to end.
-    pub async fn close(&self, limit: std::time::Duration) {
+    pub(crate) async fn close(&self, limit: std::time::Duration) {
         self.inner.shutdown.cancel();
         self.inner.tracker.close();
         if tokio::time::timeout(limit, self.inner.tracker.wait()).await.is_err() {

@@ -9,7 +9,7 @@ use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visit
 use crate::faker::Faker;
 
 /// Every placeholder: its name, what it produces, and a description for `--list`/docs.
-pub const PLACEHOLDERS: &[(&str, &str)] = &[
+pub(crate) const PLACEHOLDERS: &[(&str, &str)] = &[
     ("uuid", "a random UUID v4 string"),
     ("int", "an integer id, 1 to 999999 (a number when it is the whole string)"),
     ("amount", "an amount in cents, 100 to 250000 (a number when whole)"),

@@ -18,9 +18,9 @@ use crate::faker::Faker;
 /// Default limit for one `trigger` POST.
 pub const DEFAULT_TRIGGER_TIMEOUT: Duration = Duration::from_secs(30);
 /// Largest answer body kept from the relay.
-pub const MAX_REPLY_BODY: usize = 1024 * 1024;
+pub(crate) const MAX_REPLY_BODY: usize = 1024 * 1024;
 /// Largest `--data @file` read.
-pub const MAX_DATA_FILE: u64 = 25 * 1024 * 1024;
+pub(crate) const MAX_DATA_FILE: u64 = 25 * 1024 * 1024;
 
 /// Parses `--data`: inline JSON, or `@path` to read JSON from a file.
 pub fn parse_data_arg(arg: &str) -> anyhow::Result<serde_json::Value> {

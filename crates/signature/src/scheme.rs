@@ -9,7 +9,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 /// A header as `(name, value)`, the same shape as the event record's headers.
-pub type Header = (String, String);
+pub(crate) type Header = (String, String);
 
 /// A webhook signature scheme.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

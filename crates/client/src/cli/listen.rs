@@ -7,13 +7,13 @@ use std::time::Duration;
 use clap::Args;
 use url::Url;
 
-use super::{RelayArgs, ResignArgs, UsageError, parse_http_url};
-use crate::config::{ListenConfig, RoutesFile};
-use crate::dirs::Dirs;
-use crate::filter::Filter;
-use crate::outgoing::HeaderOverride;
-use crate::routes::DEFAULT_ROUTES_FILE;
-use crate::verify::Verify;
+use super::{RelayArgs, ResignArgs, parse_http_url};
+use crate::commands::listen::{Config, RoutesFile};
+use crate::config::UsageError;
+use crate::deliver::filter::Filter;
+use crate::deliver::outgoing::HeaderOverride;
+use crate::deliver::routes::DEFAULT_ROUTES_FILE;
+use crate::deliver::verify::Verify;
 
 /// Flags of `hookrelay listen` (DESIGN §4).
 #[derive(Debug, Args)]
@@ -98,19 +98,15 @@ pub struct ListenArgs {
 }
 
 impl ListenArgs {
-    /// The library's config. A problem clap could not see (a bad routes file, --verify,
+    /// The command's config. A problem clap could not see (a bad routes file, --verify,
     /// --secret, no target) ends the process as a usage error: `error: ...`, exit 2.
-    pub fn into_config(self, dirs: Dirs) -> Result<ListenConfig, UsageError> {
-        self.try_into_config(dirs, Path::new(DEFAULT_ROUTES_FILE)).map_err(UsageError)
+    pub fn into_config(self) -> Result<Config, UsageError> {
+        self.try_into_config(Path::new(DEFAULT_ROUTES_FILE)).map_err(UsageError)
     }
 
-    /// The library's config, or the usage error; `default_routes` is read when it exists
+    /// The command's config, or the usage error; `default_routes` is read when it exists
     /// and neither --routes nor --no-routes is given.
-    pub fn try_into_config(
-        self,
-        dirs: Dirs,
-        default_routes: &Path,
-    ) -> Result<ListenConfig, String> {
+    pub fn try_into_config(self, default_routes: &Path) -> Result<Config, String> {
         let routes = match (&self.routes, self.no_routes) {
             (Some(path), _) => Some((path.clone(), false)),
             (None, false) if default_routes.is_file() => Some((default_routes.to_owned(), true)),
@@ -118,7 +114,8 @@ impl ListenArgs {
         };
         let routes = routes
             .map(|(path, discovered)| {
-                let routes = crate::routes::load(&path).map_err(|err| format!("{err:#}"))?;
+                let routes =
+                    crate::deliver::routes::load(&path).map_err(|err| format!("{err:#}"))?;
                 Ok::<_, String>(RoutesFile { path, routes, discovered })
             })
             .transpose()?;
@@ -135,7 +132,8 @@ impl ListenArgs {
             .transpose()
             .map_err(|err| format!("--verify: {err}"))?;
         let resign = self.resign.resign().map_err(|err| format!("{err:#}"))?;
-        Ok(ListenConfig {
+        let selection = self.relay.into_selection();
+        Ok(Config {
             forward_to: self.forward_to,
             routes,
             filter: Filter::new(self.events.as_deref(), self.path),
@@ -144,12 +142,12 @@ impl ListenArgs {
             show_response: self.show_response,
             ready_file: self.ready_file,
             exit_on_disconnect: self.exit_on_disconnect,
-            relay: self.relay.relay_choice(),
-            channel: self.relay.channel_creds(),
+            relay: selection.relay,
+            channel: selection.channel,
             headers: self.headers,
             concurrency: usize::from(self.concurrency),
             timeout: Duration::from_secs(self.timeout),
-            dirs,
+            json: self.json,
         })
     }
 }
@@ -161,12 +159,11 @@ mod tests {
     use super::*;
     use crate::cli::{Cli, Command};
 
-    fn config(args: &[&str], default_routes: &Path) -> Result<ListenConfig, String> {
+    fn config(args: &[&str], default_routes: &Path) -> Result<Config, String> {
         let cli = Cli::try_parse_from([&["hookrelay", "listen"], args].concat())
             .map_err(|err| err.to_string())?;
         let Command::Listen(listen) = cli.command else { panic!("not listen") };
-        let dir = std::env::temp_dir();
-        listen.try_into_config(Dirs { config_dir: dir.clone(), data_dir: dir }, default_routes)
+        listen.try_into_config(default_routes)
     }
 
     #[test]

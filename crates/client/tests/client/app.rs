@@ -19,7 +19,7 @@ use crate::WAIT;
 
 /// One request the app answered.
 #[derive(Debug, Clone)]
-pub struct Recorded {
+pub(crate) struct Recorded {
     pub method: String,
     pub path_and_query: String,
     pub headers: Vec<(String, Vec<u8>)>,
@@ -29,7 +29,7 @@ pub struct Recorded {
 
 impl Recorded {
     /// First value of a header.
-    pub fn header(&self, name: &str) -> Option<String> {
+    pub(crate) fn header(&self, name: &str) -> Option<String> {
         self.headers
             .iter()
             .find(|(n, _)| n == name)
@@ -45,7 +45,7 @@ struct Shared {
 }
 
 /// The app and its server task.
-pub struct LocalApp {
+pub(crate) struct LocalApp {
     pub port: u16,
     shared: Arc<Shared>,
     server: Option<(CancellationToken, JoinHandle<()>)>,
@@ -53,24 +53,24 @@ pub struct LocalApp {
 
 impl LocalApp {
     /// Starts on a free port.
-    pub async fn start() -> Self {
+    pub(crate) async fn start() -> Self {
         let mut app = Self::stopped(free_port());
         app.restart().await;
         app
     }
 
     /// An app that is not running yet on `port` (connections there are refused).
-    pub fn stopped(port: u16) -> Self {
+    pub(crate) fn stopped(port: u16) -> Self {
         Self { port, shared: Arc::default(), server: None }
     }
 
     /// `http://127.0.0.1:PORT{path}`.
-    pub fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
 
     /// (Re)starts on the same port, keeping what was recorded.
-    pub async fn restart(&mut self) {
+    pub(crate) async fn restart(&mut self) {
         assert!(self.server.is_none(), "already running");
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port))
             .await
@@ -90,7 +90,7 @@ impl LocalApp {
     }
 
     /// Stops accepting; later requests get "connection refused".
-    pub async fn stop(&mut self) {
+    pub(crate) async fn stop(&mut self) {
         if let Some((stop, task)) = self.server.take() {
             stop.cancel();
             tokio::time::timeout(WAIT, task).await.expect("app stops").expect("no panic");
@@ -98,12 +98,12 @@ impl LocalApp {
     }
 
     /// Everything answered so far.
-    pub fn records(&self) -> Vec<Recorded> {
+    pub(crate) fn records(&self) -> Vec<Recorded> {
         self.shared.records.lock().expect("not poisoned").clone()
     }
 
     /// Waits until at least `n` requests were answered.
-    pub async fn wait_for(&self, n: usize) -> Vec<Recorded> {
+    pub(crate) async fn wait_for(&self, n: usize) -> Vec<Recorded> {
         let wait = async {
             loop {
                 let changed = self.shared.changed.notified();
@@ -121,7 +121,7 @@ impl LocalApp {
     }
 
     /// Waits until requests carrying `n` distinct event ids were answered.
-    pub async fn wait_for_distinct(&self, n: usize) -> Vec<Recorded> {
+    pub(crate) async fn wait_for_distinct(&self, n: usize) -> Vec<Recorded> {
         let wait = async {
             loop {
                 let changed = self.shared.changed.notified();
@@ -191,7 +191,7 @@ fn planned<T: std::str::FromStr>(plan: &str, attempt: u32) -> Option<T> {
 }
 
 /// A port nothing listens on right now.
-pub fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|listener| listener.local_addr())
         .expect("a free port")

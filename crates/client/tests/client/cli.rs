@@ -16,37 +16,37 @@ use crate::app::LocalApp;
 use crate::relay::{Http, TestRelay};
 
 /// The user's directories, kept across runs of the CLI.
-pub struct Home {
+pub(crate) struct Home {
     root: tempfile::TempDir,
 }
 
 impl Home {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self { root: tempfile::tempdir().expect("tempdir") }
     }
 
-    pub fn config_dir(&self) -> PathBuf {
+    pub(crate) fn config_dir(&self) -> PathBuf {
         self.root.path().join("config")
     }
 
-    pub fn data_dir(&self) -> PathBuf {
+    pub(crate) fn data_dir(&self) -> PathBuf {
         self.root.path().join("data")
     }
 }
 
 /// A running `hookrelay`.
-pub struct Cli {
+pub(crate) struct Cli {
     child: Child,
     stdout: Option<Lines<BufReader<ChildStdout>>>,
     stderr: Stderr,
 }
 
 /// A child's stderr, collected line by line by a background task.
-pub struct Stderr(Arc<(Mutex<String>, Notify)>);
+pub(crate) struct Stderr(Arc<(Mutex<String>, Notify)>);
 
 impl Stderr {
     /// Starts collecting `pipe`.
-    pub fn collect(pipe: ChildStderr) -> Self {
+    pub(crate) fn collect(pipe: ChildStderr) -> Self {
         let stderr = Arc::new((Mutex::new(String::new()), Notify::new()));
         let mut lines = BufReader::new(pipe).lines();
         let sink = stderr.clone();
@@ -62,17 +62,17 @@ impl Stderr {
     }
 
     /// Everything collected so far.
-    pub fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         self.0.0.lock().expect("stderr").clone()
     }
 
     /// Whether the collecting task has seen the end of the pipe.
-    pub fn closed(&self) -> bool {
+    pub(crate) fn closed(&self) -> bool {
         Arc::strong_count(&self.0) == 1
     }
 
     /// Waits until it contains `needle` at least `times` times.
-    pub async fn wait_for(&self, needle: &str, times: usize) {
+    pub(crate) async fn wait_for(&self, needle: &str, times: usize) {
         let wait = async {
             loop {
                 let changed = self.0.1.notified();
@@ -89,14 +89,14 @@ impl Stderr {
 }
 
 /// Sends SIGINT to a running child.
-pub fn interrupt(child: &Child) {
+pub(crate) fn interrupt(child: &Child) {
     let pid = child.id().expect("still running").to_string();
     let sent = std::process::Command::new("kill").args(["-INT", &pid]).status().expect("kill runs");
     assert!(sent.success());
 }
 
 /// `listen --json` flags for a relay and channel (no target).
-pub fn listen_to<'a>(relay: &'a str, channel: &'a ChannelCreated) -> Vec<&'a str> {
+pub(crate) fn listen_to<'a>(relay: &'a str, channel: &'a ChannelCreated) -> Vec<&'a str> {
     vec![
         "listen",
         "--json",
@@ -110,7 +110,7 @@ pub fn listen_to<'a>(relay: &'a str, channel: &'a ChannelCreated) -> Vec<&'a str
 }
 
 /// [`listen_to`], forwarding to `target`.
-pub fn listen_args<'a>(
+pub(crate) fn listen_args<'a>(
     relay: &'a str,
     channel: &'a ChannelCreated,
     target: &'a str,
@@ -122,7 +122,7 @@ pub fn listen_args<'a>(
 
 /// The usual `listen` test: an in-process relay with one channel, a recording app, and
 /// `listen` forwarding to the app's `path` (plus `extra` flags), already ready.
-pub struct Listening {
+pub(crate) struct Listening {
     pub relay: TestRelay,
     pub http: Http,
     pub channel: ChannelCreated,
@@ -134,7 +134,7 @@ pub struct Listening {
 
 impl Listening {
     /// Starts all four; `listen` gets `-f APP{path}` and `extra`.
-    pub async fn start(path: &str, extra: &[&str]) -> Self {
+    pub(crate) async fn start(path: &str, extra: &[&str]) -> Self {
         let (relay, http, channel) = TestRelay::with_channel().await;
         let app = LocalApp::start().await;
         let home = Home::new();
@@ -147,7 +147,7 @@ impl Listening {
 }
 
 /// The command, with the test's home and no color.
-pub fn command(home: &Home, args: &[&str]) -> tokio::process::Command {
+pub(crate) fn command(home: &Home, args: &[&str]) -> tokio::process::Command {
     let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_hookrelay"));
     command
         .args(args)
@@ -165,7 +165,7 @@ pub fn command(home: &Home, args: &[&str]) -> tokio::process::Command {
 
 impl Cli {
     /// Starts `hookrelay ARGS...`.
-    pub fn spawn(home: &Home, args: &[&str]) -> Self {
+    pub(crate) fn spawn(home: &Home, args: &[&str]) -> Self {
         let mut child = command(home, args).spawn().expect("hookrelay starts");
         let stdout = BufReader::new(child.stdout.take().expect("piped")).lines();
         let stderr = Stderr::collect(child.stderr.take().expect("piped"));
@@ -173,14 +173,14 @@ impl Cli {
     }
 
     /// Starts `hookrelay ARGS...` and reads its `ready` record.
-    pub async fn spawn_ready(home: &Home, args: &[&str]) -> Self {
+    pub(crate) async fn spawn_ready(home: &Home, args: &[&str]) -> Self {
         let mut cli = Self::spawn(home, args);
         cli.ready().await;
         cli
     }
 
     /// Runs to completion (for usage errors): status, stdout, stderr.
-    pub async fn run(home: &Home, args: &[&str]) -> (ExitStatus, String, String) {
+    pub(crate) async fn run(home: &Home, args: &[&str]) -> (ExitStatus, String, String) {
         let output = tokio::time::timeout(WAIT, command(home, args).output())
             .await
             .expect("exits in time")
@@ -190,12 +190,12 @@ impl Cli {
     }
 
     /// Everything printed on stderr so far.
-    pub fn stderr(&self) -> String {
+    pub(crate) fn stderr(&self) -> String {
         self.stderr.text()
     }
 
     /// The next NDJSON record on stdout.
-    pub async fn next_record(&mut self) -> Value {
+    pub(crate) async fn next_record(&mut self) -> Value {
         let stdout = self.stdout.as_mut().expect("stdout still open");
         let line = match tokio::time::timeout(WAIT, stdout.next_line()).await {
             Ok(Ok(Some(line))) => line,
@@ -205,14 +205,14 @@ impl Cli {
     }
 
     /// The `ready` record.
-    pub async fn ready(&mut self) -> Value {
+    pub(crate) async fn ready(&mut self) -> Value {
         let record = self.next_record().await;
         assert_eq!(record["type"], "ready", "{record}");
         record
     }
 
     /// The next `n` delivery records.
-    pub async fn deliveries(&mut self, n: usize) -> Vec<Value> {
+    pub(crate) async fn deliveries(&mut self, n: usize) -> Vec<Value> {
         let mut records = Vec::with_capacity(n);
         while records.len() < n {
             let record = self.next_record().await;
@@ -223,12 +223,12 @@ impl Cli {
     }
 
     /// Waits until stderr contains `needle` at least `times` times.
-    pub async fn wait_stderr(&self, needle: &str, times: usize) {
+    pub(crate) async fn wait_stderr(&self, needle: &str, times: usize) {
         self.stderr.wait_for(needle, times).await;
     }
 
     /// SIGINT, then the exit status.
-    pub async fn interrupt(mut self) -> ExitStatus {
+    pub(crate) async fn interrupt(mut self) -> ExitStatus {
         interrupt(&self.child);
         match tokio::time::timeout(WAIT, self.child.wait()).await {
             Ok(status) => status.expect("waited"),
@@ -237,12 +237,12 @@ impl Cli {
     }
 
     /// Closes our end of its stdout pipe, like `hookrelay listen | head -1` does.
-    pub fn close_stdout(&mut self) {
+    pub(crate) fn close_stdout(&mut self) {
         self.stdout = None;
     }
 
     /// Waits for it to exit by itself.
-    pub async fn wait(mut self) -> ExitStatus {
+    pub(crate) async fn wait(mut self) -> ExitStatus {
         match tokio::time::timeout(WAIT, self.child.wait()).await {
             Ok(status) => status.expect("waited"),
             Err(_) => panic!("hookrelay did not exit; stderr:\n{}", self.stderr()),
@@ -250,7 +250,7 @@ impl Cli {
     }
 
     /// SIGKILL.
-    pub async fn kill(mut self) {
+    pub(crate) async fn kill(mut self) {
         self.child.kill().await.expect("killed");
     }
 }

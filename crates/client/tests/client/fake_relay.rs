@@ -17,7 +17,7 @@ use crate::WAIT;
 
 /// One websocket session the fake accepted.
 #[derive(Debug, Clone, Default)]
-pub struct Session {
+pub(crate) struct Session {
     /// The upgrade request's query (`after=N`).
     pub query: String,
     /// The code of the Close frame the client sent, if it sent one.
@@ -39,7 +39,7 @@ impl Shared {
 }
 
 /// The fake relay and its accept loop (stopped when dropped).
-pub struct FakeRelay {
+pub(crate) struct FakeRelay {
     pub url: String,
     shared: Arc<Shared>,
     task: JoinHandle<()>,
@@ -54,7 +54,7 @@ impl Drop for FakeRelay {
 impl FakeRelay {
     /// Starts on a free port for `channel`. Session `i` (from 0) gets `scripts[i]` after its
     /// hello; sessions beyond the scripts get only the hello.
-    pub async fn start(channel: &str, scripts: Vec<Vec<String>>) -> Self {
+    pub(crate) async fn start(channel: &str, scripts: Vec<Vec<String>>) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let url = format!("http://{}", listener.local_addr().expect("bound"));
         let shared = Arc::new(Shared::default());
@@ -82,12 +82,12 @@ impl FakeRelay {
     }
 
     /// The sessions accepted so far.
-    pub fn sessions(&self) -> Vec<Session> {
+    pub(crate) fn sessions(&self) -> Vec<Session> {
         self.shared.sessions.lock().expect("sessions").clone()
     }
 
     /// Waits until at least `n` sessions were accepted.
-    pub async fn wait_for_sessions(&self, n: usize) -> Vec<Session> {
+    pub(crate) async fn wait_for_sessions(&self, n: usize) -> Vec<Session> {
         self.wait(|shared| {
             let sessions = shared.sessions.lock().expect("sessions");
             (sessions.len() >= n).then(|| sessions.clone())
@@ -97,7 +97,7 @@ impl FakeRelay {
     }
 
     /// Waits until at least `n` acks arrived; returns them as `(seq, id, result)`.
-    pub async fn wait_for_acks(&self, n: usize) -> Vec<(u64, String, DeliveryResult)> {
+    pub(crate) async fn wait_for_acks(&self, n: usize) -> Vec<(u64, String, DeliveryResult)> {
         self.wait(|shared| {
             let acks = shared.acks.lock().expect("acks");
             (acks.len() >= n).then(|| acks.clone())
@@ -178,7 +178,7 @@ async fn session(tcp: TcpStream, path: String, frames: Vec<String>, shared: Arc<
 }
 
 /// An `event` frame with a JSON body `{"n": n}`.
-pub fn event_frame(seq: u64, id: &str, n: usize) -> String {
+pub(crate) fn event_frame(seq: u64, id: &str, n: usize) -> String {
     let event = Event {
         id: id.to_owned(),
         seq,

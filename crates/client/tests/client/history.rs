@@ -14,10 +14,10 @@ use crate::cli::{Cli, Home, listen_args};
 use crate::relay::{Http, TestRelay};
 
 /// Headers as a test sends them.
-pub type Headers<'a> = &'a [(&'a str, &'a [u8])];
+pub(crate) type Headers<'a> = &'a [(&'a str, &'a [u8])];
 
 /// A relay with one channel, a recording app and a CLI home.
-pub struct Setup {
+pub(crate) struct Setup {
     pub relay: TestRelay,
     pub app: LocalApp,
     pub http: Http,
@@ -26,25 +26,25 @@ pub struct Setup {
 }
 
 /// What a finished `hookrelay` printed.
-pub struct Output {
+pub(crate) struct Output {
     pub status: ExitStatus,
     pub stdout: Vec<u8>,
     pub stderr: String,
 }
 
 impl Output {
-    pub fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         String::from_utf8_lossy(&self.stdout).into_owned()
     }
 
     /// Asserts exit 0 and returns stdout as text.
-    pub fn ok(&self) -> String {
+    pub(crate) fn ok(&self) -> String {
         assert!(self.status.success(), "{}; stderr:\n{}", self.status, self.stderr);
         self.text()
     }
 
     /// Asserts exit 1 and returns stderr.
-    pub fn failed(&self) -> &str {
+    pub(crate) fn failed(&self) -> &str {
         assert_eq!(
             self.status.code(),
             Some(1),
@@ -57,7 +57,7 @@ impl Output {
 }
 
 impl Setup {
-    pub async fn start() -> Self {
+    pub(crate) async fn start() -> Self {
         let (relay, http, channel) = TestRelay::with_channel().await;
         let app = LocalApp::start().await;
         Self { relay, app, http, channel, home: Home::new() }
@@ -65,7 +65,7 @@ impl Setup {
 
     /// `hookrelay SUBCOMMAND --relay .. --channel .. --token .. ARGS...`, set up as the user's
     /// shell would run it (no colors: stdout is a pipe).
-    pub fn command(&self, args: &[&str], env: &[(&str, &str)]) -> tokio::process::Command {
+    pub(crate) fn command(&self, args: &[&str], env: &[(&str, &str)]) -> tokio::process::Command {
         let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_hookrelay"));
         command
             .arg(args[0])
@@ -87,11 +87,11 @@ impl Setup {
         command
     }
 
-    pub async fn run(&self, args: &[&str]) -> Output {
+    pub(crate) async fn run(&self, args: &[&str]) -> Output {
         self.run_with(args, &[]).await
     }
 
-    pub async fn run_with(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+    pub(crate) async fn run_with(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
         let output = tokio::time::timeout(WAIT, self.command(args, env).output())
             .await
             .unwrap_or_else(|_| panic!("hookrelay {args:?} did not exit in time"))
@@ -104,7 +104,7 @@ impl Setup {
     }
 
     /// POSTs (or other methods) to the ingest URL + suffix; returns the event id.
-    pub async fn ingest(
+    pub(crate) async fn ingest(
         &self,
         method: &str,
         suffix: &str,
@@ -116,12 +116,12 @@ impl Setup {
     }
 
     /// Runs `listen --json -f APP/webhooks` until `n` deliveries, then stops it.
-    pub async fn listen_until(&self, n: usize) -> Vec<Value> {
+    pub(crate) async fn listen_until(&self, n: usize) -> Vec<Value> {
         self.listen_with(n, &[]).await
     }
 
     /// Like [`Setup::listen_until`], with more `listen` flags.
-    pub async fn listen_with(&self, n: usize, extra: &[&str]) -> Vec<Value> {
+    pub(crate) async fn listen_with(&self, n: usize, extra: &[&str]) -> Vec<Value> {
         let target = self.app.url("/webhooks");
         let mut args = listen_args(&self.relay.url, &self.channel, &target);
         args.extend_from_slice(extra);
@@ -132,7 +132,7 @@ impl Setup {
     }
 
     /// `--json` lines of a command's stdout.
-    pub async fn json_lines(&self, args: &[&str]) -> Vec<Value> {
+    pub(crate) async fn json_lines(&self, args: &[&str]) -> Vec<Value> {
         let out = self.run(args).await;
         out.ok()
             .lines()
@@ -142,11 +142,11 @@ impl Setup {
 }
 
 /// Method, path and query, headers but `content-length`, and `content-length`'s value.
-pub type Comparable = (String, String, Vec<(String, Vec<u8>)>, Option<String>);
+pub(crate) type Comparable = (String, String, Vec<(String, Vec<u8>)>, Option<String>);
 
 /// Headers as the app saw them, without `content-length` (curl and hyper place it
 /// differently), plus its value.
-pub fn comparable(record: &Recorded) -> Comparable {
+pub(crate) fn comparable(record: &Recorded) -> Comparable {
     let headers =
         record.headers.iter().filter(|(name, _)| name != "content-length").cloned().collect();
     (record.method.clone(), record.path_and_query.clone(), headers, record.header("content-length"))

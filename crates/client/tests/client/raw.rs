@@ -17,14 +17,14 @@ use crate::cli::{self, Home, Stderr};
 use crate::relay::Http;
 
 /// A running `hookrelay` whose stdout lines are read raw.
-pub struct Raw {
+pub(crate) struct Raw {
     child: Child,
     stdout: Lines<BufReader<ChildStdout>>,
     stderr: Stderr,
 }
 
 /// [`cli::command`] in `dir`, with the flags' environment variables unset too.
-pub fn command(home: &Home, dir: &Path, args: &[&str]) -> tokio::process::Command {
+pub(crate) fn command(home: &Home, dir: &Path, args: &[&str]) -> tokio::process::Command {
     let mut command = cli::command(home, args);
     command
         .current_dir(dir)
@@ -36,7 +36,7 @@ pub fn command(home: &Home, dir: &Path, args: &[&str]) -> tokio::process::Comman
 
 impl Raw {
     /// Starts `hookrelay ARGS...` in `dir`.
-    pub fn spawn(home: &Home, dir: &Path, args: &[&str]) -> Self {
+    pub(crate) fn spawn(home: &Home, dir: &Path, args: &[&str]) -> Self {
         let mut child = command(home, dir, args).spawn().expect("hookrelay starts");
         let stdout = BufReader::new(child.stdout.take().expect("piped")).lines();
         let stderr = Stderr::collect(child.stderr.take().expect("piped"));
@@ -44,12 +44,12 @@ impl Raw {
     }
 
     /// Everything on stderr so far.
-    pub fn stderr(&self) -> String {
+    pub(crate) fn stderr(&self) -> String {
         self.stderr.text()
     }
 
     /// The next stdout line.
-    pub async fn line(&mut self) -> String {
+    pub(crate) async fn line(&mut self) -> String {
         match tokio::time::timeout(WAIT, self.stdout.next_line()).await {
             Ok(Ok(Some(line))) => line,
             other => panic!("no line on stdout ({other:?}); stderr:\n{}", self.stderr()),
@@ -57,7 +57,7 @@ impl Raw {
     }
 
     /// Lines up to and including the first that contains `needle`.
-    pub async fn lines_until(&mut self, needle: &str) -> Vec<String> {
+    pub(crate) async fn lines_until(&mut self, needle: &str) -> Vec<String> {
         let mut lines = Vec::new();
         loop {
             let line = self.line().await;
@@ -70,24 +70,24 @@ impl Raw {
     }
 
     /// The next stdout line as JSON.
-    pub async fn record(&mut self) -> Value {
+    pub(crate) async fn record(&mut self) -> Value {
         let line = self.line().await;
         serde_json::from_str(&line).unwrap_or_else(|err| panic!("not JSON ({err}): {line}"))
     }
 
     /// Waits until stderr contains `needle`.
-    pub async fn wait_stderr(&self, needle: &str) {
+    pub(crate) async fn wait_stderr(&self, needle: &str) {
         self.stderr.wait_for(needle, 1).await;
     }
 
     /// SIGINT, then the exit status.
-    pub async fn interrupt(mut self) -> ExitStatus {
+    pub(crate) async fn interrupt(mut self) -> ExitStatus {
         cli::interrupt(&self.child);
         self.wait_inner().await
     }
 
     /// Waits for it to exit by itself.
-    pub async fn wait(mut self) -> (ExitStatus, String) {
+    pub(crate) async fn wait(mut self) -> (ExitStatus, String) {
         let status = self.wait_inner().await;
         // stderr is read by another task: wait for it to see the end of the pipe.
         let closed = async {
@@ -112,7 +112,12 @@ impl Raw {
 const POLL: std::time::Duration = std::time::Duration::from_millis(20);
 
 /// [`event_detail`] once it has at least one delivery.
-pub async fn delivered_detail(relay: &str, channel: &str, token: &str, id: &str) -> EventDetail {
+pub(crate) async fn delivered_detail(
+    relay: &str,
+    channel: &str,
+    token: &str,
+    id: &str,
+) -> EventDetail {
     let wait = async {
         loop {
             let detail = event_detail(relay, channel, token, id).await;
@@ -126,7 +131,7 @@ pub async fn delivered_detail(relay: &str, channel: &str, token: &str, id: &str)
 }
 
 /// [`event_list`] once no event is pending.
-pub async fn settled_list(relay: &str, channel: &str, token: &str) -> Vec<EventSummary> {
+pub(crate) async fn settled_list(relay: &str, channel: &str, token: &str) -> Vec<EventSummary> {
     let wait = async {
         loop {
             let list = event_list(relay, channel, token).await;
@@ -140,13 +145,13 @@ pub async fn settled_list(relay: &str, channel: &str, token: &str) -> Vec<EventS
 }
 
 /// `GET /v1/channels/{channel}/events/{id}`.
-pub async fn event_detail(relay: &str, channel: &str, token: &str, id: &str) -> EventDetail {
+pub(crate) async fn event_detail(relay: &str, channel: &str, token: &str, id: &str) -> EventDetail {
     let url = format!("{relay}/v1/channels/{channel}/events/{id}");
     get(&url, token, "EventDetail").await
 }
 
 /// `GET /v1/channels/{channel}/events`.
-pub async fn event_list(relay: &str, channel: &str, token: &str) -> Vec<EventSummary> {
+pub(crate) async fn event_list(relay: &str, channel: &str, token: &str) -> Vec<EventSummary> {
     let url = format!("{relay}/v1/channels/{channel}/events?after=0&limit=100");
     get(&url, token, "event summaries").await
 }

@@ -20,7 +20,7 @@ use tokio_util::sync::CancellationToken;
 use crate::WAIT;
 
 /// A relay serving in this test process.
-pub struct TestRelay {
+pub(crate) struct TestRelay {
     pub url: String,
     stop: CancellationToken,
     task: JoinHandle<anyhow::Result<()>>,
@@ -29,7 +29,7 @@ pub struct TestRelay {
 
 impl TestRelay {
     /// Starts with a temp SQLite store on a free port.
-    pub async fn start() -> Self {
+    pub(crate) async fn start() -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let url = format!("http://{}", listener.local_addr().expect("bound"));
@@ -44,7 +44,7 @@ impl TestRelay {
     }
 
     /// [`TestRelay::start`], plus an HTTP client and one channel created on it.
-    pub async fn with_channel() -> (Self, Http, ChannelCreated) {
+    pub(crate) async fn with_channel() -> (Self, Http, ChannelCreated) {
         let relay = Self::start().await;
         let http = Http::default();
         let channel = http.create_channel(&relay.url).await;
@@ -52,7 +52,7 @@ impl TestRelay {
     }
 
     /// Stops it and checks it ended cleanly.
-    pub async fn stop(self) {
+    pub(crate) async fn stop(self) {
         self.stop.cancel();
         let ended = tokio::time::timeout(WAIT, self.task).await.expect("relay stops");
         ended.expect("no panic").expect("relay ended cleanly");
@@ -60,7 +60,7 @@ impl TestRelay {
 }
 
 /// A `hookrelayd` process.
-pub struct RelayProcess {
+pub(crate) struct RelayProcess {
     pub url: String,
     port: u16,
     data_dir: PathBuf,
@@ -71,12 +71,12 @@ pub struct RelayProcess {
 impl RelayProcess {
     /// Starts `hookrelayd --listen 127.0.0.1:PORT --data-dir DIR` and waits for its log line
     /// naming the address.
-    pub async fn start(port: u16, data_dir: &Path) -> Self {
+    pub(crate) async fn start(port: u16, data_dir: &Path) -> Self {
         Self::start_with(port, data_dir, &[]).await
     }
 
     /// [`RelayProcess::start`] with more flags.
-    pub async fn start_with(port: u16, data_dir: &Path, extra: &[&str]) -> Self {
+    pub(crate) async fn start_with(port: u16, data_dir: &Path, extra: &[&str]) -> Self {
         let binary = Path::new(env!("CARGO_BIN_EXE_hookrelay")).with_file_name("hookrelayd");
         assert!(
             binary.exists(),
@@ -116,7 +116,7 @@ impl RelayProcess {
     }
 
     /// [`RelayProcess::start`] on a free port, plus an HTTP client and one channel created on it.
-    pub async fn with_channel(data_dir: &Path) -> (Self, Http, ChannelCreated) {
+    pub(crate) async fn with_channel(data_dir: &Path) -> (Self, Http, ChannelCreated) {
         let relay = Self::start(crate::app::free_port(), data_dir).await;
         let http = Http::default();
         let channel = http.create_channel(&relay.url).await;
@@ -124,7 +124,7 @@ impl RelayProcess {
     }
 
     /// SIGKILL, then wait for it to be gone.
-    pub async fn kill(mut self) -> (u16, PathBuf) {
+    pub(crate) async fn kill(mut self) -> (u16, PathBuf) {
         self.child.kill().await.expect("killed");
         (self.port, self.data_dir)
     }
@@ -161,7 +161,7 @@ async fn read_log(
 
 /// Plain HTTP toward the relay.
 #[derive(Clone)]
-pub struct Http(Client<HttpConnector, Full<Bytes>>);
+pub(crate) struct Http(Client<HttpConnector, Full<Bytes>>);
 
 impl Default for Http {
     fn default() -> Self {
@@ -171,7 +171,7 @@ impl Default for Http {
 
 impl Http {
     /// One request; returns status and body.
-    pub async fn send(
+    pub(crate) async fn send(
         &self,
         method: &str,
         url: &str,
@@ -197,7 +197,7 @@ impl Http {
     }
 
     /// `POST /v1/channels`.
-    pub async fn create_channel(&self, relay: &str) -> ChannelCreated {
+    pub(crate) async fn create_channel(&self, relay: &str) -> ChannelCreated {
         let (status, body) =
             self.send("POST", &format!("{relay}/v1/channels"), &[], Bytes::new()).await;
         assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
@@ -206,7 +206,7 @@ impl Http {
 
     /// A webhook to an ingest URL (+ suffix); asserts the 200 and returns the ack and when
     /// it came back.
-    pub async fn ingest(
+    pub(crate) async fn ingest(
         &self,
         method: &str,
         url: &str,
@@ -219,7 +219,7 @@ impl Http {
     }
 
     /// `n` numbered JSON POSTs (`{"n": i}`) with extra headers.
-    pub async fn ingest_numbered(
+    pub(crate) async fn ingest_numbered(
         &self,
         url: &str,
         range: std::ops::Range<usize>,
@@ -232,7 +232,7 @@ impl Http {
 }
 
 /// The `n` of a numbered body.
-pub fn number(body: &[u8]) -> usize {
+pub(crate) fn number(body: &[u8]) -> usize {
     let value: serde_json::Value = serde_json::from_slice(body).expect("numbered body");
     value["n"].as_u64().expect("n") as usize
 }

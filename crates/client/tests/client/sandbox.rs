@@ -16,7 +16,7 @@ use crate::cli::{Cli, Home};
 use crate::relay::Http;
 
 /// A running `hookrelay sandbox --json --listen 127.0.0.1:0 ...` and its API.
-pub struct Sandbox {
+pub(crate) struct Sandbox {
     pub cli: Cli,
     pub url: String,
     pub api_key: String,
@@ -26,7 +26,7 @@ pub struct Sandbox {
 
 impl Sandbox {
     /// Starts it with `extra` flags and reads its `ready` record.
-    pub async fn start(extra: &[&str]) -> Self {
+    pub(crate) async fn start(extra: &[&str]) -> Self {
         let home = Home::new();
         let mut args = vec!["sandbox", "--json", "--listen", "127.0.0.1:0"];
         args.extend_from_slice(extra);
@@ -43,7 +43,7 @@ impl Sandbox {
     }
 
     /// One authorized API call; the answer's status and JSON body (`null` when empty).
-    pub async fn call(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+    pub(crate) async fn call(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
         let auth = format!("Bearer {}", self.api_key);
         let body = body.map(|b| Bytes::from(b.to_string())).unwrap_or_default();
         let headers: &[(&str, &[u8])] =
@@ -59,7 +59,7 @@ impl Sandbox {
     }
 
     /// `PUT /v1/webhook_url`, asserting the 200.
-    pub async fn register(&self, url: &str) {
+    pub(crate) async fn register(&self, url: &str) {
         let answer = self
             .call("PUT", "/v1/webhook_url", Some(serde_json::json!({"webhook_url": url})))
             .await;
@@ -67,34 +67,34 @@ impl Sandbox {
     }
 
     /// `POST /v1/webhook_url/test`.
-    pub async fn test_event(&self, event_type: &str) -> (u16, Value) {
+    pub(crate) async fn test_event(&self, event_type: &str) -> (u16, Value) {
         let body = serde_json::json!({"event_type": event_type});
         self.call("POST", "/v1/webhook_url/test", Some(body)).await
     }
 
     /// `GET /v1/webhook_deliveries`.
-    pub async fn deliveries(&self) -> Vec<Value> {
+    pub(crate) async fn deliveries(&self) -> Vec<Value> {
         let (status, answer) = self.call("GET", "/v1/webhook_deliveries", None).await;
         assert_eq!(status, 200, "{answer}");
         answer["deliveries"].as_array().expect("a list").clone()
     }
 
     /// The next delivery-attempt record the process printed.
-    pub async fn next_attempt(&mut self) -> Value {
+    pub(crate) async fn next_attempt(&mut self) -> Value {
         let record = self.cli.next_record().await;
         assert_eq!(record["type"], "delivery", "{record}");
         record
     }
 
     /// Ctrl-C; it must exit 0.
-    pub async fn stop(self) {
+    pub(crate) async fn stop(self) {
         let status = self.cli.interrupt().await;
         assert!(status.success(), "sandbox exited with {status}");
     }
 }
 
 /// An endpoint answering every request with one status, recording the bodies.
-pub struct StatusApp {
+pub(crate) struct StatusApp {
     pub url: String,
     bodies: Arc<(Mutex<Vec<Bytes>>, Notify)>,
     stop: CancellationToken,
@@ -102,7 +102,7 @@ pub struct StatusApp {
 
 impl StatusApp {
     /// Starts on a free port.
-    pub async fn start(status: u16) -> Self {
+    pub(crate) async fn start(status: u16) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let url = format!("http://{}/hooks", listener.local_addr().expect("bound"));
         let bodies: Arc<(Mutex<Vec<Bytes>>, Notify)> = Arc::default();
@@ -124,7 +124,7 @@ impl StatusApp {
     }
 
     /// Waits for `n` requests and returns their bodies.
-    pub async fn wait_for(&self, n: usize) -> Vec<Bytes> {
+    pub(crate) async fn wait_for(&self, n: usize) -> Vec<Bytes> {
         let wait = async {
             loop {
                 let changed = self.bodies.1.notified();

@@ -27,11 +27,11 @@ pub(super) enum End {
 }
 
 impl End {
-    pub fn channel_deleted() -> Self {
+    pub(super) fn channel_deleted() -> Self {
         End::Close(close_code::POLICY, "channel deleted".into())
     }
 
-    pub fn shutting_down() -> Self {
+    pub(super) fn shutting_down() -> Self {
         End::Close(close_code::AWAY, "relay shutting down".into())
     }
 }

@@ -43,12 +43,12 @@ const DEAD_AFTER_INTERVALS: u32 = 3;
 
 /// Query of `GET /v1/channels/{channel}/stream`.
 #[derive(Debug, Deserialize)]
-pub struct StreamQuery {
+pub(crate) struct StreamQuery {
     after: Option<u64>,
 }
 
 /// `GET /v1/channels/{channel}/stream?after=SEQ`: checks the token, then upgrades.
-pub async fn upgrade(
+pub(crate) async fn upgrade(
     State(state): State<Arc<AppState>>,
     Path(channel): Path<String>,
     headers: HeaderMap,

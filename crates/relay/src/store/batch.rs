@@ -47,7 +47,7 @@ impl Batch<'_> {
     /// Applies one write. The outer error aborts the whole batch; the inner one is this
     /// write's own answer (unknown channel, name taken, channel full) and leaves the batch
     /// going.
-    pub fn apply(
+    pub(super) fn apply(
         &mut self,
         tx: &Transaction,
         op: &Op,
@@ -241,7 +241,7 @@ impl Batch<'_> {
     /// Applies count retention to each appended channel: the oldest finished events go,
     /// never one after an unfinished event. In steps of `prune_step` events so that most
     /// commits delete nothing.
-    pub fn finish(&mut self, tx: &Transaction) -> rusqlite::Result<()> {
+    pub(super) fn finish(&mut self, tx: &Transaction) -> rusqlite::Result<()> {
         let max_events = self.retention.max_events.max(1);
         let step = prune_step(self.retention);
         for channel in std::mem::take(&mut self.appended) {

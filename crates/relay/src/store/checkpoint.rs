@@ -20,7 +20,7 @@ pub(super) struct Checkpointer {
 }
 
 impl Checkpointer {
-    pub fn start(path: &Path) -> anyhow::Result<Self> {
+    pub(super) fn start(path: &Path) -> anyhow::Result<Self> {
         let conn = Connection::open(path)
             .with_context(|| format!("could not open {} for checkpoints", path.display()))?;
         let (stop, stopped) = mpsc::channel();
@@ -33,7 +33,7 @@ impl Checkpointer {
     }
 
     /// Stops the thread and waits for it (at most one checkpoint).
-    pub fn stop(self) {
+    pub(super) fn stop(self) {
         drop(self.stop);
         let _ = self.thread.join();
     }

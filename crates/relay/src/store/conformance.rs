@@ -4,11 +4,11 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use hookrelay_proto::{DeliveryResult, DeliveryState, Gap, GapReason, Outcome};
+use hookrelay_proto::{DeliveryResult, DeliveryState, Gap, GapReason, Outcome, Page};
 
-use super::{IdMatch, MemoryStore, NewEvent, Page, SqliteStore, Store, StoreError};
-use crate::auth::hash_token;
+use super::{IdMatch, MemoryStore, NewEvent, SqliteStore, Store, StoreError};
 use crate::config::Retention;
+use crate::ids::hash_token;
 
 fn after(after: u64, limit: usize) -> Page {
     Page::After { after, limit }

@@ -5,16 +5,14 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
 use async_trait::async_trait;
-use hookrelay_proto::{DeliveryResult, DeliveryState, Event, EventDetail, EventSummary, Gap};
+use hookrelay_proto::{DeliveryResult, DeliveryState, Event, EventDetail, EventSummary, Gap, Page};
 
-use super::{
-    ChannelInfo, IdMatch, MAX_CANDIDATES, NewEvent, Page, Store, StoreError, expired_runs,
-};
-use crate::auth::TokenHash;
+use super::{ChannelInfo, IdMatch, MAX_CANDIDATES, NewEvent, Store, StoreError, expired_runs};
 use crate::config::Retention;
+use crate::ids::TokenHash;
 
 /// Every channel behind one mutex, never held across an await.
-pub struct MemoryStore {
+pub(crate) struct MemoryStore {
     retention: Retention,
     state: Mutex<Option<HashMap<String, Channel>>>,
 }
@@ -51,7 +49,7 @@ impl Stored {
 
 impl MemoryStore {
     /// An empty store applying `retention`.
-    pub fn new(retention: Retention) -> Self {
+    pub(crate) fn new(retention: Retention) -> Self {
         Self { retention, state: Mutex::new(Some(HashMap::new())) }
     }
 

@@ -21,17 +21,19 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use hookrelay_proto::{DeliveryResult, Event, EventDetail, EventSummary, Gap, GapReason, Header};
+use hookrelay_proto::{
+    DeliveryResult, Event, EventDetail, EventSummary, Gap, GapReason, Header, Page,
+};
 
-use crate::auth::TokenHash;
 use crate::config::{Config, StoreKind};
+use crate::ids::TokenHash;
 
-pub use memory::MemoryStore;
-pub use sqlite::SqliteStore;
+pub(crate) use memory::MemoryStore;
+pub(crate) use sqlite::SqliteStore;
 
 /// What the store knows about a channel.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChannelInfo {
+pub(crate) struct ChannelInfo {
     /// The channel id.
     pub id: String,
     /// SHA-256 of its token.
@@ -42,7 +44,7 @@ pub struct ChannelInfo {
 
 /// A captured request before the store gives it a `seq`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewEvent {
+pub(crate) struct NewEvent {
     /// `evt_` + 26 random base32 characters, made by the ingest handler.
     pub id: String,
     /// Receive time, milliseconds since the Unix epoch.
@@ -63,7 +65,7 @@ pub struct NewEvent {
 
 impl NewEvent {
     /// The stored event once it has a `seq`.
-    pub fn into_event(self, seq: u64) -> Event {
+    pub(crate) fn into_event(self, seq: u64) -> Event {
         Event {
             id: self.id,
             seq,
@@ -77,23 +79,9 @@ impl NewEvent {
     }
 }
 
-/// Which summaries to list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Page {
-    /// Events with `seq > after`, oldest first, at most `limit`.
-    After {
-        /// Exclusive lower bound.
-        after: u64,
-        /// Most events returned.
-        limit: usize,
-    },
-    /// The newest `n` events, oldest first.
-    Last(usize),
-}
-
 /// What an event id or id prefix names in a channel.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum IdMatch {
+pub(crate) enum IdMatch {
     /// Exactly one event.
     One {
         /// Its full id.
@@ -108,12 +96,12 @@ pub enum IdMatch {
 }
 
 /// Most candidates `find_event` lists for an ambiguous prefix.
-pub const MAX_CANDIDATES: usize = 5;
+pub(crate) const MAX_CANDIDATES: usize = 5;
 
 /// Normalises what a user typed into an id prefix: `evt_` optional, letters lowercased (ids
 /// are lowercase base32).
 /// `None` when it cannot start any event id.
-pub fn id_prefix(typed: &str) -> Option<String> {
+pub(crate) fn id_prefix(typed: &str) -> Option<String> {
     let rest = typed
         .get(..4)
         .filter(|head| head.eq_ignore_ascii_case("evt_"))
@@ -125,7 +113,7 @@ pub fn id_prefix(typed: &str) -> Option<String> {
 
 /// How a store operation can fail.
 #[derive(Debug, thiserror::Error)]
-pub enum StoreError {
+pub(crate) enum StoreError {
     /// The channel does not exist (or was deleted meanwhile).
     #[error("unknown channel {0:?}")]
     UnknownChannel(String),
@@ -151,7 +139,7 @@ pub enum StoreError {
 
 /// Where events live. Every method is safe to call from many tasks at once.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub(crate) trait Store: Send + Sync + 'static {
     /// Creates an empty channel; `ChannelExists` if the id is taken.
     async fn create_channel(&self, id: &str, token_hash: TokenHash) -> Result<(), StoreError>;
     /// Looks a channel up. Cheap: called on every request.
@@ -199,7 +187,7 @@ pub trait Store: Send + Sync + 'static {
 }
 
 /// Opens the store `config` asks for.
-pub async fn open(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+pub(crate) async fn open(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
     match &config.store {
         StoreKind::Memory => Ok(Arc::new(MemoryStore::new(config.retention))),
         StoreKind::Sqlite => {
@@ -220,12 +208,12 @@ pub async fn open(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
 
 /// `result` with the relay's clock in `recorded_at_ms`: what a client sent there is
 /// replaced, so every time in a channel's history comes from one clock.
-pub fn stamped(result: DeliveryResult) -> DeliveryResult {
+pub(crate) fn stamped(result: DeliveryResult) -> DeliveryResult {
     DeliveryResult { recorded_at_ms: Some(now_ms()), ..result }
 }
 
 /// Milliseconds since the Unix epoch, now.
-pub fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     let elapsed = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
     i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX)
 }
@@ -233,7 +221,7 @@ pub fn now_ms() -> i64 {
 /// Why the events `from..=to` are missing from a channel's history, as gap notices in
 /// `seq` order: the parts `expired` covers are `Expired`, the rest was finished and then
 /// removed by count retention or the byte quota (`Pruned`).
-pub fn explain_gap(from: u64, to: u64, expired: &[Gap]) -> Vec<Gap> {
+pub(crate) fn explain_gap(from: u64, to: u64, expired: &[Gap]) -> Vec<Gap> {
     let mut gaps = Vec::new();
     let mut next = from;
     for run in expired {

@@ -7,12 +7,12 @@ use std::sync::Mutex;
 use anyhow::Context as _;
 use bytes::Bytes;
 use hookrelay_proto::{
-    DeliveryResult, DeliveryState, Event, EventDetail, EventSummary, Gap, GapReason,
+    DeliveryResult, DeliveryState, Event, EventDetail, EventSummary, Gap, GapReason, Page,
 };
 use rusqlite::{Connection, MAIN_DB, OptionalExtension as _, Row, params};
 use tokio::sync::Semaphore;
 
-use super::{IdMatch, MAX_CANDIDATES, Page, StoreError};
+use super::{IdMatch, MAX_CANDIDATES, StoreError};
 
 /// Most reads running at once (each on its own connection); further reads wait their turn.
 const MAX_READERS: usize = 8;
@@ -28,7 +28,7 @@ pub(super) struct Readers {
 }
 
 impl Readers {
-    pub fn new(path: PathBuf, busy_timeout: std::time::Duration) -> Self {
+    pub(super) fn new(path: PathBuf, busy_timeout: std::time::Duration) -> Self {
         Self {
             path,
             idle: Mutex::new(Vec::new()),
@@ -38,7 +38,7 @@ impl Readers {
     }
 
     /// Runs `query` on a pooled connection in the blocking thread pool.
-    pub async fn run<T: Send + 'static>(
+    pub(super) async fn run<T: Send + 'static>(
         self: &std::sync::Arc<Self>,
         query: impl FnOnce(&Connection) -> anyhow::Result<T> + Send + 'static,
     ) -> Result<T, StoreError> {
@@ -51,7 +51,7 @@ impl Readers {
     }
 
     /// Closes the idle connections.
-    pub fn clear(&self) {
+    pub(super) fn clear(&self) {
         self.idle.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clear();
     }
 

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use anyhow::Context as _;
 use async_trait::async_trait;
-use hookrelay_proto::{DeliveryResult, Event, EventDetail, EventSummary, Gap};
+use hookrelay_proto::{DeliveryResult, Event, EventDetail, EventSummary, Gap, Page};
 use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
@@ -18,12 +18,12 @@ use super::batch::Tally;
 use super::checkpoint::Checkpointer;
 use super::reader::{self, Readers};
 use super::writer::{Cache, Command, Op, WRITE_QUEUE, Writer, read_cache};
-use super::{ChannelInfo, IdMatch, NewEvent, Page, Store, StoreError};
-use crate::auth::TokenHash;
+use super::{ChannelInfo, IdMatch, NewEvent, Store, StoreError};
 use crate::config::Retention;
+use crate::ids::TokenHash;
 
 /// The database file inside `--data-dir`.
-pub const FILE_NAME: &str = "relay.sqlite3";
+pub(super) const FILE_NAME: &str = "relay.sqlite3";
 /// WAL pages after which the writer checkpoints by itself, should the checkpointer lag.
 const WRITER_CHECKPOINT_PAGES: u32 = 16 * 1024;
 /// Size the WAL file is truncated back to after a checkpoint.
@@ -87,7 +87,7 @@ fn migrate(conn: &Connection) -> rusqlite::Result<()> {
 }
 
 /// The SQLite-backed store.
-pub struct SqliteStore {
+pub(crate) struct SqliteStore {
     writer: mpsc::Sender<Command>,
     readers: Arc<Readers>,
     cache: Cache,
@@ -150,7 +150,7 @@ fn load_channels(
 
 impl SqliteStore {
     /// Opens (or creates) the database at `path` and starts the writer thread.
-    pub fn open(path: &Path, fsync: bool, retention: Retention) -> anyhow::Result<Self> {
+    pub(crate) fn open(path: &Path, fsync: bool, retention: Retention) -> anyhow::Result<Self> {
         let lock = lock_exclusively(path)?;
         let conn = Connection::open(path)
             .with_context(|| format!("could not open sqlite store {}", path.display()))?;

@@ -12,8 +12,8 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::batch::{Batch, Tally};
 use super::{ChannelInfo, NewEvent, StoreError};
-use crate::auth::TokenHash;
 use crate::config::Retention;
+use crate::ids::TokenHash;
 
 /// Writes waiting for the writer thread. When it is full, senders wait for room (ingest
 /// requests slow down, none fails), which is the back-pressure a disk slower than the
@@ -61,7 +61,7 @@ pub(super) struct Writer {
 }
 
 impl Writer {
-    pub fn new(
+    pub(super) fn new(
         conn: Connection,
         retention: Retention,
         tallies: HashMap<String, Tally>,
@@ -71,7 +71,7 @@ impl Writer {
     }
 
     /// Runs until `Op::Close` or until every sender is gone.
-    pub fn run(mut self, mut queue: mpsc::Receiver<Command>) {
+    pub(super) fn run(mut self, mut queue: mpsc::Receiver<Command>) {
         while let Some(first) = queue.blocking_recv() {
             let mut bytes = first.body_len();
             let mut batch = vec![first];

@@ -96,7 +96,7 @@ pub(super) const COMPANIES: &[&str] = &[
 pub(super) const SERVICERS: &[&str] =
     &["Great Lakes", "Nelnet", "MOHELA", "Aidvantage", "EdFinancial", "OSLA Servicing"];
 /// The provider's documented Enrollment `status.type` values.
-pub const ENROLLMENT_STATUSES: &[&str] = &[
+pub(crate) const ENROLLMENT_STATUSES: &[&str] = &[
     "pending",
     "partially_submitted",
     "complete",

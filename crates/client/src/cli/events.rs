@@ -1,0 +1,32 @@
+//! The flags of `hookrelay events`.
+
+use clap::Args;
+
+use super::RelayArgs;
+use crate::commands::events::Config;
+use crate::relay::api::PAGE_LIMIT;
+
+/// Flags of `hookrelay events`.
+#[derive(Debug, Args)]
+pub struct EventsArgs {
+    /// Which relay and channel (as for `listen`).
+    #[command(flatten)]
+    pub relay: RelayArgs,
+
+    /// Show the newest N events (oldest of them first).
+    #[arg(long, short = 'n', value_name = "N", default_value_t = 50,
+          value_parser = clap::value_parser!(u16).range(1..=PAGE_LIMIT as i64))]
+    pub limit: u16,
+
+    /// One JSON object per line (the relay's event summary plus `received_at`; expired runs
+    /// first as `gap` records), nothing else on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl EventsArgs {
+    /// The command's config.
+    pub fn into_config(self) -> Config {
+        Config { relay: self.relay.into_selection(), limit: self.limit, json: self.json }
+    }
+}

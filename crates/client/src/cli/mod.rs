@@ -1,0 +1,165 @@
+//! The command line (clap derive), one file per command family: clap structs only, and
+//! their conversion into the plain config each command runs with ([`Cli::into_command`]).
+//! Only the crate root sees these structs; nothing below `cli` imports it.
+
+use clap::{Args, Parser, Subcommand};
+use hookrelay_signature::{Scheme, Secret};
+use url::Url;
+
+use crate::commands;
+use crate::config::{ChannelCreds, DEFAULT_PORT, RelayChoice, RelaySelection};
+use crate::deliver::forward::Resign;
+
+mod events;
+mod listen;
+mod replay;
+mod sandbox;
+mod show;
+mod trigger;
+
+use events::EventsArgs;
+use listen::ListenArgs;
+use replay::ReplayArgs;
+use sandbox::SandboxArgs;
+use show::ShowArgs;
+use trigger::TriggerArgs;
+
+/// hookrelay: get webhooks to your laptop, in order, byte-exact, without losing any.
+#[derive(Debug, Parser)]
+#[command(name = "hookrelay", version, propagate_version = true)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Receive webhooks from a relay and forward them to your local app, with a live log.
+    Listen(ListenArgs),
+    /// List the current channel's events, newest last, with their delivery state.
+    Events(EventsArgs),
+    /// Show one event in full: request, headers, body and every delivery attempt.
+    Show(ShowArgs),
+    /// Re-send stored events to your local app (optionally edited or re-signed).
+    Replay(ReplayArgs),
+    /// Send a simulated provider event to the current channel (or --to URL).
+    Trigger(TriggerArgs),
+    /// Run a local emulator of a webhook provider's management API.
+    Sandbox(SandboxArgs),
+}
+
+impl Cli {
+    /// The command to run, as plain config. A problem clap could not see is a
+    /// [`UsageError`](crate::config::UsageError) (exit 2), except a bad `replay --secret`,
+    /// which has always been a runtime error (exit 1).
+    pub fn into_command(self) -> anyhow::Result<commands::Command> {
+        Ok(match self.command {
+            Command::Listen(args) => commands::Command::Listen(args.into_config()?),
+            Command::Events(args) => commands::Command::Events(args.into_config()),
+            Command::Show(args) => commands::Command::Show(args.into_config()),
+            Command::Replay(args) => commands::Command::Replay(args.into_config()?),
+            Command::Trigger(args) => commands::Command::Trigger(args.into_config()),
+            Command::Sandbox(args) => commands::Command::Sandbox(args.into_config()),
+        })
+    }
+}
+
+/// `--relay`, `--port`, `--channel`, `--token`: which relay and channel a command uses.
+/// Shared by `listen`, `events`, `show`, `replay` and `trigger` (DESIGN §4).
+#[derive(Debug, Clone, Args)]
+pub struct RelayArgs {
+    /// A remote relay's base URL. Without it, the embedded relay on 127.0.0.1:PORT is used
+    /// (started in this process if none is running there).
+    #[arg(long, env = "HOOKRELAY_RELAY", value_name = "URL", value_parser = parse_http_url)]
+    pub relay: Option<Url>,
+
+    /// Port of the embedded relay (on 127.0.0.1), when --relay is not given.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_PORT, conflicts_with = "relay")]
+    pub port: u16,
+
+    /// Channel id. Without it, the channel saved for this relay is used (`listen` and
+    /// `trigger` create and save one when there is none).
+    #[arg(long, value_name = "ID", requires = "token")]
+    pub channel: Option<String>,
+
+    /// Token of --channel.
+    #[arg(long, env = "HOOKRELAY_TOKEN", value_name = "T", hide_env_values = true)]
+    pub token: Option<String>,
+}
+
+impl RelayArgs {
+    /// The relay and the channel given on the command line, if any.
+    pub fn into_selection(self) -> RelaySelection {
+        let relay = match self.relay {
+            Some(url) => RelayChoice::Remote(url),
+            None => RelayChoice::Embedded { port: self.port },
+        };
+        let channel = match (self.channel, self.token) {
+            (Some(channel), Some(token)) => Some(ChannelCreds { channel, token }),
+            _ => None,
+        };
+        RelaySelection { relay, channel }
+    }
+}
+
+/// `--resign SCHEME --secret S`, shared by `listen` and `replay`.
+#[derive(Debug, Clone, Args)]
+pub struct ResignArgs {
+    /// Re-sign each forwarded request with a fresh timestamp over the exact body bytes:
+    /// standard (Standard Webhooks), stripe (Stripe-Signature) or github (X-Hub-Signature-256).
+    #[arg(long, value_name = "SCHEME", requires = "secret", value_parser = parse_scheme)]
+    pub resign: Option<Scheme>,
+
+    /// The signing secret for --resign (whsec_... keys are base64-decoded for standard).
+    #[arg(long, value_name = "S", env = "HOOKRELAY_SECRET", hide_env_values = true)]
+    pub secret: Option<String>,
+}
+
+impl ResignArgs {
+    /// The re-signing to apply, if asked for.
+    pub fn resign(&self) -> anyhow::Result<Option<Resign>> {
+        let (Some(scheme), Some(secret)) = (self.resign, &self.secret) else { return Ok(None) };
+        let secret =
+            Secret::parse(scheme, secret).map_err(|err| anyhow::anyhow!("--secret: {err}"))?;
+        Ok(Some(Resign { scheme, secret }))
+    }
+}
+
+fn parse_scheme(text: &str) -> Result<Scheme, String> {
+    text.parse().map_err(|err: hookrelay_signature::SchemeError| err.to_string())
+}
+
+/// An absolute `http://` or `https://` URL with a host.
+pub(crate) fn parse_http_url(text: &str) -> Result<Url, String> {
+    let url = Url::parse(text).map_err(|err| {
+        format!(
+            "'{text}' is not an absolute URL ({err}); expected e.g. http://localhost:3000/webhooks"
+        )
+    })?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
+        return Err(format!("'{text}' must be an http:// or https:// URL with a host"));
+    }
+    Ok(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory as _;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn forward_to_must_be_absolute_http() {
+        assert!(parse_http_url("http://localhost:3000/webhooks").is_ok());
+        assert!(parse_http_url("https://app.test").is_ok());
+        assert!(parse_http_url("localhost:3000").is_err());
+        assert!(parse_http_url("/webhooks").is_err());
+        assert!(parse_http_url("ftp://host/x").is_err());
+    }
+}

@@ -1,0 +1,259 @@
+//! `hookrelay listen` end to end: pick the relay (embedded by default) and the channel,
+//! build a forwarder per target (routes, `--forward-to`), then run the transport
+//! (`relay::tunnel`), the event processor (`processor`) and the renderer
+//! (`output::render`), joined by bounded queues, until Ctrl-C, a closed stdout or a fatal
+//! error. Also owns `--ready-file`.
+
+mod processor;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use std::time::Duration;
+
+use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument as _;
+use url::Url;
+
+use crate::commands::CommandEnv;
+use crate::config::{ChannelCreds, RelayChoice};
+use crate::deliver::dispatch::{Dispatch, FALLBACK_NAME, route_overrides};
+use crate::deliver::filter::Filter;
+use crate::deliver::forward::Forwarder;
+use crate::deliver::forward::Resign;
+use crate::deliver::outgoing::HeaderOverride;
+use crate::deliver::routes::Route;
+use crate::deliver::verify::Verify;
+use crate::deliver::watermark::Watermark;
+use crate::local::paths::Dirs;
+use crate::local::ready_file::ReadyFile;
+use crate::local::state::{CursorFile, LastTarget};
+use crate::output::queue::{Ui, UiEvent};
+use crate::output::render::Renderer;
+use crate::relay::api::RelayApi;
+use crate::relay::embedded::RelayHandle;
+use crate::relay::tunnel::Tunnel;
+use hookrelay_http::{HttpClient, install_crypto_provider};
+use processor::{ACK_QUEUE, EVENT_QUEUE, Processor};
+
+/// A validated routing file.
+#[derive(Debug, Clone)]
+pub struct RoutesFile {
+    /// Where it was read from.
+    pub path: PathBuf,
+    /// Its rules, in order.
+    pub routes: Vec<Route>,
+    /// Found in the working directory rather than given with `--routes`.
+    pub discovered: bool,
+}
+
+/// Settings of `hookrelay listen`, as `cli` builds them from the flags.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The local app's base URL; each event's path suffix is appended to it. Optional only
+    /// with `routes`: it then takes the events no rule matches.
+    pub forward_to: Option<Url>,
+    /// The routing file, if one is in use.
+    pub routes: Option<RoutesFile>,
+    /// `--events` / `--path`: events that do not match are skipped.
+    pub filter: Filter,
+    /// `--verify`: check each event's signature as it arrived.
+    pub verify: Option<Verify>,
+    /// `--resign`: sign each forwarded request afresh.
+    pub resign: Option<Resign>,
+    /// `--show-response`: show the start of the app's response under each delivery.
+    pub show_response: bool,
+    /// `--ready-file`: where to write the ingest URL once connected.
+    pub ready_file: Option<PathBuf>,
+    /// `--exit-on-disconnect`: a lost relay connection (after the first) is fatal.
+    pub exit_on_disconnect: bool,
+    /// The relay.
+    pub relay: RelayChoice,
+    /// The channel; `None`: the one saved for this relay, or a new one.
+    pub channel: Option<ChannelCreds>,
+    /// `-H` overrides.
+    pub headers: Vec<HeaderOverride>,
+    /// Most events in flight toward the local app (1: strict `seq` order).
+    pub concurrency: usize,
+    /// Per-request timeout toward the local app.
+    pub timeout: Duration,
+    /// `--json`: NDJSON records on stdout instead of the human log.
+    pub json: bool,
+}
+
+/// Runs `listen` until `env.cancel` fires (success), stdout is closed (success) or
+/// something fatal happens (Err: bad token, unknown channel, port taken, unwritable state...).
+pub(crate) async fn run(config: Config, env: &CommandEnv) -> anyhow::Result<ExitCode> {
+    install_crypto_provider();
+    let out = Renderer::terminal(config.json, env.offset);
+    let (ui, ui_events) = Ui::channel();
+    let on_closed = env.cancel.clone();
+    let renderer = tokio::task::spawn_blocking(move || out.run_blocking(ui_events, on_closed));
+    let result = listen(config, &env.dirs, env.cancel.clone(), ui).await;
+    // Every `Ui` sender is gone now, so the renderer drains what is left and returns.
+    if let Err(err) = renderer.await {
+        tracing::warn!("the renderer panicked: {err}");
+    }
+    result.map(|()| ExitCode::SUCCESS)
+}
+
+async fn listen(
+    config: Config,
+    dirs: &Dirs,
+    cancel: CancellationToken,
+    ui: Ui,
+) -> anyhow::Result<()> {
+    let ready_file = config.ready_file.as_deref().map(ReadyFile::claim).transpose()?;
+    if let Some(routes) = config.routes.as_ref().filter(|routes| routes.discovered) {
+        let count = routes.routes.len();
+        let note = format!(
+            "using the routes in ./{} ({count} rule{}; --no-routes ignores it)",
+            routes.path.display(),
+            if count == 1 { "" } else { "s" }
+        );
+        ui.send(UiEvent::Notice(note)).await;
+    }
+    let result = relay_and_stream(&config, dirs, cancel, ui, ready_file.as_ref()).await;
+    if let Some(file) = &ready_file {
+        file.remove();
+    }
+    result
+}
+
+async fn relay_and_stream(
+    config: &Config,
+    dirs: &Dirs,
+    cancel: CancellationToken,
+    ui: Ui,
+    ready_file: Option<&ReadyFile>,
+) -> anyhow::Result<()> {
+    let client = hookrelay_http::client();
+    let session = cancel.child_token();
+    let relay = match &config.relay {
+        RelayChoice::Remote(url) => RelayHandle::remote(url.clone()),
+        RelayChoice::Embedded { port } => {
+            let (relay, note) =
+                RelayHandle::embedded(*port, dirs, &client, session.clone()).await?;
+            if let Some(note) = note {
+                ui.send(UiEvent::Notice(note)).await;
+            }
+            relay
+        }
+    };
+    let result = stream(config, dirs, &relay, client, ui, session, ready_file).await;
+    let stopped = relay.stop().await;
+    result.and(stopped)
+}
+
+async fn stream(
+    config: &Config,
+    dirs: &Dirs,
+    relay: &RelayHandle,
+    client: HttpClient,
+    ui: Ui,
+    session: CancellationToken,
+    ready_file: Option<&ReadyFile>,
+) -> anyhow::Result<()> {
+    let api = RelayApi::new(client.clone(), relay.url.clone());
+    let given = config.channel.clone();
+    let resolved =
+        crate::relay::channel_choice::resolve(&api, &relay.url, given, dirs, &ui, &session).await?;
+    let Some(channel) = resolved else { return Ok(()) };
+    let routes = config.routes.iter().flat_map(|file| &file.routes);
+    ui.send(UiEvent::Ready {
+        channel: channel.channel.clone(),
+        ingest_url: channel.ingest_url.clone(),
+        forward_to: config.forward_to.as_ref().map(ToString::to_string),
+        routes: routes.map(|route| (route.name.clone(), route.to.to_string())).collect(),
+        relay: relay.description.clone(),
+    })
+    .await;
+
+    if let Some(target) = &config.forward_to {
+        LastTarget::new(dirs, &relay.url, &channel.channel).save(target)?;
+    }
+    let cursor_file = CursorFile::new(dirs, &relay.url, &channel.channel);
+    let cursor = cursor_file.load()?;
+    let resume_after = Arc::new(AtomicU64::new(cursor));
+    let (events_tx, events_rx) = mpsc::channel(EVENT_QUEUE);
+    let (acks_tx, acks_rx) = mpsc::channel(ACK_QUEUE);
+    let (connected_tx, connected_rx) = oneshot::channel();
+    let tunnel = Tunnel {
+        relay: relay.url.clone(),
+        channel: channel.channel,
+        token: channel.token,
+        resume_after: resume_after.clone(),
+        events: events_tx,
+        acks: acks_rx,
+        ui: ui.clone(),
+        on_first_connect: Some(connected_tx),
+        exit_on_disconnect: config.exit_on_disconnect,
+    };
+    let ingest_url = channel.ingest_url;
+    let processor = Processor {
+        dispatch: Arc::new(dispatch(config, &client)),
+        verify: config.verify.clone().map(Arc::new),
+        show_response: config.show_response,
+        concurrency: config.concurrency.max(1),
+        cursor_file,
+        watermark: Watermark::new(cursor),
+        resume_after,
+        acks: acks_tx,
+        ui: ui.clone(),
+    };
+    let span = tracing::info_span!("listen", channel = %tunnel.channel);
+    let announce = async {
+        // Err: the tunnel ended before it ever connected; there is nothing to announce.
+        let (Some(file), Ok(())) = (ready_file, connected_rx.await) else { return Ok(()) };
+        let written = file.write(&ingest_url);
+        match &written {
+            Ok(()) => {
+                let note = format!("wrote the ingest URL to {}", file.path().display());
+                ui.send(UiEvent::Notice(note)).await;
+            }
+            Err(_) => session.cancel(),
+        }
+        written
+    };
+    // Whichever side stops first (fatal error, cancel) takes the other down with it.
+    let (tunnel_result, processor_result, announce_result) = tokio::join!(
+        async {
+            let result = tunnel.run(session.clone()).await;
+            session.cancel();
+            result
+        }
+        .instrument(tracing::info_span!(parent: &span, "tunnel")),
+        async {
+            let result = processor.run(events_rx, session.clone()).await;
+            session.cancel();
+            result
+        }
+        .instrument(tracing::info_span!(parent: &span, "deliver")),
+        announce,
+    );
+    announce_result.and(tunnel_result).and(processor_result)
+}
+
+/// A forwarder per route (its target, `-H` plus its headers, named for the log) and one for
+/// `--forward-to`, all with the same timeout and re-signing.
+fn dispatch(config: &Config, client: &HttpClient) -> Dispatch {
+    let forwarder = |target: &Url, headers, name: Option<&str>| {
+        Forwarder::new(client.clone(), target.clone(), headers, config.timeout)
+            .with_resign(config.resign.clone())
+            .with_name(name.map(str::to_owned))
+    };
+    let routes: Vec<_> = config.routes.iter().flat_map(|file| &file.routes).collect();
+    let fallback_name = (!routes.is_empty()).then_some(FALLBACK_NAME);
+    let fallback =
+        config.forward_to.as_ref().map(|to| forwarder(to, config.headers.clone(), fallback_name));
+    let routes = routes
+        .into_iter()
+        .map(|route| {
+            let headers = route_overrides(&config.headers, route);
+            (route.clone(), forwarder(&route.to, headers, Some(&route.name)))
+        })
+        .collect();
+    Dispatch::new(config.filter.clone(), routes, fallback)
+}

@@ -1,0 +1,236 @@
+//! `hookrelay replay`: re-send stored events (`ID...`, `--last N`, `--failed`) to the local
+//! app with `listen`'s pass-through rules, retry policy and log lines (marked as replays),
+//! optionally edited (`--edit`) or re-signed (`--resign`), and record each result in the
+//! relay's history.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hookrelay_proto::{DeliveryState, Event, EventSummary, Outcome};
+use tokio_util::sync::CancellationToken;
+use url::Url;
+
+use crate::commands::CommandEnv;
+use crate::config::RelaySelection;
+use crate::deliver::forward::{Forwarder, Resign};
+use crate::deliver::outgoing::HeaderOverride;
+use crate::output::queue::{DeliveryLine, Ui, UiEvent};
+use crate::output::render::Renderer;
+use crate::relay::channel_choice::IfNoChannel;
+use crate::relay::connect::{Connection, connect};
+use crate::relay::history::{all_summaries, fetch_event, last_summaries};
+
+mod edit;
+
+/// What `hookrelay replay` sends, and where, as `cli` builds it from the flags.
+#[derive(Debug)]
+pub struct Config {
+    /// Event ids or unique prefixes (with or without evt_), replayed in the order given.
+    pub ids: Vec<String>,
+
+    /// Replay the newest N events (with --failed: the failed ones among them).
+    pub last: Option<u16>,
+
+    /// Replay every event whose last attempt was not a 2xx (rejected, failed, or answered
+    /// 1xx/3xx). Pending events (never delivered) and skipped ones are left alone.
+    pub failed: bool,
+
+    /// Your local app's URL; each event's path after /h/{channel} is appended to it. Default:
+    /// where `hookrelay listen` last forwarded this channel.
+    pub forward_to: Option<Url>,
+
+    /// Which relay and channel (as for `listen`).
+    pub relay: RelaySelection,
+
+    /// Open $VISUAL/$EDITOR (else vi) on each request's headers and body before sending it.
+    pub edit: bool,
+
+    /// Re-signing, as for `listen`.
+    pub resign: Option<Resign>,
+
+    /// Set a header on every replayed request, replacing any of the same name.
+    pub headers: Vec<HeaderOverride>,
+
+    /// How long to wait for the local app's answer before retrying.
+    pub timeout: Duration,
+
+    /// Print one JSON object per delivery on stdout (`"replay": true`), as `listen --json`.
+    pub json: bool,
+}
+
+/// Runs the command.
+pub(crate) async fn run(config: Config, env: &CommandEnv) -> anyhow::Result<ExitCode> {
+    let conn = connect(&config.relay, &env.dirs, IfNoChannel::Fail, env.cancel.clone()).await?;
+    let result = replay(&config, env, &conn).await;
+    let closed = conn.close().await;
+    result.and(closed).map(|()| ExitCode::SUCCESS)
+}
+
+/// Which events to send: ids are fetched (and so checked) before anything is sent; listed
+/// ones are fetched one at a time as they go, so a long history is not held in memory.
+enum Selection {
+    Fetched(Vec<Event>),
+    Listed(Vec<EventSummary>),
+}
+
+async fn replay(config: &Config, env: &CommandEnv, conn: &Connection) -> anyhow::Result<()> {
+    let selection = if config.ids.is_empty() {
+        let listed = match config.last {
+            Some(n) => last_summaries(conn, usize::from(n)).await?,
+            None => all_summaries(conn).await?,
+        };
+        let picked: Vec<EventSummary> =
+            listed.into_iter().filter(|summary| !config.failed || needs_replay(summary)).collect();
+        if picked.is_empty() {
+            let what = if config.failed { "no failed events" } else { "no events" };
+            eprintln!("nothing to replay: {what} in channel {}", conn.channel.channel);
+            return Ok(());
+        }
+        Selection::Listed(picked)
+    } else {
+        let mut events = Vec::new();
+        for id in &config.ids {
+            events.push(fetch_event(conn, id).await?.event);
+        }
+        Selection::Fetched(events)
+    };
+    // Edit everything before the first send, so the editor never shares the terminal with
+    // the log.
+    let selection = match (config.edit, selection) {
+        (true, Selection::Listed(summaries)) => {
+            let mut events = Vec::new();
+            for summary in &summaries {
+                events.push(fetch_event(conn, &summary.id).await?.event);
+            }
+            edit_all(events).await?
+        }
+        (true, Selection::Fetched(events)) => edit_all(events).await?,
+        (false, selection) => selection,
+    };
+    let target = conn.forward_target(config.forward_to.as_ref(), &env.dirs)?;
+    let forwarder =
+        Forwarder::new(conn.client.clone(), target, config.headers.clone(), config.timeout)
+            .with_resign(config.resign.clone());
+    let (ui, ui_events) = Ui::channel();
+    let stdout_closed = CancellationToken::new();
+    let renderer = Renderer::terminal(config.json, env.offset);
+    let render = tokio::task::spawn_blocking({
+        let stdout_closed = stdout_closed.clone();
+        move || renderer.run_blocking(ui_events, stdout_closed)
+    });
+    let sent = send_all(conn, Arc::new(forwarder), &ui, selection, env, &stdout_closed).await;
+    drop(ui);
+    if let Err(err) = render.await {
+        tracing::warn!("the renderer panicked: {err}");
+    }
+    let Tally { total, done, undelivered } = sent?;
+    if stdout_closed.is_cancelled() {
+        return Ok(());
+    }
+    if env.cancel.is_cancelled() {
+        anyhow::bail!("interrupted after replaying {done} of {total} events");
+    }
+    if undelivered > 0 {
+        anyhow::bail!("{undelivered} of {total} replayed events were not delivered");
+    }
+    Ok(())
+}
+
+async fn edit_all(events: Vec<Event>) -> anyhow::Result<Selection> {
+    let edited = tokio::task::spawn_blocking(move || {
+        events.iter().map(edit::edit).collect::<anyhow::Result<Vec<Event>>>()
+    })
+    .await??;
+    Ok(Selection::Fetched(edited))
+}
+
+struct Tally {
+    total: usize,
+    done: usize,
+    undelivered: usize,
+}
+
+async fn send_all(
+    conn: &Connection,
+    forwarder: Arc<Forwarder>,
+    ui: &Ui,
+    selection: Selection,
+    env: &CommandEnv,
+    stdout_closed: &CancellationToken,
+) -> anyhow::Result<Tally> {
+    let total = match &selection {
+        Selection::Fetched(events) => events.len(),
+        Selection::Listed(summaries) => summaries.len(),
+    };
+    let mut tally = Tally { total, done: 0, undelivered: 0 };
+    for index in 0..total {
+        let event = match &selection {
+            Selection::Fetched(events) => events[index].clone(),
+            Selection::Listed(summaries) => fetch_event(conn, &summaries[index].id).await?.event,
+        };
+        let delivery = crate::deliver::retry::deliver(forwarder.clone(), ui.clone(), event, true);
+        let (event, result) = tokio::select! {
+            () = env.cancel.cancelled() => break,
+            () = stdout_closed.cancelled() => break,
+            finished = delivery => finished,
+        };
+        let channel = &conn.channel;
+        if let Err(err) =
+            conn.api.record_delivery(&channel.channel, &channel.token, &event.id, &result).await
+        {
+            tracing::warn!(event = %event.id, "could not record the replay in history: {err}");
+        }
+        tally.done += 1;
+        if result.outcome != Outcome::Delivered {
+            tally.undelivered += 1;
+        }
+        ui.send(UiEvent::Delivery(DeliveryLine::new(&event, &result))).await;
+    }
+    Ok(tally)
+}
+
+/// `--failed`: the last attempt was not a 2xx. Never-delivered (pending) and deliberately
+/// skipped events are not failures.
+pub(crate) fn needs_replay(summary: &EventSummary) -> bool {
+    match summary.state {
+        DeliveryState::Rejected | DeliveryState::Failed => true,
+        DeliveryState::Delivered => summary
+            .last_result
+            .as_ref()
+            .and_then(|result| result.status)
+            .is_some_and(|status| !(200..=299).contains(&status)),
+        DeliveryState::Pending | DeliveryState::Skipped => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::result;
+
+    fn summary(state: DeliveryState, status: Option<u16>) -> EventSummary {
+        EventSummary {
+            id: "evt_x".into(),
+            seq: 1,
+            received_at_ms: 0,
+            method: "POST".into(),
+            path: String::new(),
+            query: None,
+            size: 0,
+            event_type: None,
+            state,
+            last_result: status.map(|status| result(Outcome::Delivered, Some(status))),
+        }
+    }
+
+    #[test]
+    fn failed_means_the_last_attempt_was_not_a_2xx() {
+        assert!(needs_replay(&summary(DeliveryState::Rejected, Some(404))));
+        assert!(needs_replay(&summary(DeliveryState::Failed, None)));
+        assert!(needs_replay(&summary(DeliveryState::Delivered, Some(302))));
+        assert!(!needs_replay(&summary(DeliveryState::Delivered, Some(204))));
+        assert!(!needs_replay(&summary(DeliveryState::Pending, None)));
+        assert!(!needs_replay(&summary(DeliveryState::Skipped, None)));
+    }
+}
