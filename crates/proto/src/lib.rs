@@ -18,7 +18,7 @@ pub use event::{
 };
 pub use gap::{Gap, GapReason};
 pub use message::{ClientMessage, ServerMessage};
-pub use page::Page;
+pub use page::{MAX_PAGE, Page};
 
 /// The websocket subprotocol a client asks for and the relay confirms.
 pub const SUBPROTOCOL: &str = "hookrelay.v1";

@@ -2,6 +2,9 @@
 //! answers it, the CLI asks for it. On the wire it is the query string (`after=SEQ&limit=N`
 //! or `last=N`, `docs/api.md`); this is its typed form for both sides.
 
+/// Most summaries one history request returns (`limit` and `last` above it are refused).
+pub const MAX_PAGE: usize = 1000;
+
 /// Which summaries to list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Page {

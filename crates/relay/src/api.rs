@@ -11,7 +11,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header::CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use hookrelay_proto::{
-    ChannelCreated, CreateChannel, DeliveryResult, ErrorBody, EventDetail, EventSummary, Gap, Page,
+    ChannelCreated, CreateChannel, DeliveryResult, ErrorBody, EventDetail, EventSummary, Gap,
+    MAX_PAGE, Page,
 };
 use serde::Deserialize;
 
@@ -23,8 +24,6 @@ use crate::store::{IdMatch, id_prefix};
 
 /// Summaries returned when `limit` is absent.
 const DEFAULT_LIMIT: usize = 100;
-/// Most summaries one request may ask for.
-const MAX_LIMIT: usize = 1000;
 
 /// `POST /v1/channels`: a random unguessable id, or the requested name when it is free.
 pub(crate) async fn create_channel(
@@ -74,8 +73,8 @@ pub(crate) async fn list_events(
     authorize(state.store.as_ref(), &headers, &channel).await?;
     let Query(query) = query.map_err(|err| RelayError::BadRequest(err.body_text()))?;
     let in_range = |n: usize| {
-        (1..=MAX_LIMIT).contains(&n).then_some(n).ok_or_else(|| {
-            RelayError::BadRequest(format!("limit and last must be 1 to {MAX_LIMIT}"))
+        (1..=MAX_PAGE).contains(&n).then_some(n).ok_or_else(|| {
+            RelayError::BadRequest(format!("limit and last must be 1 to {MAX_PAGE}"))
         })
     };
     let page = match (query.last, query.after, query.limit) {

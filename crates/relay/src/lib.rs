@@ -1,5 +1,18 @@
 //! `hookrelayd` as a library: the relay's HTTP server, store and websocket fan-out.
 //! The `hookrelay` CLI embeds it for its local default: `serve(listener, config, shutdown)`.
+//!
+//! # Layout
+//!
+//! From top to bottom; imports only point down the list (`modcycles.py` finds no circle):
+//!
+//! - this file: `Relay` (open the store, start age retention, the routes) and `serve`.
+//! - handlers: `ingest` (`/h/{channel}`), `api` (channels, history, health, metrics),
+//!   `session` (one websocket stream); they answer through `error::RelayError`.
+//! - `auth` (bearer tokens, `authorize`), `error`, `hub` (per-channel wake-ups), `metrics`.
+//! - `store`: the `Store` trait, its SQLite and memory implementations and retention; it
+//!   knows nothing of HTTP.
+//! - leaves: `config`, `ids` (ids, tokens and their hashes), `urls`, `tls`, `server` (the
+//!   accept loop with its limits), `signals`.
 
 mod api;
 mod auth;

@@ -1,6 +1,17 @@
 //! hookrelay's provider emulator: a local copy of a webhook provider's webhook-management API
 //! (DESIGN §6) and the catalogue of simulated events that `hookrelay sandbox` and
 //! `hookrelay trigger` share.
+//!
+//! # Layout
+//!
+//! Two sides over shared leaves; imports only point down (`modcycles.py` finds no circle):
+//!
+//! - emulator: `api` (the routes) → `auth`, `deliver` (POSTs to the registered URL with
+//!   retries) → `state`, `config`, `deliveries` (the attempt log), `error`.
+//! - catalogue: `trigger` (build and send one simulated event) → `catalog` (event types,
+//!   from the built-in file and `--catalog` files) → `template`, `faker` (fake data).
+//! - leaves: `ids`, `mode`. Every module is private; the flat `pub use` list below is the
+//!   crate's whole surface.
 
 // Catalogue side, shared with `hookrelay trigger`.
 mod catalog;

@@ -71,7 +71,7 @@ pub struct TriggerReply {
     pub status: u16,
     /// Answer headers, in order.
     pub headers: Vec<(String, String)>,
-    /// Answer body (at most [`MAX_REPLY_BODY`] bytes).
+    /// Answer body (at most `MAX_REPLY_BODY` bytes).
     pub body: Bytes,
     /// From sending to the end of the answer.
     pub latency: Duration,

@@ -4,7 +4,7 @@ use clap::Args;
 
 use super::RelayArgs;
 use crate::commands::events::Config;
-use crate::relay::api::PAGE_LIMIT;
+use hookrelay_proto::MAX_PAGE;
 
 /// Flags of `hookrelay events`.
 #[derive(Debug, Args)]
@@ -15,7 +15,7 @@ pub struct EventsArgs {
 
     /// Show the newest N events (oldest of them first).
     #[arg(long, short = 'n', value_name = "N", default_value_t = 50,
-          value_parser = clap::value_parser!(u16).range(1..=PAGE_LIMIT as i64))]
+          value_parser = clap::value_parser!(u16).range(1..=MAX_PAGE as i64))]
     pub limit: u16,
 
     /// One JSON object per line (the relay's event summary plus `received_at`; expired runs

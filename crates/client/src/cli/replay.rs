@@ -24,7 +24,7 @@ pub struct ReplayArgs {
 
     /// Replay the newest N events (with --failed: the failed ones among them).
     #[arg(long, value_name = "N",
-          value_parser = clap::value_parser!(u16).range(1..=crate::relay::api::PAGE_LIMIT as i64))]
+          value_parser = clap::value_parser!(u16).range(1..=hookrelay_proto::MAX_PAGE as i64))]
     pub last: Option<u16>,
 
     /// Replay every event whose last attempt was not a 2xx (rejected, failed, or answered

@@ -19,8 +19,6 @@ pub(crate) const API_TIMEOUT: Duration = Duration::from_secs(15);
 const MAX_ANSWER_BYTES: usize = 4 * 1024 * 1024;
 /// Largest answer read for one full event: a 25 MiB body in base64 plus headers.
 const MAX_EVENT_BYTES: usize = 40 * 1024 * 1024;
-/// Most summaries the relay returns per page.
-pub(crate) const PAGE_LIMIT: usize = 1000;
 
 /// Why an API call failed.
 #[derive(Debug, thiserror::Error)]

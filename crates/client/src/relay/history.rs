@@ -2,9 +2,9 @@
 //! looked up, and how history is paged through.
 
 use anyhow::Context as _;
-use hookrelay_proto::{EventDetail, EventSummary, Gap, Page};
+use hookrelay_proto::{EventDetail, EventSummary, Gap, MAX_PAGE, Page};
 
-use crate::relay::api::{ApiError, PAGE_LIMIT};
+use crate::relay::api::ApiError;
 use crate::relay::connect::Connection;
 
 /// Fetches one event by id or unique id prefix (with or without `evt_`), turning the relay's
@@ -51,7 +51,7 @@ pub(crate) async fn all_summaries(conn: &Connection) -> anyhow::Result<Vec<Event
     let mut all: Vec<EventSummary> = Vec::new();
     loop {
         let after = all.last().map_or(0, |summary| summary.seq);
-        let page = Page::After { after, limit: PAGE_LIMIT };
+        let page = Page::After { after, limit: MAX_PAGE };
         let batch = conn
             .api
             .list_events(&channel.channel, &channel.token, page)
