@@ -52,10 +52,11 @@ pub(crate) struct LocalApp {
 }
 
 impl LocalApp {
-    /// Starts on a free port.
+    /// Starts on a port the system picks (bound at once, so no other test can take it).
     pub(crate) async fn start() -> Self {
-        let mut app = Self::stopped(free_port());
-        app.restart().await;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let mut app = Self::stopped(listener.local_addr().expect("bound").port());
+        app.serve(listener);
         app
     }
 
@@ -75,6 +76,10 @@ impl LocalApp {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port))
             .await
             .expect("the app's port is free again");
+        self.serve(listener);
+    }
+
+    fn serve(&mut self, listener: tokio::net::TcpListener) {
         let router = axum::Router::new().fallback(record).with_state(self.shared.clone());
         let stop = CancellationToken::new();
         let task = tokio::spawn({

@@ -69,8 +69,9 @@ pub(crate) struct RelayProcess {
 }
 
 impl RelayProcess {
-    /// Starts `hookrelayd --listen 127.0.0.1:PORT --data-dir DIR` and waits for its log line
-    /// naming the address.
+    /// Starts `hookrelayd --listen 127.0.0.1:PORT --data-dir DIR` and waits for the line
+    /// naming its address. Port 0 lets the relay pick a free one (no race with other tests);
+    /// a given port is for starting again where a killed relay was.
     pub(crate) async fn start(port: u16, data_dir: &Path) -> Self {
         Self::start_with(port, data_dir, &[]).await
     }
@@ -99,25 +100,19 @@ impl RelayProcess {
         let log = tokio::spawn(read_log(
             child.stdout.take(),
             child.stderr.take(),
-            port,
             ready_tx,
             seen.clone(),
         ));
-        if tokio::time::timeout(WAIT, ready_rx).await.is_err() {
+        let Ok(Ok(url)) = tokio::time::timeout(WAIT, ready_rx).await else {
             panic!("hookrelayd did not log its address; it said:\n{}", seen.lock().expect("log"));
-        }
-        Self {
-            url: format!("http://127.0.0.1:{port}"),
-            port,
-            data_dir: data_dir.to_owned(),
-            child,
-            _log: log,
-        }
+        };
+        let port = url.rsplit(':').next().and_then(|port| port.parse().ok()).expect("a port");
+        Self { url, port, data_dir: data_dir.to_owned(), child, _log: log }
     }
 
     /// [`RelayProcess::start`] on a free port, plus an HTTP client and one channel created on it.
     pub(crate) async fn with_channel(data_dir: &Path) -> (Self, Http, ChannelCreated) {
-        let relay = Self::start(crate::app::free_port(), data_dir).await;
+        let relay = Self::start(0, data_dir).await;
         let http = Http::default();
         let channel = http.create_channel(&relay.url).await;
         (relay, http, channel)
@@ -130,12 +125,11 @@ impl RelayProcess {
     }
 }
 
-/// Watches both log streams for the listening address (`:PORT`).
+/// Watches both log streams for the line naming the listening address, and sends it.
 async fn read_log(
     stdout: Option<tokio::process::ChildStdout>,
     stderr: Option<tokio::process::ChildStderr>,
-    port: u16,
-    ready: tokio::sync::oneshot::Sender<()>,
+    ready: tokio::sync::oneshot::Sender<String>,
     seen: Arc<Mutex<String>>,
 ) {
     let mut ready = Some(ready);
@@ -148,10 +142,10 @@ async fn read_log(
             line = err.next_line(), if err_open => line.ok().flatten().or_else(|| { err_open = false; None }),
         };
         let Some(line) = line else { continue };
-        if line.contains(&format!(":{port}"))
+        if let Some(url) = line.strip_prefix("hookrelayd listening on ")
             && let Some(ready) = ready.take()
         {
-            let _ = ready.send(());
+            let _ = ready.send(url.trim().to_owned());
         }
         let mut seen = seen.lock().expect("log");
         seen.push_str(&line);
