@@ -41,6 +41,8 @@ pub(crate) fn line(outcome: Outcome, status: Option<u16>) -> DeliveryLine {
         status,
         latency_ms: 12,
         attempt: 1,
+        max_attempts: None,
+        target: None,
         error: None,
         replay: false,
         signature: None,

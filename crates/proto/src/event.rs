@@ -104,6 +104,25 @@ pub struct DeliveryResult {
     /// relay (whatever a client sends is replaced), so history has one clock.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recorded_at_ms: Option<i64>,
+    /// Where the request went: the forward target with the event's path and query.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    /// The headers of the local app's response, in order (a bounded prefix of them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub response_headers: Vec<Header>,
+    /// This attempt failed and another one follows: it is history, not the event's outcome
+    /// (the relay records it without changing the event's state).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub will_retry: bool,
+    /// The attempt bound in force (`--max-attempts`); absent when unbounded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_attempts: Option<u32>,
+    /// The request was edited (`replay --edit`) before it was sent.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub edited: bool,
+    /// The request was signed afresh with this scheme (`--resign`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resigned: Option<String>,
 }
 
 /// The result of checking an event's signature as it arrived at the relay (diagnosis only:
@@ -133,7 +152,18 @@ impl DeliveryResult {
             replay: false,
             signature: None,
             recorded_at_ms: None,
+            target: None,
+            response_headers: Vec::new(),
+            will_retry: false,
+            max_attempts: None,
+            edited: false,
+            resigned: None,
         }
+    }
+
+    /// Whether this is an event's outcome (as opposed to an attempt that will be retried).
+    pub fn is_final(&self) -> bool {
+        !self.will_retry
     }
 }
 

@@ -87,7 +87,7 @@ fn ack_json_is_pinned() {
                 valid: false,
                 reason: Some("timestamp too old".into()),
             }),
-            recorded_at_ms: None,
+            ..DeliveryResult::new(Outcome::Rejected, Some(422), 12, 1)
         },
     };
     let value = serde_json::to_value(&ack).expect("serializable");
@@ -99,6 +99,38 @@ fn ack_json_is_pinned() {
                           "signature": {"scheme": "stripe", "valid": false, "reason": "timestamp too old"}}})
     );
     assert_eq!(serde_json::from_value::<ClientMessage>(value).expect("round trip"), ack);
+}
+
+#[test]
+fn attempt_json_is_pinned() {
+    let attempt = ClientMessage::Attempt {
+        seq: 3,
+        id: "evt_1".into(),
+        result: DeliveryResult {
+            target: Some("http://localhost:3000/hooks/x?a=1".into()),
+            response_headers: vec![("content-type".into(), "text/plain".into())],
+            response: Some("boom".into()),
+            will_retry: true,
+            max_attempts: Some(5),
+            edited: true,
+            resigned: Some("stripe".into()),
+            ..DeliveryResult::new(Outcome::Failed, Some(500), 4, 2)
+        },
+    };
+    let value = serde_json::to_value(&attempt).expect("serializable");
+    assert_eq!(
+        value,
+        json!({"type": "attempt", "seq": 3, "id": "evt_1",
+               "result": {"outcome": "failed", "status": 500, "latency_ms": 4, "attempt": 2,
+                          "response": "boom", "target": "http://localhost:3000/hooks/x?a=1",
+                          "response_headers": [["content-type", "text/plain"]],
+                          "will_retry": true, "max_attempts": 5, "edited": true,
+                          "resigned": "stripe"}})
+    );
+    let back: ClientMessage = serde_json::from_value(value).expect("round trip");
+    assert_eq!(back, attempt);
+    let ClientMessage::Attempt { result, .. } = back else { unreachable!("an attempt") };
+    assert!(!result.is_final());
 }
 
 #[test]

@@ -43,6 +43,16 @@ pub enum ClientMessage {
         /// What happened.
         result: DeliveryResult,
     },
+    /// One attempt at event `seq` that failed and will be retried (`result.will_retry`): the
+    /// relay records it in the event's history; the event stays in the window, unfinished.
+    Attempt {
+        /// The event's `seq`.
+        seq: u64,
+        /// The event's id (checked against `seq`).
+        id: String,
+        /// The attempt.
+        result: DeliveryResult,
+    },
     /// A message type this side does not know.
     #[serde(other)]
     Unknown,

@@ -1,6 +1,7 @@
 //! The flags of `hookrelay listen` and their checks: what clap cannot validate alone (a
 //! routes file, `--verify SCHEME:SECRET`, a `--secret`) is a usage error too, exit 2.
 
+use crate::deliver::retry::DEFAULT_MAX_ATTEMPTS;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -47,6 +48,12 @@ pub struct ListenArgs {
     #[arg(long, value_name = "SECS", default_value_t = 30,
           value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub timeout: u64,
+
+    /// Attempts per event while the app answers 5xx, times out or drops the connection; then
+    /// the event is recorded as failed and the next one goes (0: retry forever). A 4xx is
+    /// final at once; while nothing listens at the target, listen waits without counting.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_ATTEMPTS)]
+    pub max_attempts: u32,
 
     /// Routing rules: each event goes to the target of the first [[route]] whose path,
     /// header and JSON-field conditions match, with that route's extra headers. Default:
@@ -147,6 +154,7 @@ impl ListenArgs {
             headers: self.headers,
             concurrency: usize::from(self.concurrency),
             timeout: Duration::from_secs(self.timeout),
+            max_attempts: self.max_attempts,
             json: self.json,
         })
     }

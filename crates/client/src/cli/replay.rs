@@ -14,9 +14,9 @@ use crate::deliver::outgoing::HeaderOverride;
 #[command(group(ArgGroup::new("which").required(true).multiple(true)
     .args(["ids", "last", "failed"])))]
 #[command(after_help = "Events are sent one at a time (IDs in the order given, --last and \
-    --failed in seq order), with listen's retries: connection refused, timeouts and 5xx are \
-    retried with backoff (Ctrl-C stops). Each result is recorded in the channel's history as a \
-    replay. Exits 1 if any replayed event was not delivered (4xx or a give-up).")]
+    --failed in seq order), each once unless --max-attempts allows retries. Every attempt is \
+    recorded in the channel's history as a replay (with its target, and marked edited or \
+    re-signed). Exits 1 if any replayed event was not delivered, 130 when interrupted.")]
 pub struct ReplayArgs {
     /// Event ids or unique prefixes (with or without evt_), replayed in the order given.
     #[arg(value_name = "ID", conflicts_with_all = ["last", "failed"])]
@@ -53,10 +53,15 @@ pub struct ReplayArgs {
     #[arg(short = 'H', long = "header", value_name = "'Name: value'")]
     pub headers: Vec<HeaderOverride>,
 
-    /// Seconds to wait for the local app's answer before retrying.
+    /// Seconds to wait for the local app's answer.
     #[arg(long, value_name = "SECS", default_value_t = 30,
           value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub timeout: u64,
+
+    /// Attempts per event: 1 sends each event once; more retries a 5xx, a timeout or a
+    /// refused connection with backoff (0: until it works).
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub max_attempts: u32,
 
     /// Print one JSON object per delivery on stdout (`"replay": true`), as `listen --json`.
     #[arg(long)]
@@ -76,6 +81,7 @@ impl ReplayArgs {
             edit: self.edit,
             headers: self.headers,
             timeout: Duration::from_secs(self.timeout),
+            max_attempts: self.max_attempts,
             json: self.json,
         })
     }

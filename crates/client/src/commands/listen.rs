@@ -24,6 +24,7 @@ use crate::deliver::filter::Filter;
 use crate::deliver::forward::Forwarder;
 use crate::deliver::forward::Resign;
 use crate::deliver::outgoing::HeaderOverride;
+use crate::deliver::retry::RetryPolicy;
 use crate::deliver::routes::Route;
 use crate::deliver::verify::Verify;
 use crate::deliver::watermark::Watermark;
@@ -79,6 +80,8 @@ pub struct Config {
     pub concurrency: usize,
     /// Per-request timeout toward the local app.
     pub timeout: Duration,
+    /// `--max-attempts` (0: no bound).
+    pub max_attempts: u32,
     /// `--json`: NDJSON records on stdout instead of the human log.
     pub json: bool,
 }
@@ -197,6 +200,12 @@ async fn stream(
         verify: config.verify.clone().map(Arc::new),
         show_response: config.show_response,
         concurrency: config.concurrency.max(1),
+        retry: RetryPolicy {
+            max_attempts: config.max_attempts,
+            wait_while_unreachable: true,
+            replay: false,
+            edited: false,
+        },
         cursor_file,
         watermark: Watermark::new(cursor),
         resume_after,

@@ -7,7 +7,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hookrelay_proto::{DeliveryState, Event, EventSummary, Outcome};
+use hookrelay_proto::{ClientMessage, DeliveryState, Event, EventSummary, Outcome};
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
@@ -15,6 +16,7 @@ use crate::commands::CommandEnv;
 use crate::config::RelaySelection;
 use crate::deliver::forward::{Forwarder, Resign};
 use crate::deliver::outgoing::HeaderOverride;
+use crate::deliver::retry::{RetryPolicy, deliver};
 use crate::output::queue::{DeliveryLine, Ui, UiEvent};
 use crate::output::render::Renderer;
 use crate::relay::channel_choice::IfNoChannel;
@@ -52,8 +54,11 @@ pub struct Config {
     /// Set a header on every replayed request, replacing any of the same name.
     pub headers: Vec<HeaderOverride>,
 
-    /// How long to wait for the local app's answer before retrying.
+    /// How long to wait for the local app's answer.
     pub timeout: Duration,
+
+    /// Attempts per event (0: until it works).
+    pub max_attempts: u32,
 
     /// Print one JSON object per delivery on stdout (`"replay": true`), as `listen --json`.
     pub json: bool,
@@ -64,8 +69,11 @@ pub(crate) async fn run(config: Config, env: &CommandEnv) -> anyhow::Result<Exit
     let conn = connect(&config.relay, &env.dirs, IfNoChannel::Fail, env.cancel.clone()).await?;
     let result = replay(&config, env, &conn).await;
     let closed = conn.close().await;
-    result.and(closed).map(|()| ExitCode::SUCCESS)
+    result.and_then(|code| closed.map(|()| code))
 }
+
+/// Exit code of a replay Ctrl-C stopped before its work was done (DESIGN §4).
+const INTERRUPTED: u8 = 130;
 
 /// Which events to send: ids are fetched (and so checked) before anything is sent; listed
 /// ones are fetched one at a time as they go, so a long history is not held in memory.
@@ -74,7 +82,7 @@ enum Selection {
     Listed(Vec<EventSummary>),
 }
 
-async fn replay(config: &Config, env: &CommandEnv, conn: &Connection) -> anyhow::Result<()> {
+async fn replay(config: &Config, env: &CommandEnv, conn: &Connection) -> anyhow::Result<ExitCode> {
     let selection = if config.ids.is_empty() {
         let listed = match config.last {
             Some(n) => last_summaries(conn, usize::from(n)).await?,
@@ -85,7 +93,7 @@ async fn replay(config: &Config, env: &CommandEnv, conn: &Connection) -> anyhow:
         if picked.is_empty() {
             let what = if config.failed { "no failed events" } else { "no events" };
             eprintln!("nothing to replay: {what} in channel {}", conn.channel.channel);
-            return Ok(());
+            return Ok(ExitCode::SUCCESS);
         }
         Selection::Listed(picked)
     } else {
@@ -119,22 +127,59 @@ async fn replay(config: &Config, env: &CommandEnv, conn: &Connection) -> anyhow:
         let stdout_closed = stdout_closed.clone();
         move || renderer.run_blocking(ui_events, stdout_closed)
     });
-    let sent = send_all(conn, Arc::new(forwarder), &ui, selection, env, &stdout_closed).await;
+    let policy = RetryPolicy {
+        max_attempts: config.max_attempts,
+        wait_while_unreachable: false,
+        replay: true,
+        edited: config.edit,
+    };
+    let (attempts, recorder) = record_attempts(conn);
+    let sending = Sending { conn, forwarder: Arc::new(forwarder), ui: &ui, policy, attempts };
+    let sent = sending.send_all(selection, env, &stdout_closed).await;
     drop(ui);
     if let Err(err) = render.await {
         tracing::warn!("the renderer panicked: {err}");
     }
+    // Attempts still queued are history too, whatever ended the replay.
+    if let Err(err) = recorder.await {
+        tracing::warn!("the attempt recorder panicked: {err}");
+    }
     let Tally { total, done, undelivered } = sent?;
     if stdout_closed.is_cancelled() {
-        return Ok(());
+        return Ok(ExitCode::SUCCESS);
     }
     if env.cancel.is_cancelled() {
-        anyhow::bail!("interrupted after replaying {done} of {total} events");
+        eprintln!("error: interrupted after replaying {done} of {total} events");
+        return Ok(ExitCode::from(INTERRUPTED));
     }
     if undelivered > 0 {
         anyhow::bail!("{undelivered} of {total} replayed events were not delivered");
     }
-    Ok(())
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Most attempts waiting to be recorded; past it an attempt's history line is dropped (the
+/// delivery itself never waits for the history).
+const ATTEMPT_QUEUE: usize = 64;
+
+/// A queue of attempts that will be retried and the task that records each in the relay's
+/// history (`POST .../deliveries`); the task ends once the queue's senders are gone.
+fn record_attempts(
+    conn: &Connection,
+) -> (mpsc::Sender<ClientMessage>, tokio::task::JoinHandle<()>) {
+    let (sender, mut queue) = mpsc::channel(ATTEMPT_QUEUE);
+    let (api, channel) = (conn.api.clone(), conn.channel.clone());
+    let task = tokio::spawn(async move {
+        while let Some(message) = queue.recv().await {
+            let ClientMessage::Attempt { id, result, .. } = message else { continue };
+            let recorded =
+                api.record_delivery(&channel.channel, &channel.token, &id, &result).await;
+            if let Err(err) = recorded {
+                tracing::warn!(event = %id, "could not record an attempt in history: {err}");
+            }
+        }
+    });
+    (sender, task)
 }
 
 async fn edit_all(events: Vec<Event>) -> anyhow::Result<Selection> {
@@ -151,43 +196,57 @@ struct Tally {
     undelivered: usize,
 }
 
-async fn send_all(
-    conn: &Connection,
+/// What sending each selected event needs.
+struct Sending<'a> {
+    conn: &'a Connection,
     forwarder: Arc<Forwarder>,
-    ui: &Ui,
-    selection: Selection,
-    env: &CommandEnv,
-    stdout_closed: &CancellationToken,
-) -> anyhow::Result<Tally> {
-    let total = match &selection {
-        Selection::Fetched(events) => events.len(),
-        Selection::Listed(summaries) => summaries.len(),
-    };
-    let mut tally = Tally { total, done: 0, undelivered: 0 };
-    for index in 0..total {
-        let event = match &selection {
-            Selection::Fetched(events) => events[index].clone(),
-            Selection::Listed(summaries) => fetch_event(conn, &summaries[index].id).await?.event,
+    ui: &'a Ui,
+    policy: RetryPolicy,
+    /// Attempts that will be retried, for the history.
+    attempts: mpsc::Sender<ClientMessage>,
+}
+
+impl Sending<'_> {
+    async fn send_all(
+        self,
+        selection: Selection,
+        env: &CommandEnv,
+        stdout_closed: &CancellationToken,
+    ) -> anyhow::Result<Tally> {
+        let Self { conn, forwarder, ui, policy, attempts } = self;
+        let total = match &selection {
+            Selection::Fetched(events) => events.len(),
+            Selection::Listed(summaries) => summaries.len(),
         };
-        let delivery = crate::deliver::retry::deliver(forwarder.clone(), ui.clone(), event, true);
-        let (event, result) = tokio::select! {
-            () = env.cancel.cancelled() => break,
-            () = stdout_closed.cancelled() => break,
-            finished = delivery => finished,
-        };
-        let channel = &conn.channel;
-        if let Err(err) =
-            conn.api.record_delivery(&channel.channel, &channel.token, &event.id, &result).await
-        {
-            tracing::warn!(event = %event.id, "could not record the replay in history: {err}");
+        let mut tally = Tally { total, done: 0, undelivered: 0 };
+        for index in 0..total {
+            let event = match &selection {
+                Selection::Fetched(events) => events[index].clone(),
+                Selection::Listed(summaries) => {
+                    fetch_event(conn, &summaries[index].id).await?.event
+                }
+            };
+            let attempts = Some(attempts.clone());
+            let delivery = deliver(forwarder.clone(), ui.clone(), event, policy, attempts);
+            let (event, result) = tokio::select! {
+                () = env.cancel.cancelled() => break,
+                () = stdout_closed.cancelled() => break,
+                finished = delivery => finished,
+            };
+            let channel = &conn.channel;
+            if let Err(err) =
+                conn.api.record_delivery(&channel.channel, &channel.token, &event.id, &result).await
+            {
+                tracing::warn!(event = %event.id, "could not record the replay in history: {err}");
+            }
+            tally.done += 1;
+            if result.outcome != Outcome::Delivered {
+                tally.undelivered += 1;
+            }
+            ui.send(UiEvent::Delivery(DeliveryLine::new(&event, &result))).await;
         }
-        tally.done += 1;
-        if result.outcome != Outcome::Delivered {
-            tally.undelivered += 1;
-        }
-        ui.send(UiEvent::Delivery(DeliveryLine::new(&event, &result))).await;
+        Ok(tally)
     }
-    Ok(tally)
 }
 
 /// `--failed`: the last attempt was not a 2xx. Never-delivered (pending) and deliberately

@@ -15,6 +15,10 @@ use hookrelay_http::{HttpClient, error_chain, root_cause};
 
 /// How much of the local app's response body is kept for `show` and the relay's history.
 pub(crate) const RESPONSE_PREVIEW_BYTES: usize = 2048;
+/// Most response headers kept for history, and most bytes of them: a response head is worth
+/// seeing, but a record must stay far under the relay's 64 KiB message limit.
+const RESPONSE_HEADERS_MAX: usize = 32;
+const RESPONSE_HEADER_BYTES: usize = 4096;
 
 /// Sends events to one target URL.
 pub(crate) struct Forwarder {
@@ -43,6 +47,8 @@ pub(crate) struct Answer {
     pub status: u16,
     /// Time until the response head arrived.
     pub latency: Duration,
+    /// The response headers, in order (at most [`RESPONSE_HEADERS_MAX`], 4 KiB).
+    pub headers: Vec<(String, String)>,
     /// The start of the response body, lossy UTF-8.
     pub preview: String,
 }
@@ -91,6 +97,12 @@ impl ForwardError {
     pub(crate) fn is_retryable(&self) -> bool {
         !matches!(self, ForwardError::Invalid(_))
     }
+
+    /// Nothing answered the connection (refused, reset, DNS): the app is probably restarting,
+    /// which `listen` waits out instead of counting attempts.
+    pub(crate) fn is_unreachable(&self) -> bool {
+        matches!(self, ForwardError::Connect(_))
+    }
 }
 
 impl Forwarder {
@@ -126,6 +138,16 @@ impl Forwarder {
         crate::deliver::outgoing::authority(&self.target)
     }
 
+    /// The URL `event` is sent to: the target with the event's path and query.
+    pub(crate) fn url_for(&self, event: &Event) -> String {
+        target_url(&self.target, &event.path, event.query.as_deref())
+    }
+
+    /// The scheme requests are re-signed with, if any (`--resign`).
+    pub(crate) fn resign_scheme(&self) -> Option<String> {
+        self.resign.as_ref().map(|resign| resign.scheme.to_string())
+    }
+
     /// Sends `event` once.
     pub(crate) async fn send(&self, event: &Event) -> Result<Answer, ForwardError> {
         let request = self.build(event)?;
@@ -140,8 +162,9 @@ impl Forwarder {
             })?;
             let latency = started.elapsed();
             let status = response.status().as_u16();
+            let headers = response_headers(response.headers());
             let preview = read_preview(response.into_body()).await;
-            Ok(Answer { status, latency, preview })
+            Ok(Answer { status, latency, headers, preview })
         };
         tokio::time::timeout(self.timeout, exchange)
             .await
@@ -179,6 +202,22 @@ impl Forwarder {
         }
         Ok(request)
     }
+}
+
+/// The response's headers in order, as many as fit [`RESPONSE_HEADERS_MAX`] and
+/// [`RESPONSE_HEADER_BYTES`]; values lossy UTF-8.
+fn response_headers(map: &http::HeaderMap) -> Vec<(String, String)> {
+    let mut bytes = 0;
+    map.iter()
+        .take(RESPONSE_HEADERS_MAX)
+        .map(|(name, value)| {
+            (name.as_str().to_owned(), String::from_utf8_lossy(value.as_bytes()).into_owned())
+        })
+        .take_while(|(name, value)| {
+            bytes += name.len() + value.len();
+            bytes <= RESPONSE_HEADER_BYTES
+        })
+        .collect()
 }
 
 async fn read_preview(mut body: hyper::body::Incoming) -> String {

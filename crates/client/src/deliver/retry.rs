@@ -1,71 +1,140 @@
-//! One event to the local app until it gives a final answer: delivered (2xx), rejected
-//! (4xx) or a failure that retrying cannot fix. Meanwhile every retry is shown (`Waiting`,
-//! `Retrying`) and waits with capped backoff. Used by `listen`'s processor and by `replay`.
+//! One event to the local app until it has an outcome (DESIGN §2.5): delivered (2xx),
+//! rejected (4xx, at once), or failed once `max_attempts` attempts answered 5xx, timed out or
+//! broke off (or at once, when the request cannot be built). While nothing listens at the
+//! target, `listen` waits with capped backoff without counting attempts: the app is
+//! restarting. Every attempt that will be retried is shown (`Waiting`, `Retrying`) and sent
+//! to `attempts` for the relay's history. Used by `listen`'s processor and by `replay`.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use hookrelay_proto::{DeliveryResult, Event, Outcome};
+use hookrelay_proto::{ClientMessage, DeliveryResult, Event, Outcome};
+use tokio::sync::mpsc;
 
 use crate::backoff::LOCAL_RETRY;
-use crate::deliver::forward::{Forwarder, Verdict};
-use crate::output::queue::{DeliveryLine, Ui, UiEvent};
+use crate::deliver::forward::{Answer, ForwardError, Forwarder, Verdict};
+use crate::output::queue::{DeliveryLine, EventRef, Ui, UiEvent};
 
-/// Forwards `event` until the local app gives a final answer, waiting with capped backoff
-/// while it is down or failing. Never gives up on its own: the queue waits (DESIGN §2.5).
-/// `replay` marks the results (and the retry lines shown meanwhile) as `hookrelay replay`'s.
+/// `listen`'s default `--max-attempts`.
+pub(crate) const DEFAULT_MAX_ATTEMPTS: u32 = 5;
+
+/// How hard to try.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RetryPolicy {
+    /// Attempts before the event is failed; 0: no bound.
+    pub max_attempts: u32,
+    /// Wait, without counting attempts, while the target refuses connections (`listen`).
+    /// Without it (`replay`) an unreachable target is a failed attempt like any other.
+    pub wait_while_unreachable: bool,
+    /// Results and lines belong to `hookrelay replay`.
+    pub replay: bool,
+    /// The request was edited before sending (`replay --edit`), for the history.
+    pub edited: bool,
+}
+
+/// Forwards `event` until it has an outcome, as `policy` says. Attempts that will be retried
+/// go to `attempts` (as `ClientMessage::Attempt`) when given; a full or closed queue only
+/// loses that history line, never the delivery.
 pub(crate) async fn deliver(
     forwarder: Arc<Forwarder>,
     ui: Ui,
     event: Event,
-    replay: bool,
+    policy: RetryPolicy,
+    attempts: Option<mpsc::Sender<ClientMessage>>,
 ) -> (Event, DeliveryResult) {
     let mut backoff = LOCAL_RETRY;
-    let mut attempt = 0;
+    // Attempts that reached the app or timed out (what `max_attempts` bounds), and tries that
+    // found nothing listening while `listen` waits.
+    let (mut attempt, mut waits) = (0, 0);
     loop {
-        attempt += 1;
-        let failure = match forwarder.send(&event).await {
-            Ok(answer) => {
-                let result = |outcome| DeliveryResult {
-                    response: Some(answer.preview.clone()).filter(|text| !text.is_empty()),
-                    replay,
-                    ..DeliveryResult::new(
-                        outcome,
-                        Some(answer.status),
-                        millis(answer.latency),
-                        attempt,
-                    )
-                };
-                match Verdict::of(answer.status) {
-                    Verdict::Delivered => return (event, result(Outcome::Delivered)),
-                    Verdict::Rejected => return (event, result(Outcome::Rejected)),
-                    // Shown like a delivery (the app did answer), marked as retried.
-                    Verdict::Retry => {
-                        let mut line = DeliveryLine::new(&event, &result(Outcome::Failed));
-                        line.route = forwarder.name().map(str::to_owned);
-                        Err(line)
-                    }
-                }
+        let sent = forwarder.send(&event).await;
+        let waiting =
+            matches!(&sent, Err(err) if err.is_unreachable()) && policy.wait_while_unreachable;
+        if waiting {
+            waits += 1;
+        } else {
+            attempt += 1;
+            waits = 0;
+        }
+        // A wait is numbered as the attempt it waits to make.
+        let (mut result, retryable) = outcome_of(sent, if waiting { attempt + 1 } else { attempt });
+        result.target = Some(forwarder.url_for(&event));
+        result.replay = policy.replay;
+        result.edited = policy.edited;
+        result.resigned = forwarder.resign_scheme();
+        result.max_attempts = (policy.max_attempts > 0).then_some(policy.max_attempts);
+        let settled = matches!(result.outcome, Outcome::Delivered | Outcome::Rejected);
+        let bounded = policy.max_attempts > 0 && attempt >= policy.max_attempts;
+        if settled || !retryable || (bounded && !waiting) {
+            if !settled && attempt > 1 {
+                let last = result.error.take().unwrap_or_else(|| describe_status(&result));
+                result.error = Some(format!("gave up after {attempt} attempts: {last}"));
             }
-            Err(err) if err.is_retryable() => Ok(err.to_string()),
-            Err(err) => {
-                let result = DeliveryResult {
-                    error: Some(err.to_string()),
-                    replay,
-                    ..DeliveryResult::new(Outcome::Failed, None, 0, attempt)
-                };
-                return (event, result);
-            }
-        };
+            return (event, result);
+        }
         let delay = backoff.next_delay();
-        let update = match failure {
-            Ok(reason) => {
-                UiEvent::Waiting { target: forwarder.target_label(), attempt, reason, delay }
+        let result = DeliveryResult { will_retry: true, ..result };
+        // While waiting, history gets the first refused try of the wait, not every one.
+        if (!waiting || waits == 1)
+            && let Some(attempts) = &attempts
+        {
+            let record = ClientMessage::Attempt {
+                seq: event.seq,
+                id: event.id.clone(),
+                result: result.clone(),
+            };
+            let _ = attempts.try_send(record);
+        }
+        let update = if waiting {
+            UiEvent::Waiting {
+                target: forwarder.target_label(),
+                event: EventRef::of(&event),
+                waits,
+                reason: result.error.clone().unwrap_or_default(),
+                delay,
             }
-            Err(line) => UiEvent::Retrying { line, delay },
+        } else {
+            let mut line = DeliveryLine::new(&event, &result);
+            line.route = forwarder.name().map(str::to_owned);
+            line.response = result.response.clone();
+            UiEvent::Retrying { line, delay }
         };
         ui.send(update).await;
         tokio::time::sleep(delay).await;
+    }
+}
+
+/// One try's result before the policy's marks, and whether trying again may help.
+fn outcome_of(sent: Result<Answer, ForwardError>, attempt: u32) -> (DeliveryResult, bool) {
+    match sent {
+        Ok(answer) => {
+            let outcome = match Verdict::of(answer.status) {
+                Verdict::Delivered => Outcome::Delivered,
+                Verdict::Rejected => Outcome::Rejected,
+                Verdict::Retry => Outcome::Failed,
+            };
+            let result = DeliveryResult {
+                response: Some(answer.preview).filter(|text| !text.is_empty()),
+                response_headers: answer.headers,
+                ..DeliveryResult::new(outcome, Some(answer.status), millis(answer.latency), attempt)
+            };
+            (result, true)
+        }
+        Err(err) => {
+            let result = DeliveryResult {
+                error: Some(err.to_string()),
+                ..DeliveryResult::new(Outcome::Failed, None, 0, attempt)
+            };
+            (result, err.is_retryable())
+        }
+    }
+}
+
+/// `the app answered 503` for a result without an error text.
+fn describe_status(result: &DeliveryResult) -> String {
+    match result.status {
+        Some(status) => format!("the app answered {status}"),
+        None => "no answer".to_owned(),
     }
 }
 

@@ -20,14 +20,14 @@ pub(crate) enum Admission {
     /// Already queued or running: its acknowledgement will follow; ignore this copy.
     InProgress,
     /// Already finished: acknowledge again with this result (if still remembered).
-    Finished(Option<DeliveryResult>),
+    Finished(Option<Box<DeliveryResult>>),
 }
 
 /// Where an event (or the end of a gap) stands.
 #[derive(Debug, Clone, PartialEq)]
 enum Slot {
     Running,
-    Finished(DeliveryResult),
+    Finished(Box<DeliveryResult>),
     /// The last `seq` of a reported gap: done as soon as everything before it is.
     GapEnd,
 }
@@ -38,7 +38,7 @@ pub(crate) struct Watermark {
     acked: u64,
     /// Received after `acked`, in order.
     pending: VecDeque<(u64, Slot)>,
-    recent: VecDeque<(u64, DeliveryResult)>,
+    recent: VecDeque<(u64, Box<DeliveryResult>)>,
 }
 
 impl Watermark {
@@ -48,7 +48,6 @@ impl Watermark {
     }
 
     /// The resumable cursor.
-    #[cfg(test)]
     pub(crate) fn acked(&self) -> u64 {
         self.acked
     }
@@ -95,12 +94,12 @@ impl Watermark {
     /// Records that `seq` finished; returns the new cursor when it moved.
     pub(crate) fn finish(&mut self, seq: u64, result: DeliveryResult) -> Option<u64> {
         if let Some(slot) = self.pending.iter_mut().find(|(s, _)| *s == seq) {
-            slot.1 = Slot::Finished(result.clone());
+            slot.1 = Slot::Finished(Box::new(result.clone()));
         }
         if self.recent.len() == RECENT_RESULTS {
             self.recent.pop_front();
         }
-        self.recent.push_back((seq, result));
+        self.recent.push_back((seq, Box::new(result)));
         self.advance()
     }
 
@@ -166,9 +165,9 @@ mod tests {
         assert_eq!(mark.admit(5), Admission::Fresh);
         assert_eq!(mark.admit(4), Admission::InProgress);
         mark.finish(5, ok());
-        assert_eq!(mark.admit(5), Admission::Finished(Some(ok())));
+        assert_eq!(mark.admit(5), Admission::Finished(Some(Box::new(ok()))));
         mark.finish(4, ok());
-        assert_eq!(mark.admit(4), Admission::Finished(Some(ok())));
+        assert_eq!(mark.admit(4), Admission::Finished(Some(Box::new(ok()))));
         assert_eq!(mark.admit(6), Admission::Fresh);
     }
 }

@@ -6,6 +6,7 @@ use hookrelay_proto::{DeliveryResult, DeliveryState, EventDetail, Outcome};
 use time::UtcOffset;
 use time::macros::format_description;
 
+use crate::output::log_line::attempt_words;
 use crate::output::mask::display_value;
 use crate::output::style::{Tone, paint};
 use crate::output::table::state_tone;
@@ -51,7 +52,7 @@ pub(crate) fn render(detail: &EventDetail, offset: UtcOffset, reveal: bool, colo
     } else {
         out.push_str(&format!("{} ({})\n", bold("deliveries"), detail.deliveries.len()));
         for (index, result) in detail.deliveries.iter().enumerate() {
-            out.push_str(&delivery(index + 1, result, offset, color));
+            out.push_str(&delivery(index + 1, result, offset, reveal, color));
         }
     }
     out
@@ -82,8 +83,15 @@ fn state_word(state: DeliveryState) -> &'static str {
     }
 }
 
-/// `  1. → 200  12ms  delivered  attempt 1  replay`, then the signature check and the answer.
-fn delivery(number: usize, result: &DeliveryResult, offset: UtcOffset, color: bool) -> String {
+/// `  1. → 200  12ms  delivered  attempt 1  replay`, then where it went, the error, the
+/// response head (secrets masked unless `reveal`), the signature check and the answer.
+fn delivery(
+    number: usize,
+    result: &DeliveryResult,
+    offset: UtcOffset,
+    reveal: bool,
+    color: bool,
+) -> String {
     let (status, tone) = match (result.status, result.outcome) {
         (Some(status), Outcome::Delivered) => (status.to_string(), Tone::Green),
         (Some(status), Outcome::Rejected) => (status.to_string(), Tone::Red),
@@ -92,6 +100,7 @@ fn delivery(number: usize, result: &DeliveryResult, offset: UtcOffset, color: bo
         (None, _) => ("ERR".to_owned(), Tone::Red),
     };
     let outcome = match result.outcome {
+        _ if result.will_retry => "retried",
         Outcome::Delivered => "delivered",
         Outcome::Rejected => "rejected",
         Outcome::Failed => "failed",
@@ -103,17 +112,30 @@ fn delivery(number: usize, result: &DeliveryResult, offset: UtcOffset, color: bo
         .map(|at| format!("{}  ", paint(&at, Tone::Dim, color)))
         .unwrap_or_default();
     let mut out = format!(
-        "  {number}. {at}→ {}  {}ms  {outcome}  attempt {}",
+        "  {number}. {at}→ {}  {}ms  {outcome}  {}",
         paint(&status, tone, color),
         result.latency_ms,
-        result.attempt
+        attempt_words(result.attempt, result.max_attempts),
     );
-    if result.replay {
-        out.push_str(&format!("  {}", paint("replay", Tone::Cyan, color)));
+    let resigned = result.resigned.as_ref().map(|scheme| format!("re-signed {scheme}"));
+    let marks = [
+        result.replay.then(|| "replay".to_owned()),
+        result.edited.then(|| "edited".to_owned()),
+        resigned,
+    ];
+    for mark in marks.into_iter().flatten() {
+        out.push_str(&format!("  {}", paint(&mark, Tone::Cyan, color)));
     }
     out.push('\n');
+    if let Some(target) = &result.target {
+        out.push_str(&format!("     {} {target}\n", paint("to", Tone::Dim, color)));
+    }
     if let Some(error) = &result.error {
         out.push_str(&format!("     {}\n", paint(error, Tone::Red, color)));
+    }
+    for (name, value) in &result.response_headers {
+        let shown = format!("{name}: {}", display_value(name, value, reveal));
+        out.push_str(&format!("     {}\n", paint(&shown, Tone::Dim, color)));
     }
     if let Some(check) = &result.signature {
         let (mark, tone) = if check.valid { ("✓", Tone::Green) } else { ("✗", Tone::Red) };

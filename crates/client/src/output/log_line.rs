@@ -16,9 +16,9 @@ fn clock(at: OffsetDateTime, offset: UtcOffset) -> String {
 /// What a gap means for the user, after its seq range: `expired on the relay...`.
 pub(crate) fn gap_text(gap: &Gap) -> String {
     let (range, is, was, them) = match gap.count() {
-        1 => (format!("event #{}", gap.from_seq), "is", "was", "it"),
+        1 => (format!("event seq {}", gap.from_seq), "is", "was", "it"),
         n => (
-            format!("events #{}–#{} ({n} events)", gap.from_seq, gap.to_seq),
+            format!("events seq {}–{} ({n} events)", gap.from_seq, gap.to_seq),
             "are",
             "were",
             "them",
@@ -83,15 +83,20 @@ fn attempted(line: &DeliveryLine, clock: &str, path: &str, color: bool) -> Strin
         None => String::new(),
     };
     let mut text = format!(
-        "{}  {} {}{kind}  → {}  {}ms  {}  #{}",
+        "{}  {} {}{kind}  → {}  {}ms  {}  seq {}",
         paint(clock, Tone::Dim, color),
         paint(&line.method, Tone::Bold, color),
         path,
         paint(&status, tone, color),
         line.latency_ms,
         paint(&short_id(&line.id), Tone::Dim, color),
-        line.attempt,
+        line.seq,
     );
+    // The first attempt is the usual case and goes unsaid; a retried one says which of how many.
+    if line.attempt > 1 || line.outcome == Outcome::Failed && line.max_attempts.is_some() {
+        text.push_str("  ");
+        text.push_str(&attempt_words(line.attempt, line.max_attempts));
+    }
     if let Some(route) = &line.route {
         text.push_str("  ");
         text.push_str(&paint(&format!("via {route}"), Tone::Cyan, color));
@@ -105,6 +110,14 @@ fn attempted(line: &DeliveryLine, clock: &str, path: &str, color: bool) -> Strin
         text.push_str(&paint(error, Tone::Red, color));
     }
     text
+}
+
+/// `attempt 2/5`, or `attempt 2` without a bound.
+pub(crate) fn attempt_words(attempt: u32, max_attempts: Option<u32>) -> String {
+    match max_attempts {
+        Some(max) => format!("attempt {attempt}/{max}"),
+        None => format!("attempt {attempt}"),
+    }
 }
 
 /// `✓ stripe` (green) or `✗ stripe: timestamp too old: ...` (red).
@@ -178,7 +191,7 @@ mod tests {
     #[test]
     fn renders_a_plain_delivery_line_without_ansi() {
         let text = delivery_line(&line(Some(200), Outcome::Delivered, None), UtcOffset::UTC, false);
-        assert_eq!(text, "17:02:11  POST /stripe  → 200  12ms  evt_k2qza9xm  #1");
+        assert_eq!(text, "17:02:11  POST /stripe  → 200  12ms  evt_k2qza9xm  seq 3");
         let with_query =
             delivery_line(&line(Some(422), Outcome::Rejected, Some("a=1")), UtcOffset::UTC, false);
         assert!(with_query.contains("POST /stripe?a=1  → 422"), "{with_query}");
@@ -187,7 +200,7 @@ mod tests {
             ..line(Some(200), Outcome::Delivered, None)
         };
         let text = delivery_line(&typed, UtcOffset::UTC, false);
-        assert_eq!(text, "17:02:11  POST /stripe invoice.paid  → 200  12ms  evt_k2qza9xm  #1");
+        assert_eq!(text, "17:02:11  POST /stripe invoice.paid  → 200  12ms  evt_k2qza9xm  seq 3");
         assert!(!with_query.contains('\u{1b}'));
     }
 
@@ -200,6 +213,22 @@ mod tests {
         failed.error = Some("bad method".into());
         let text = delivery_line(&failed, UtcOffset::UTC, false);
         assert!(text.contains("→ ERR") && text.ends_with("bad method"), "{text}");
+    }
+
+    #[test]
+    fn retried_events_say_which_attempt_of_how_many() {
+        let mut third = line(Some(200), Outcome::Delivered, None);
+        (third.attempt, third.max_attempts) = (3, Some(5));
+        let text = delivery_line(&third, UtcOffset::UTC, false);
+        assert!(text.ends_with("seq 3  attempt 3/5"), "{text}");
+        let mut gave_up = line(Some(500), Outcome::Failed, None);
+        (gave_up.attempt, gave_up.max_attempts) = (5, Some(5));
+        gave_up.error = Some("gave up after 5 attempts: the app answered 500".into());
+        let text = delivery_line(&gave_up, UtcOffset::UTC, false);
+        assert!(text.contains("→ 500  12ms  evt_k2qza9xm  seq 3  attempt 5/5  gave up"), "{text}");
+        let unbounded = DeliveryLine { attempt: 2, ..line(Some(200), Outcome::Delivered, None) };
+        let text = delivery_line(&unbounded, UtcOffset::UTC, false);
+        assert!(text.ends_with("seq 3  attempt 2"), "{text}");
     }
 
     #[test]
@@ -222,7 +251,7 @@ mod tests {
         valid.signature =
             Some(SignatureCheck { scheme: "stripe".into(), valid: true, reason: None });
         let text = delivery_line(&valid, UtcOffset::UTC, false);
-        assert!(text.ends_with("#1  via billing  ✓ stripe"), "{text}");
+        assert!(text.ends_with("seq 3  via billing  ✓ stripe"), "{text}");
         let mut invalid = line(Some(200), Outcome::Delivered, None);
         invalid.signature = Some(SignatureCheck {
             scheme: "github".into(),
@@ -230,7 +259,7 @@ mod tests {
             reason: Some("header x-hub-signature-256 missing".into()),
         });
         let text = delivery_line(&invalid, UtcOffset::UTC, false);
-        assert!(text.ends_with("#1  ✗ github: header x-hub-signature-256 missing"), "{text}");
+        assert!(text.ends_with("seq 3  ✗ github: header x-hub-signature-256 missing"), "{text}");
         let colored = delivery_line(&invalid, UtcOffset::UTC, true);
         assert!(colored.contains("\u{1b}[31m✗ github"), "{colored:?}");
     }

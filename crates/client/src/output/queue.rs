@@ -73,18 +73,22 @@ pub(crate) enum UiEvent {
         /// Failures in a row.
         attempt: u32,
     },
-    /// The local app did not answer; retrying the same event.
+    /// Nothing listens at the local app; waiting (without counting attempts) to try the
+    /// same event again.
     Waiting {
         /// `host:port` of the local app.
         target: String,
-        /// The attempt that failed, from 1.
-        attempt: u32,
-        /// Why it failed (e.g. "connection refused", "503").
+        /// The event that waits.
+        event: EventRef,
+        /// Tries in a row that found nothing listening, from 1.
+        waits: u32,
+        /// Why it failed (e.g. "connection refused").
         reason: String,
-        /// Until the next attempt.
+        /// Until the next try.
         delay: Duration,
     },
-    /// The local app answered 5xx; the same event is tried again after `delay`.
+    /// An attempt failed (5xx, timeout, broken connection); the same event is tried again
+    /// after `delay`.
     Retrying {
         /// This attempt.
         line: DeliveryLine,
@@ -93,6 +97,13 @@ pub(crate) enum UiEvent {
     },
     /// An event is done (final result, as acknowledged to the relay).
     Delivery(DeliveryLine),
+    /// `listen` is stopping (Ctrl-C): the summary line's last facts.
+    Stopped {
+        /// Events received and not finished (they come again next run).
+        in_flight: usize,
+        /// The cursor the next run resumes after.
+        resume_after: u64,
+    },
     /// Events this client will never receive (the relay said why, or `seq` jumped).
     Gap {
         /// When it was noticed.
@@ -100,6 +111,24 @@ pub(crate) enum UiEvent {
         /// Which events, and why.
         gap: Gap,
     },
+}
+
+/// Which event a state is about, for the spinner (`seq 9 POST /stripe`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct EventRef {
+    /// Its seq.
+    pub seq: u64,
+    /// HTTP method.
+    pub method: String,
+    /// Path suffix as received.
+    pub path: String,
+}
+
+impl EventRef {
+    /// The reference to `event`.
+    pub(crate) fn of(event: &Event) -> Self {
+        Self { seq: event.seq, method: event.method.clone(), path: event.path.clone() }
+    }
 }
 
 /// One finished delivery, for the log line and the `--json` record.
@@ -127,6 +156,10 @@ pub(crate) struct DeliveryLine {
     pub latency_ms: u64,
     /// Which attempt finished it.
     pub attempt: u32,
+    /// The attempt bound in force (`--max-attempts`), if any.
+    pub max_attempts: Option<u32>,
+    /// Where the request went (the forward target with the event's path).
+    pub target: Option<String>,
     /// What went wrong, if anything.
     pub error: Option<String>,
     /// A `hookrelay replay`, not the live delivery (marked in the log and the JSON record).
@@ -157,6 +190,8 @@ impl DeliveryLine {
             status: result.status,
             latency_ms: result.latency_ms,
             attempt: result.attempt,
+            max_attempts: result.max_attempts,
+            target: result.target.clone(),
             error: result.error.clone(),
             replay: result.replay,
             signature: result.signature.clone(),

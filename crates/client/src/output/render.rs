@@ -6,14 +6,14 @@
 use std::io::{self, Write};
 use std::time::Duration;
 
-use hookrelay_proto::Gap;
+use hookrelay_proto::{Gap, Outcome};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 use time::UtcOffset;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::output::log_line::{delivery_line, gap_line, gap_text, response_lines};
+use crate::output::log_line::{attempt_words, delivery_line, gap_line, gap_text, response_lines};
 use crate::output::queue::{DeliveryLine, UiEvent};
 use crate::output::stdout::stdout_color;
 use crate::output::style::{Tone, paint};
@@ -45,6 +45,41 @@ pub(crate) struct Renderer {
     spinner: Option<ProgressBar>,
     connected_once: bool,
     width: usize,
+    outcomes: Outcomes,
+}
+
+/// How the events shown so far ended, for the summary `listen` prints when it stops.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+struct Outcomes {
+    delivered: u64,
+    rejected: u64,
+    failed: u64,
+    skipped: u64,
+}
+
+impl Outcomes {
+    fn count(&mut self, outcome: Outcome) {
+        match outcome {
+            Outcome::Delivered => self.delivered += 1,
+            Outcome::Rejected => self.rejected += 1,
+            Outcome::Failed => self.failed += 1,
+            Outcome::Skipped => self.skipped += 1,
+        }
+    }
+
+    /// `stopped: 12 delivered, 1 failed, 2 rejected, 3 skipped; ...`.
+    fn summary(&self, in_flight: usize, resume_after: u64) -> String {
+        let Self { delivered, rejected, failed, skipped } = self;
+        let mut text = format!(
+            "stopped: {delivered} delivered, {failed} failed, {rejected} rejected, {skipped} \
+             skipped"
+        );
+        if in_flight > 0 {
+            text.push_str(&format!(", {in_flight} in flight (sent again next run)"));
+        }
+        text.push_str(&format!("; the next run resumes after seq {resume_after}"));
+        text
+    }
 }
 
 impl Renderer {
@@ -64,7 +99,16 @@ impl Renderer {
         err: Box<dyn Write + Send>,
         offset: UtcOffset,
     ) -> Self {
-        Self { mode, out, err, offset, spinner: None, connected_once: false, width: DEFAULT_WIDTH }
+        Self {
+            mode,
+            out,
+            err,
+            offset,
+            spinner: None,
+            connected_once: false,
+            width: DEFAULT_WIDTH,
+            outcomes: Outcomes::default(),
+        }
     }
 
     /// Renders until every sender is gone. Runs on a blocking thread so a slow terminal
@@ -89,6 +133,9 @@ impl Renderer {
 
     /// Renders one event.
     pub(crate) fn render(&mut self, event: &UiEvent) -> io::Result<()> {
+        if let UiEvent::Delivery(line) = event {
+            self.outcomes.count(line.outcome);
+        }
         let written = match self.mode {
             Mode::Json => self.render_json(event),
             Mode::Human { color } => self.render_human(event, color),
@@ -118,6 +165,10 @@ impl Renderer {
                 let level = if gap.reason.is_loss() { "error" } else { "warning" };
                 writeln!(self.err, "hookrelay: {level}: {}", gap_text(gap))?;
                 gap_json(gap)
+            }
+            UiEvent::Stopped { in_flight, resume_after } => {
+                let summary = self.outcomes.summary(*in_flight, *resume_after);
+                return writeln!(self.err, "hookrelay: {summary}");
             }
             other => {
                 return match describe(other, self.connected_once) {
@@ -165,13 +216,30 @@ impl Renderer {
                 text
             }
             UiEvent::Gap { at, gap } => gap_line(gap, *at, self.offset, color),
+            // On a terminal an event being retried is one line updated in place (the
+            // spinner's); piped, each attempt is a line of its own.
+            UiEvent::Retrying { .. } if color => {
+                let Some((_, text)) = describe(event, self.connected_once) else { return Ok(()) };
+                self.spinner().set_message(text);
+                return Ok(());
+            }
             UiEvent::Retrying { line, delay } => {
                 let retry = format!("retrying in {:.1}s", delay.as_secs_f64());
-                format!(
+                let mut text = format!(
                     "{}  {}",
                     delivery_line(line, self.offset, color),
                     paint(&retry, Tone::Yellow, color)
-                )
+                );
+                for preview in
+                    response_lines(line.response.as_deref().unwrap_or(""), self.width, color)
+                {
+                    text.push('\n');
+                    text.push_str(&preview);
+                }
+                text
+            }
+            UiEvent::Stopped { in_flight, resume_after } => {
+                paint(&self.outcomes.summary(*in_flight, *resume_after), Tone::Bold, color)
             }
             other => {
                 let Some((tone, text)) = describe(other, self.connected_once) else {
@@ -248,6 +316,8 @@ pub(crate) fn delivery_json(line: &DeliveryLine) -> serde_json::Value {
         "status": line.status,
         "outcome": line.outcome,
         "attempt": line.attempt,
+        "max_attempts": line.max_attempts,
+        "target": line.target,
         "latency_ms": line.latency_ms,
         "error": line.error,
         "replay": line.replay,
@@ -273,10 +343,15 @@ pub(crate) fn gap_json(gap: &Gap) -> serde_json::Value {
     })
 }
 
-/// Without a spinner, retries toward the local app print a line on attempts 1, 2, 4, 8...
-/// only, so a long outage does not flood the log.
+/// Without a spinner, waiting for the local app prints a line on tries 1, 2, 4, 8... only,
+/// so a long outage does not flood the log.
 fn worth_a_line(event: &UiEvent) -> bool {
-    !matches!(event, UiEvent::Waiting { attempt, .. } if !attempt.is_power_of_two())
+    !matches!(event, UiEvent::Waiting { waits, .. } if !waits.is_power_of_two())
+}
+
+/// `seq 9 POST /stripe`.
+fn event_words(seq: u64, method: &str, path: &str) -> String {
+    format!("seq {seq} {method} {}", if path.is_empty() { "/" } else { path })
 }
 
 /// Text and tone for state changes; `None` for those not worth a line.
@@ -288,32 +363,41 @@ fn describe(event: &UiEvent, connected_once: bool) -> Option<(Tone, String)> {
         }
         UiEvent::Connecting { .. } => return None,
         UiEvent::Connected { after, .. } if *after > 0 => {
-            (Tone::Green, format!("connected; resuming after event #{after}"))
+            (Tone::Green, format!("connected; resuming after seq {after}"))
         }
         UiEvent::Connected { .. } => (Tone::Green, "connected; waiting for events".into()),
         UiEvent::Reconnecting { reason, delay, attempt } => (
             Tone::Yellow,
             format!("{reason}; reconnecting in {:.1}s (attempt {attempt})", delay.as_secs_f64()),
         ),
-        UiEvent::Waiting { target, attempt, reason, delay } => (
+        UiEvent::Waiting { target, event, waits, reason, delay } => (
             Tone::Yellow,
             format!(
-                "waiting for {target}... {reason} (attempt {attempt}, retry in {:.1}s)",
+                "waiting for {target}... {reason}; {} waits (try {waits}, next in {:.1}s)",
+                event_words(event.seq, &event.method, &event.path),
                 delay.as_secs_f64()
             ),
         ),
-        UiEvent::Retrying { line, delay } => (
-            Tone::Yellow,
-            format!(
-                "{} {} answered {}; retrying in {:.1}s (attempt {})",
-                line.method,
-                if line.path.is_empty() { "/" } else { &line.path },
-                line.status.unwrap_or_default(),
-                delay.as_secs_f64(),
-                line.attempt
-            ),
-        ),
-        UiEvent::Ready { .. } | UiEvent::Delivery(_) | UiEvent::Gap { .. } => return None,
+        UiEvent::Retrying { line, delay } => {
+            let answer = match (line.status, &line.error) {
+                (Some(status), _) => format!("answered {status}"),
+                (None, Some(error)) => error.clone(),
+                (None, None) => "failed".to_owned(),
+            };
+            (
+                Tone::Yellow,
+                format!(
+                    "{} {answer} ({}); retrying in {:.1}s",
+                    event_words(line.seq, &line.method, &line.path),
+                    attempt_words(line.attempt, line.max_attempts),
+                    delay.as_secs_f64(),
+                ),
+            )
+        }
+        UiEvent::Ready { .. }
+        | UiEvent::Delivery(_)
+        | UiEvent::Gap { .. }
+        | UiEvent::Stopped { .. } => return None,
     })
 }
 

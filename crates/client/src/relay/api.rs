@@ -51,7 +51,8 @@ pub(crate) fn relay_url(base: &Url, segments: &[&str]) -> Url {
     url
 }
 
-/// The relay's API as `listen` uses it.
+/// The relay's API as `listen` uses it (cheap to clone: the HTTP client is shared).
+#[derive(Clone)]
 pub(crate) struct RelayApi {
     client: HttpClient,
     base: Url,

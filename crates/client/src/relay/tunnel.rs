@@ -192,8 +192,7 @@ impl Tunnel {
                     // Acks already queued are for events the app has answered (and the log
                     // has shown): send them before closing so a restart does not repeat them.
                     while let Ok(ack) = self.acks.try_recv() {
-                        let ClientMessage::Ack { seq, .. } = &ack else { continue };
-                        if unacked.remove(seq) {
+                        if forwardable(&ack, &mut unacked) {
                             let text = serde_json::to_string(&ack).expect("acks always serialize");
                             if sink.send(Message::text(text)).await.is_err() {
                                 break;
@@ -209,8 +208,7 @@ impl Tunnel {
                 }
                 ack = self.acks.recv() => {
                     let Some(ack) = ack else { break End::Cancelled };
-                    let ClientMessage::Ack { seq, .. } = &ack else { continue };
-                    if !unacked.remove(seq) {
+                    if !forwardable(&ack, &mut unacked) {
                         continue;
                     }
                     let text = serde_json::to_string(&ack).expect("acks always serialize");
@@ -308,5 +306,16 @@ impl Tunnel {
             500.. => End::Retry(format!("the relay answered {status}")),
             _ => End::Fatal(anyhow::anyhow!("the relay refused the stream ({status}): {message}")),
         }
+    }
+}
+
+/// Whether a message from the processor goes on this session: an ack or an attempt for an
+/// event this session delivered (an ack also takes it off `unacked`). Anything else would
+/// confuse the relay's window: an event from an earlier session is sent again on this one.
+fn forwardable(message: &ClientMessage, unacked: &mut BTreeSet<u64>) -> bool {
+    match message {
+        ClientMessage::Ack { seq, .. } => unacked.remove(seq),
+        ClientMessage::Attempt { seq, .. } => unacked.contains(seq),
+        ClientMessage::Unknown => false,
     }
 }

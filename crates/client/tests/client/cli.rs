@@ -227,6 +227,28 @@ impl Cli {
         self.stderr.wait_for(needle, times).await;
     }
 
+    /// The next line on stdout, whatever it is (human mode).
+    pub(crate) async fn next_line(&mut self) -> String {
+        let stdout = self.stdout.as_mut().expect("stdout still open");
+        match tokio::time::timeout(WAIT, stdout.next_line()).await {
+            Ok(Ok(Some(line))) => line,
+            other => panic!("no line on stdout ({other:?}); stderr:\n{}", self.stderr()),
+        }
+    }
+
+    /// SIGINT, then the exit status and everything it printed on stdout from then on.
+    pub(crate) async fn interrupt_output(mut self) -> (ExitStatus, String) {
+        interrupt(&self.child);
+        let mut rest = String::new();
+        let stdout = self.stdout.as_mut().expect("stdout still open");
+        while let Ok(Ok(Some(line))) = tokio::time::timeout(WAIT, stdout.next_line()).await {
+            rest.push_str(&line);
+            rest.push('\n');
+        }
+        let status = tokio::time::timeout(WAIT, self.child.wait()).await;
+        (status.expect("exits after SIGINT").expect("waited"), rest)
+    }
+
     /// SIGINT, then the exit status.
     pub(crate) async fn interrupt(mut self) -> ExitStatus {
         interrupt(&self.child);

@@ -8,6 +8,7 @@ mod fake_relay;
 mod relay;
 
 mod errors;
+mod failing;
 mod forwarding;
 mod history;
 mod misbehaving_relay;

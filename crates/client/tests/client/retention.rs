@@ -134,7 +134,7 @@ async fn events_that_expire_before_delivery_are_reported_as_a_gap_never_skipped(
         serde_json::json!({"type": "gap", "from_seq": 1, "to_seq": 5, "count": 5, "reason": "expired"})
     );
     assert_eq!(seqs(&cli.deliveries(2).await), [6, 7]);
-    cli.wait_stderr("error: events #1–#5 (5 events) expired on the relay", 1).await;
+    cli.wait_stderr("error: events seq 1–5 (5 events) expired on the relay", 1).await;
     let numbers: Vec<usize> = app.records().iter().map(|r| number(&r.body)).collect();
     assert_eq!(numbers, [5, 6]);
     assert!(cli.interrupt().await.success());
@@ -193,6 +193,7 @@ async fn a_jump_in_seq_the_relay_does_not_explain_is_reported_as_a_gap() {
         serde_json::json!({"type": "gap", "from_seq": 2, "to_seq": 3, "count": 2, "reason": "unexplained"})
     );
     assert_eq!(seqs(&cli.deliveries(1).await), [4]);
-    cli.wait_stderr("error: events #2–#3 (2 events) are missing from the relay's stream", 1).await;
+    cli.wait_stderr("error: events seq 2–3 (2 events) are missing from the relay's stream", 1)
+        .await;
     assert!(cli.interrupt().await.success());
 }

@@ -259,6 +259,12 @@ impl Session {
                 acks.push((seq, id, result));
                 Ok(())
             }
+            Ok(ClientMessage::Attempt { seq, id, result }) => {
+                // History only: the event keeps its place in the window until its ack. An
+                // "attempt" that claims to be final is recorded as the attempt it says it is.
+                acks.push((seq, id, DeliveryResult { will_retry: true, ..result }));
+                Ok(())
+            }
             Ok(ClientMessage::Unknown) => {
                 tracing::debug!("ignoring a message of unknown type");
                 Ok(())

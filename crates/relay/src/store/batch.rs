@@ -83,12 +83,19 @@ impl Batch<'_> {
             Op::Deliver { channel, seq, id, result } => {
                 let json =
                     serde_json::to_string(result).expect("a delivery result always serializes");
-                let updated = tx
-                    .prepare_cached(
+                // An attempt that will be retried is history only; an outcome sets the state.
+                let found = if result.is_final() {
+                    tx.prepare_cached(
                         "UPDATE events SET last_result = ?4 WHERE channel = ?1 AND seq = ?2 AND id = ?3",
                     )?
-                    .execute(params![channel, seq, id, json])?;
-                if updated == 0 {
+                    .execute(params![channel, seq, id, json])?
+                } else {
+                    tx.prepare_cached(
+                        "SELECT COUNT(*) FROM events WHERE channel = ?1 AND seq = ?2 AND id = ?3",
+                    )?
+                    .query_row(params![channel, seq, id], |row| row.get(0))?
+                };
+                if found == 0 {
                     return Ok(Ok(0));
                 }
                 tx.prepare_cached(

@@ -161,6 +161,28 @@ async fn deliveries_set_state_and_keep_history(store: Arc<dyn Store>) {
     assert!(store.detail("a", "evt_404").await.expect("read").is_none());
 }
 
+async fn attempts_are_history_and_leave_the_event_pending(store: Arc<dyn Store>) {
+    with_channel(store.as_ref(), "a").await;
+    for n in 1..=3 {
+        store.append("a", event(n, b"x")).await.expect("append");
+    }
+    let retried = DeliveryResult { will_retry: true, ..result(Outcome::Failed, 500) };
+    assert!(store.record_delivery("a", 1, "evt_1", retried.clone()).await.expect("attempt"));
+    assert!(!store.record_delivery("a", 1, "evt_9", retried.clone()).await.expect("wrong id"));
+    let summary = &store.summaries("a", after(0, 10)).await.expect("read")[0];
+    assert_eq!((summary.state, summary.last_result.clone()), (DeliveryState::Pending, None));
+    // Still unfinished: count retention (max 2) keeps it and everything after it.
+    store.append("a", event(4, b"x")).await.expect("append");
+    assert_eq!(stored_seqs(store.as_ref(), "a").await, vec![1, 2, 3, 4]);
+    // The outcome follows the attempt in the event's history.
+    assert!(
+        store.record_delivery("a", 1, "evt_1", result(Outcome::Failed, 500)).await.expect("ack")
+    );
+    let detail = store.detail("a", "evt_1").await.expect("read").expect("found");
+    assert_eq!(detail.state, DeliveryState::Failed);
+    assert_eq!(detail.deliveries, vec![retried, result(Outcome::Failed, 500)]);
+}
+
 async fn count_retention_drops_the_oldest_finished_and_seq_keeps_growing(store: Arc<dyn Store>) {
     with_channel(store.as_ref(), "a").await;
     for n in 1..=5 {
@@ -309,6 +331,7 @@ suite! {
     deliveries_set_state_and_keep_history: retention(100),
     count_retention_drops_the_oldest_finished_and_seq_keeps_growing: retention(2),
     count_retention_never_removes_an_undelivered_event: retention(2),
+    attempts_are_history_and_leave_the_event_pending: retention(2),
     count_retention_keeps_at_most_one_percent_extra: retention(200),
     a_full_channel_refuses_until_events_are_finished: quota(),
     age_retention_expires_old_events_and_records_undelivered_runs: retention(100),

@@ -34,12 +34,17 @@ struct Stored {
 }
 
 impl Stored {
+    /// The last outcome (attempts that were retried are not outcomes).
+    fn last_result(&self) -> Option<&DeliveryResult> {
+        self.deliveries.iter().rev().find(|result| result.is_final())
+    }
+
     fn state(&self) -> DeliveryState {
-        self.deliveries.last().map_or(DeliveryState::Pending, |result| result.outcome.into())
+        self.last_result().map_or(DeliveryState::Pending, |result| result.outcome.into())
     }
 
     fn finished(&self) -> bool {
-        !self.deliveries.is_empty()
+        self.last_result().is_some()
     }
 
     fn size(&self) -> u64 {
@@ -176,7 +181,7 @@ impl Store for MemoryStore {
                 query: stored.event.query.clone(),
                 size: stored.event.body.len() as u64,
                 state: stored.state(),
-                last_result: stored.deliveries.last().cloned(),
+                last_result: stored.last_result().cloned(),
             };
             match page {
                 Page::After { after, limit } => {

@@ -166,8 +166,9 @@ pub(crate) trait Store: Send + Sync + 'static {
         limit: usize,
         max_bytes: usize,
     ) -> Result<Vec<Event>, StoreError>;
-    /// Records a client's acknowledgement of event `seq`; `false` (and nothing recorded) when
-    /// the channel has no such event with that id.
+    /// Records a delivery result for event `seq`: an outcome sets the event's state (and
+    /// makes it finished), an attempt that will be retried (`result.will_retry`) is only added
+    /// to its history. `false` (and nothing recorded) when the channel has no such event.
     async fn record_delivery(
         &self,
         channel: &str,

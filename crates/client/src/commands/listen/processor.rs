@@ -14,7 +14,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::deliver::dispatch::{Dispatch, Plan};
-use crate::deliver::retry::deliver;
+use crate::deliver::retry::{RetryPolicy, deliver};
 use crate::deliver::verify::Verify;
 use crate::deliver::watermark::{Admission, Watermark};
 use crate::local::state::CursorFile;
@@ -42,6 +42,8 @@ pub(super) struct Processor {
     pub show_response: bool,
     /// Most events in flight at once (1: strict order).
     pub concurrency: usize,
+    /// How hard each event is tried (`--max-attempts`).
+    pub retry: RetryPolicy,
     /// Where the cursor is persisted after each acknowledgement.
     pub cursor_file: CursorFile,
     /// Which events are done.
@@ -66,7 +68,11 @@ impl Processor {
         loop {
             tokio::select! {
                 biased;
-                () = cancel.cancelled() => return Ok(()),
+                () = cancel.cancelled() => {
+                    let (in_flight, resume_after) = (running.len(), self.watermark.acked());
+                    self.ui.send(UiEvent::Stopped { in_flight, resume_after }).await;
+                    return Ok(());
+                }
                 Some(done) = running.next(), if !running.is_empty() => {
                     self.finish(done).await?;
                 }
@@ -103,13 +109,20 @@ impl Processor {
                             let result = unforwardable(error);
                             self.finish(Done { event, result, route: None }).await?;
                         } else {
-                            let (dispatch, verify) = (self.dispatch.clone(), self.verify.clone());
-                            running.push(process(dispatch, verify, self.ui.clone(), event));
+                            let work = Work {
+                                dispatch: self.dispatch.clone(),
+                                verify: self.verify.clone(),
+                                ui: self.ui.clone(),
+                                retry: self.retry,
+                                attempts: self.acks.clone(),
+                            };
+                            running.push(work.process(event));
                         },
                         Admission::InProgress | Admission::Finished(None) => {}
                         // The relay re-sent an event we finished (its ack raced a reconnect):
                         // answer again so its window does not wait for it forever.
                         Admission::Finished(Some(result)) => {
+                            let result = *result;
                             let ack = ClientMessage::Ack { seq: event.seq, id: event.id, result };
                             let _ = self.acks.send(ack).await;
                         }
@@ -166,29 +179,39 @@ struct Done {
     route: Option<String>,
 }
 
-/// Checks the signature (skipped events too: the check is about what arrived), then skips or
-/// delivers `event` as `dispatch` decides. A skip finishes at once and is acknowledged like
-/// a delivery, so it is logged in its place and the cursor moves past it.
-async fn process(
+/// What one event's delivery needs from the processor.
+struct Work {
     dispatch: Arc<Dispatch>,
     verify: Option<Arc<Verify>>,
     ui: Ui,
-    event: Event,
-) -> Done {
-    let signature = match verify {
-        Some(verify) => Some(verify.check_off_thread(&event).await),
-        None => None,
-    };
-    let (event, mut result, route) = match dispatch.plan(&event) {
-        Plan::Skip(reason) => (event, skipped(reason), None),
-        Plan::Forward(forwarder) => {
-            let route = forwarder.name().map(str::to_owned);
-            let (event, result) = deliver(forwarder, ui, event, false).await;
-            (event, result, route)
-        }
-    };
-    result.signature = signature;
-    Done { event, result, route }
+    retry: RetryPolicy,
+    /// Where attempts that will be retried go (the acknowledgement queue, to the relay).
+    attempts: mpsc::Sender<ClientMessage>,
+}
+
+impl Work {
+    /// Checks the signature (skipped events too: the check is about what arrived), then
+    /// skips or delivers `event` as `dispatch` decides. A skip finishes at once and is
+    /// acknowledged like a delivery, so it is logged in its place and the cursor moves past
+    /// it.
+    async fn process(self, event: Event) -> Done {
+        let signature = match self.verify.clone() {
+            Some(verify) => Some(verify.check_off_thread(&event).await),
+            None => None,
+        };
+        let (event, mut result, route) = match self.dispatch.plan(&event) {
+            Plan::Skip(reason) => (event, skipped(reason), None),
+            Plan::Forward(forwarder) => {
+                let route = forwarder.name().map(str::to_owned);
+                let attempts = Some(self.attempts);
+                let (event, result) =
+                    deliver(forwarder, self.ui, event, self.retry, attempts).await;
+                (event, result, route)
+            }
+        };
+        result.signature = signature;
+        Done { event, result, route }
+    }
 }
 
 /// The result recorded for an event a filter (or the lack of a route) kept from the app.

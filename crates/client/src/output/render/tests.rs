@@ -95,7 +95,7 @@ fn plain_human_mode_has_no_ansi_and_shows_state_changes() {
     assert!(err.is_empty());
     assert!(out.contains("ingest URL  http://127.0.0.1:8787/h/ch_1"), "{out}");
     assert!(out.contains("connection refused; reconnecting in 0.2s (attempt 1)"), "{out}");
-    assert!(out.ends_with("17:02:11  POST /stripe  → 200  12ms  evt_abcdefgh  #1\n"), "{out}");
+    assert!(out.ends_with("17:02:11  POST /stripe  → 200  12ms  evt_abcdefgh  seq 1\n"), "{out}");
 }
 
 #[test]
@@ -155,7 +155,7 @@ fn human_mode_prints_the_response_preview_under_the_line_and_json_mode_does_not(
         if lines == 3 {
             assert!(
                 text.ends_with(
-                    "#1\n    Traceback (most recent call last):\n      File \"app.py\"\n"
+                    "seq 1\n    Traceback (most recent call last):\n      File \"app.py\"\n"
                 ),
                 "{text:?}"
             );
@@ -204,9 +204,9 @@ fn gaps_are_an_error_line_and_a_json_record() {
     human.render(&UiEvent::Gap { at, gap: pruned }).expect("written");
     assert_eq!(
         out.text(),
-        "17:02:11  ✗ events #51–#1500 (1450 events) expired on the relay before any client \
+        "17:02:11  ✗ events seq 51–1500 (1450 events) expired on the relay before any client \
          received them (--retention-age): acknowledged to the provider, never delivered\n\
-         17:02:11  ✗ event #7 was finished by another client (or an earlier run) and is gone \
+         17:02:11  ✗ event seq 7 was finished by another client (or an earlier run) and is gone \
          from the relay's history: not forwarded here\n"
     );
 
@@ -220,8 +220,64 @@ fn gaps_are_an_error_line_and_a_json_record() {
         serde_json::json!({"type": "gap", "from_seq": 51, "to_seq": 1500, "count": 1450, "reason": "expired"})
     );
     assert!(
-        err.text().starts_with("hookrelay: error: events #51–#1500 (1450 events) expired"),
+        err.text().starts_with("hookrelay: error: events seq 51–1500 (1450 events) expired"),
         "{}",
         err.text()
+    );
+}
+
+#[test]
+fn on_a_terminal_a_retried_event_is_one_line_and_piped_each_attempt_is_a_line() {
+    let mut retried = delivered();
+    (retried.status, retried.outcome, retried.attempt, retried.max_attempts) =
+        (Some(503), Outcome::Failed, 1, Some(5));
+    let retrying = UiEvent::Retrying { line: retried, delay: Duration::from_millis(200) };
+    let done = UiEvent::Delivery(DeliveryLine { attempt: 2, max_attempts: Some(5), ..delivered() });
+    for (color, lines) in [(true, 1), (false, 2)] {
+        let out = Buffer::default();
+        let mut renderer = Renderer::new(
+            Mode::Human { color },
+            Box::new(out.clone()),
+            Box::new(io::sink()),
+            UtcOffset::UTC,
+        );
+        renderer.render(&retrying).expect("written");
+        renderer.render(&done).expect("written");
+        let text = out.text();
+        assert_eq!(text.lines().count(), lines, "{text}");
+        assert!(text.contains("seq 1  attempt 2/5"), "{text}");
+        if !color {
+            assert!(
+                text.starts_with(
+                    "17:02:11  POST /stripe  → 503  12ms  evt_abcdefgh  seq 1  attempt 1/5  retrying in 0.2s\n"
+                ),
+                "{text}"
+            );
+        }
+    }
+}
+
+#[test]
+fn stopping_prints_what_happened_and_where_the_next_run_resumes() {
+    let out = Buffer::default();
+    let mut renderer = Renderer::new(
+        Mode::Human { color: false },
+        Box::new(out.clone()),
+        Box::new(io::sink()),
+        UtcOffset::UTC,
+    );
+    for outcome in [Outcome::Delivered, Outcome::Delivered, Outcome::Skipped, Outcome::Failed] {
+        renderer
+            .render(&UiEvent::Delivery(DeliveryLine { outcome, ..delivered() }))
+            .expect("written");
+    }
+    renderer.render(&UiEvent::Stopped { in_flight: 2, resume_after: 9 }).expect("written");
+    assert!(
+        out.text().ends_with(
+            "stopped: 2 delivered, 1 failed, 0 rejected, 1 skipped, 2 in flight (sent again \
+             next run); the next run resumes after seq 9\n"
+        ),
+        "{}",
+        out.text()
     );
 }
