@@ -19,6 +19,12 @@ pub(crate) fn validate_name(name: &str) -> Result<(), RelayError> {
             "invalid channel name {name:?}: use 1 to {MAX_NAME_LEN} characters of a-z, 0-9, '-' and '_'"
         )));
     }
+    if name.starts_with("ch_") {
+        return Err(RelayError::BadRequest(format!(
+            "invalid channel name {name:?}: names starting with ch_ are the relay's own ids; \
+             pick another name or omit it for a random id"
+        )));
+    }
     Ok(())
 }
 
@@ -52,6 +58,19 @@ pub(crate) fn check_admin(
 
 /// Checks `Authorization: Bearer <channel token>` for `channel`: missing token, unknown
 /// channel and wrong token each get their own error.
+/// The channel `id`, or why there is none: `ChannelDeleted` for a deleted id (which stays
+/// taken), `UnknownChannel` otherwise.
+pub(crate) async fn live_channel(store: &dyn Store, id: &str) -> Result<ChannelInfo, RelayError> {
+    if let Some(info) = store.channel(id).await? {
+        return Ok(info);
+    }
+    Err(if store.deleted(id).await? {
+        RelayError::ChannelDeleted(id.to_owned())
+    } else {
+        RelayError::UnknownChannel(id.to_owned())
+    })
+}
+
 pub(crate) async fn authorize(
     store: &dyn Store,
     headers: &HeaderMap,
@@ -59,10 +78,7 @@ pub(crate) async fn authorize(
 ) -> Result<ChannelInfo, RelayError> {
     let what = "channel token";
     let token = bearer(headers, what)?;
-    let info = store
-        .channel(channel)
-        .await?
-        .ok_or_else(|| RelayError::UnknownChannel(channel.to_owned()))?;
+    let info = live_channel(store, channel).await?;
     if !token_matches(token, &info.token_hash) {
         return Err(RelayError::InvalidToken(what));
     }
@@ -76,7 +92,7 @@ mod tests {
     #[test]
     fn names_are_validated() {
         assert!(validate_name("my-app_2").is_ok());
-        for bad in ["", "My", "a b", "a/b", &"x".repeat(65)] {
+        for bad in ["", "My", "a b", "a/b", &"x".repeat(65), "ch_taken"] {
             assert!(validate_name(bad).is_err(), "{bad:?}");
         }
     }

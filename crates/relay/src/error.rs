@@ -14,6 +14,12 @@ pub(crate) enum RelayError {
     /// No channel with this id.
     #[error("no channel {0:?} on this relay; create one with POST /v1/channels")]
     UnknownChannel(String),
+    /// The channel was deleted; its id stays taken, so its old ingest URL feeds nobody.
+    #[error(
+        "channel {0:?} was deleted and takes no more webhooks; remove its URL from the \
+         provider's settings (or create a new channel)"
+    )]
+    ChannelDeleted(String),
     /// No event with this id (or id prefix) in the channel.
     #[error("no event {0:?} in this channel (it may have expired)")]
     UnknownEvent(String),
@@ -73,6 +79,7 @@ impl RelayError {
     fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
             Self::UnknownChannel(_) => (StatusCode::NOT_FOUND, "unknown_channel"),
+            Self::ChannelDeleted(_) => (StatusCode::GONE, "channel_deleted"),
             Self::UnknownEvent(_) => (StatusCode::NOT_FOUND, "unknown_event"),
             Self::AmbiguousId { .. } => (StatusCode::CONFLICT, "ambiguous_id"),
             Self::NameTaken(_) => (StatusCode::CONFLICT, "name_taken"),
@@ -130,6 +137,7 @@ mod tests {
         let cases = [
             (RelayError::UnknownChannel("x".into()), 404, "unknown_channel"),
             (RelayError::NameTaken("x".into()), 409, "name_taken"),
+            (RelayError::ChannelDeleted("x".into()), 410, "channel_deleted"),
             (RelayError::MissingToken("channel token"), 401, "missing_token"),
             (RelayError::InvalidToken("channel token"), 401, "invalid_token"),
             (RelayError::BodyTooLarge { limit: 1 }, 413, "body_too_large"),

@@ -38,9 +38,7 @@ async fn capture(state: &AppState, request: Request) -> Result<Response, RelayEr
     let (parts, body) = request.into_parts();
     let (channel, path) =
         split_path(parts.uri.path()).ok_or_else(|| RelayError::UnknownChannel(String::new()))?;
-    if state.store.channel(channel).await?.is_none() {
-        return Err(RelayError::UnknownChannel(channel.to_owned()));
-    }
+    crate::auth::live_channel(state.store.as_ref(), channel).await?;
     let config = &state.config;
     let body = read_body(body, &parts.headers, config.max_body, config.body_read_timeout).await?;
     let size = body.len() as u64;

@@ -54,7 +54,10 @@ impl Batch<'_> {
     ) -> rusqlite::Result<Result<u64, StoreError>> {
         Ok(match op {
             Op::Create { id, token_hash } => {
-                if self.tallies.contains_key(id) {
+                let deleted: bool = tx
+                    .prepare_cached("SELECT COUNT(*) > 0 FROM deleted_channels WHERE id = ?1")?
+                    .query_row([id], |row| row.get(0))?;
+                if self.tallies.contains_key(id) || deleted {
                     return Ok(Err(StoreError::ChannelExists(id.clone())));
                 }
                 tx.prepare_cached(
@@ -75,6 +78,10 @@ impl Batch<'_> {
                         .execute([id])?;
                 }
                 tx.prepare_cached("DELETE FROM channels WHERE id = ?1")?.execute([id])?;
+                tx.prepare_cached(
+                    "INSERT OR IGNORE INTO deleted_channels (id, deleted_at_ms) VALUES (?1, ?2)",
+                )?
+                .execute(params![id, now_ms()])?;
                 self.set(id, None);
                 self.cache_ops.push(CacheOp::Remove(id.clone()));
                 Ok(1)

@@ -260,8 +260,7 @@ async fn age_retention_expires_old_events_and_records_undelivered_runs(store: Ar
     assert_eq!(store.append("a", event(7, b"x")).await.expect("append"), 7);
     // Deleting the channel forgets them.
     store.delete_channel("a").await.expect("delete");
-    with_channel(store.as_ref(), "a").await;
-    assert!(store.expired("a", 1, 100).await.expect("read").is_empty());
+    assert!(matches!(store.expired("a", 1, 100).await, Err(StoreError::UnknownChannel(_))));
 }
 
 async fn delete_removes_the_channel_and_its_history(store: Arc<dyn Store>) {
@@ -271,9 +270,12 @@ async fn delete_removes_the_channel_and_its_history(store: Arc<dyn Store>) {
     assert!(!store.delete_channel("a").await.expect("delete"));
     assert!(store.channel("a").await.expect("read").is_none());
     assert!(matches!(store.summaries("a", after(0, 10)).await, Err(StoreError::UnknownChannel(_))));
-    with_channel(store.as_ref(), "a").await;
-    assert_eq!(store.append("a", event(2, b"x")).await.expect("append"), 1);
-    assert!(store.detail("a", "evt_1").await.expect("read").is_none());
+    assert!(store.detail("a", "evt_1").await.is_err());
+    // The id stays taken for good: an old ingest URL must never feed a new owner.
+    assert!(store.deleted("a").await.expect("read"));
+    assert!(!store.deleted("b").await.expect("read"));
+    let again = store.create_channel("a", hash_token("t")).await;
+    assert!(matches!(again, Err(StoreError::ChannelExists(_))), "{again:?}");
 }
 
 async fn concurrent_appends_get_unique_contiguous_seqs(store: Arc<dyn Store>) {
@@ -355,6 +357,20 @@ async fn sqlite_reopens_with_channels_events_and_seqs() {
     assert_eq!(store.append("a", event(2, b"y")).await.expect("append"), 2);
     let detail = store.detail("a", "evt_1").await.expect("read").expect("kept");
     assert_eq!(detail.state, DeliveryState::Delivered);
+}
+
+#[tokio::test]
+async fn sqlite_keeps_deleted_ids_taken_after_a_restart() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("relay.sqlite3");
+    let store = SqliteStore::open(&path, false, retention(100)).expect("open");
+    with_channel(&store, "a").await;
+    assert!(store.delete_channel("a").await.expect("delete"));
+    store.close().await;
+    let store = SqliteStore::open(&path, false, retention(100)).expect("reopen");
+    assert!(store.deleted("a").await.expect("read"));
+    let again = store.create_channel("a", hash_token("t")).await;
+    assert!(matches!(again, Err(StoreError::ChannelExists(_))), "{again:?}");
 }
 
 #[tokio::test]

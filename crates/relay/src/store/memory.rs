@@ -1,7 +1,7 @@
 //! `MemoryStore`: the store in process memory, for tests and throwaway relays. Same
 //! semantics as SQLite (seq, retention, delivery state), nothing survives a restart.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Mutex;
 
 use async_trait::async_trait;
@@ -15,6 +15,8 @@ use crate::ids::TokenHash;
 pub(crate) struct MemoryStore {
     retention: Retention,
     state: Mutex<Option<HashMap<String, Channel>>>,
+    /// Ids of deleted channels, never handed out again. Locked only inside `state`'s lock.
+    deleted: Mutex<HashSet<String>>,
 }
 
 struct Channel {
@@ -55,7 +57,7 @@ impl Stored {
 impl MemoryStore {
     /// An empty store applying `retention`.
     pub(crate) fn new(retention: Retention) -> Self {
-        Self { retention, state: Mutex::new(Some(HashMap::new())) }
+        Self { retention, state: Mutex::new(Some(HashMap::new())), deleted: Mutex::default() }
     }
 
     /// Runs `f` on the channels, or fails with `Closed` after `close`.
@@ -63,6 +65,10 @@ impl MemoryStore {
         // A panic while holding the lock leaves plain data behind, still consistent per call.
         let mut guard = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         guard.as_mut().map(f).ok_or(StoreError::Closed)
+    }
+
+    fn deleted_ids(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
+        self.deleted.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn with_channel<T>(
@@ -111,7 +117,7 @@ impl Channel {
 impl Store for MemoryStore {
     async fn create_channel(&self, id: &str, token_hash: TokenHash) -> Result<(), StoreError> {
         self.with(|channels| {
-            if channels.contains_key(id) {
+            if channels.contains_key(id) || self.deleted_ids().contains(id) {
                 return Err(StoreError::ChannelExists(id.to_owned()));
             }
             let channel = Channel {
@@ -136,8 +142,18 @@ impl Store for MemoryStore {
         })
     }
 
+    async fn deleted(&self, id: &str) -> Result<bool, StoreError> {
+        self.with(|_| self.deleted_ids().contains(id))
+    }
+
     async fn delete_channel(&self, id: &str) -> Result<bool, StoreError> {
-        self.with(|channels| channels.remove(id).is_some())
+        self.with(|channels| {
+            let existed = channels.remove(id).is_some();
+            if existed {
+                self.deleted_ids().insert(id.to_owned());
+            }
+            existed
+        })
     }
 
     async fn append(&self, channel: &str, event: NewEvent) -> Result<u64, StoreError> {

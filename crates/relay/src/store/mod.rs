@@ -140,11 +140,14 @@ pub(crate) enum StoreError {
 /// Where events live. Every method is safe to call from many tasks at once.
 #[async_trait]
 pub(crate) trait Store: Send + Sync + 'static {
-    /// Creates an empty channel; `ChannelExists` if the id is taken.
+    /// Creates an empty channel; `ChannelExists` if the id is taken or was ever deleted.
     async fn create_channel(&self, id: &str, token_hash: TokenHash) -> Result<(), StoreError>;
     /// Looks a channel up. Cheap: called on every request.
     async fn channel(&self, id: &str) -> Result<Option<ChannelInfo>, StoreError>;
-    /// Deletes a channel with its whole history; `false` if there was none.
+    /// Whether a channel with this id existed and was deleted (its id is never reused).
+    async fn deleted(&self, id: &str) -> Result<bool, StoreError>;
+    /// Deletes a channel with its whole history, keeping its id as taken for good; `false`
+    /// if there was none.
     async fn delete_channel(&self, id: &str) -> Result<bool, StoreError>;
     /// Durably appends an event and returns its `seq` (last + 1). Makes room under the byte
     /// quota by removing the oldest finished events, or refuses with `ChannelFull`; then

@@ -17,7 +17,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::batch::Tally;
 use super::checkpoint::Checkpointer;
 use super::reader::{self, Readers};
-use super::writer::{Cache, Command, Op, WRITE_QUEUE, Writer, read_cache};
+use super::writer::{Cache, Channels, Command, Op, WRITE_QUEUE, Writer, read_cache};
 use super::{ChannelInfo, IdMatch, NewEvent, Store, StoreError};
 use crate::config::Retention;
 use crate::ids::TokenHash;
@@ -63,6 +63,11 @@ CREATE TABLE IF NOT EXISTS deliveries (
     result TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS deliveries_by_event ON deliveries (channel, seq);
+-- Ids of deleted channels: never handed out again, so an old ingest URL feeds nobody.
+CREATE TABLE IF NOT EXISTS deleted_channels (
+    id TEXT PRIMARY KEY,
+    deleted_at_ms INTEGER NOT NULL
+);
 -- Runs of events age retention removed before any client finished them.
 CREATE TABLE IF NOT EXISTS expired (
     channel TEXT NOT NULL,
@@ -163,7 +168,11 @@ impl SqliteStore {
         migrate(&conn).context("could not upgrade the store's tables")?;
 
         let (channels, tallies) = load_channels(&conn)?;
-        let cache: Cache = Arc::new(RwLock::new(channels));
+        let deleted = conn
+            .prepare("SELECT id FROM deleted_channels")?
+            .query_map([], |row| row.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        let cache: Cache = Arc::new(RwLock::new(Channels { live: channels, deleted }));
         let (writer, queue) = mpsc::channel(WRITE_QUEUE);
         let worker = Writer::new(conn, retention, tallies, cache.clone());
         let span = tracing::info_span!("sqlite_writer", path = %path.display());
@@ -194,7 +203,7 @@ impl SqliteStore {
         channel: &str,
         query: impl FnOnce(&Connection) -> anyhow::Result<T> + Send + 'static,
     ) -> Result<T, StoreError> {
-        if !read_cache(&self.cache).contains_key(channel) {
+        if !read_cache(&self.cache).live.contains_key(channel) {
             return Err(StoreError::UnknownChannel(channel.to_owned()));
         }
         self.readers.run(query).await
@@ -208,7 +217,11 @@ impl Store for SqliteStore {
     }
 
     async fn channel(&self, id: &str) -> Result<Option<ChannelInfo>, StoreError> {
-        Ok(read_cache(&self.cache).get(id).cloned())
+        Ok(read_cache(&self.cache).live.get(id).cloned())
+    }
+
+    async fn deleted(&self, id: &str) -> Result<bool, StoreError> {
+        Ok(read_cache(&self.cache).deleted.contains(id))
     }
 
     async fn delete_channel(&self, id: &str) -> Result<bool, StoreError> {

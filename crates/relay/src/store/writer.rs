@@ -24,8 +24,16 @@ const GROUP_COMMIT_MAX: usize = 512;
 /// Body bytes after which a batch stops growing (it always takes at least one write).
 const GROUP_COMMIT_BYTES: usize = 32 * 1024 * 1024;
 
-/// The channel cache shared with readers: what `Store::channel` answers from.
-pub(super) type Cache = Arc<RwLock<HashMap<String, ChannelInfo>>>;
+/// The channel cache shared with readers: what `Store::channel` and `Store::deleted` answer
+/// from.
+pub(super) type Cache = Arc<RwLock<Channels>>;
+
+/// Live channels by id, and the ids of deleted ones (never handed out again).
+#[derive(Debug, Default)]
+pub(super) struct Channels {
+    pub live: HashMap<String, ChannelInfo>,
+    pub deleted: HashSet<String>,
+}
 
 /// One write. Every write answers with one number: the new `seq` of an append, the count of
 /// expired events, or 1/0 for "done"/"nothing there".
@@ -147,15 +155,17 @@ impl Writer {
         for op in ops {
             match op {
                 CacheOp::Insert(info) => {
-                    cache.insert(info.id.clone(), info);
+                    cache.live.insert(info.id.clone(), info);
                 }
                 CacheOp::SetSeq(id) => {
-                    if let (Some(info), Some(tally)) = (cache.get_mut(&id), self.tallies.get(&id)) {
+                    let live = cache.live.get_mut(&id);
+                    if let (Some(info), Some(tally)) = (live, self.tallies.get(&id)) {
                         info.last_seq = tally.last_seq;
                     }
                 }
                 CacheOp::Remove(id) => {
-                    cache.remove(&id);
+                    cache.live.remove(&id);
+                    cache.deleted.insert(id);
                 }
             }
         }
@@ -171,8 +181,6 @@ impl Command {
     }
 }
 
-pub(super) fn read_cache(
-    cache: &Cache,
-) -> std::sync::RwLockReadGuard<'_, HashMap<String, ChannelInfo>> {
+pub(super) fn read_cache(cache: &Cache) -> std::sync::RwLockReadGuard<'_, Channels> {
     cache.read().unwrap_or_else(|poisoned| poisoned.into_inner())
 }

@@ -92,8 +92,43 @@ async fn delete_needs_the_token_and_removes_the_history() {
     let deleted = http(Method::DELETE, &url, &[("authorization", &auth)], "").await;
     assert_eq!(deleted.status, StatusCode::NO_CONTENT);
     let history = get_with_token(&format!("{url}/events"), &channel.token).await;
-    assert_eq!(history.status, StatusCode::NOT_FOUND);
-    assert_eq!(post(&channel.ingest_url, "x").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        (history.status, history.error_code().as_str()),
+        (StatusCode::GONE, "channel_deleted")
+    );
+    let ingest = post(&channel.ingest_url, "x").await;
+    assert_eq!(
+        (ingest.status, ingest.error_code().as_str()),
+        (StatusCode::GONE, "channel_deleted")
+    );
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn a_deleted_channel_id_is_never_handed_out_again() {
+    let relay = TestRelay::start().await;
+    let named = create_channel(&relay.url, Some("my-app")).await;
+    let random = relay.channel().await;
+    for channel in [&named, &random] {
+        let url = format!("{}/v1/channels/{}", relay.url, channel.channel);
+        let auth = format!("Bearer {}", channel.token);
+        assert_eq!(
+            http(Method::DELETE, &url, &[("authorization", &auth)], "").await.status,
+            StatusCode::NO_CONTENT
+        );
+    }
+    // Claiming the deleted name, or a ch_ id at all, is refused: the old ingest URLs, still
+    // set at some provider, must not start feeding someone else.
+    let create = format!("{}/v1/channels", relay.url);
+    let again = http(Method::POST, &create, &[], r#"{"name": "my-app"}"#).await;
+    assert_eq!((again.status, again.error_code().as_str()), (StatusCode::CONFLICT, "name_taken"));
+    let body = format!("{{\"name\": \"{}\"}}", random.channel);
+    let claimed = http(Method::POST, &create, &[], body).await;
+    assert_eq!(
+        (claimed.status, claimed.error_code().as_str()),
+        (StatusCode::BAD_REQUEST, "bad_request")
+    );
+    assert_eq!(post(&random.ingest_url, "x").await.status, StatusCode::GONE);
     relay.stop().await;
 }
 
