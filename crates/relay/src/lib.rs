@@ -12,12 +12,13 @@
 //! - `store`: the `Store` trait, its SQLite and memory implementations and retention; it
 //!   knows nothing of HTTP.
 //! - leaves: `config`, `ids` (ids, tokens and their hashes), `urls`, `tls`, `server` (the
-//!   accept loop with its limits), `signals`.
+//!   accept loop with its limits), `signals`, `files` (private directories and files).
 
 mod api;
 mod auth;
 mod config;
 mod error;
+mod files;
 mod hub;
 mod ids;
 mod ingest;

@@ -19,6 +19,19 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8], sync: bool) -> std::io::Re
     written
 }
 
+/// Creates the directory for the CLI's files (and its parents), mode 0700 on Unix; one that
+/// exists is left as it is.
+pub(crate) fn private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt as _;
+        builder.mode(0o700);
+    }
+    builder.create(dir)
+}
+
 /// `.NAME.PID.RANDOM.tmp` in the same directory (a rename across file systems is not
 /// atomic).
 fn temp_path(path: &Path) -> PathBuf {
@@ -57,6 +70,14 @@ mod tests {
         write_atomic(&path, b"newer", true).expect("replaced");
         assert_eq!(std::fs::read(&path).expect("read"), b"newer");
         assert_eq!(std::fs::read_dir(dir.path()).expect("listed").count(), 1);
+        let made = dir.path().join("config/hookrelay");
+        private_dir(&made).expect("created");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = made.metadata().expect("exists").permissions().mode() & 0o777;
+            assert_eq!(mode, 0o700);
+        }
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt as _;

@@ -12,7 +12,7 @@ use hookrelay_proto::ChannelCreated;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::local::atomic::write_atomic;
+use crate::local::atomic::{private_dir, write_atomic};
 use crate::local::paths::Dirs;
 
 /// A channel this CLI created (or was given) on a relay, with what it needs to read it.
@@ -138,7 +138,7 @@ fn read_json<T: for<'de> Deserialize<'de> + Default>(path: &Path) -> anyhow::Res
 
 fn write_json_atomic<T: Serialize>(path: &Path, value: &T) -> anyhow::Result<()> {
     let dir = path.parent().context("state file has no parent directory")?;
-    std::fs::create_dir_all(dir).with_context(|| format!("could not create {}", dir.display()))?;
+    private_dir(dir).with_context(|| format!("could not create {}", dir.display()))?;
     let what = || format!("could not write {}", path.display());
     let mut bytes = serde_json::to_vec_pretty(value).with_context(what)?;
     bytes.push(b'\n');

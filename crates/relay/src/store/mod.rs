@@ -199,7 +199,7 @@ pub(crate) async fn open(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
             let (fsync, retention, data_dir) =
                 (config.fsync, config.retention, config.data_dir.clone());
             let store = tokio::task::spawn_blocking(move || {
-                std::fs::create_dir_all(&data_dir).map_err(|err| {
+                crate::files::private_dir(&data_dir).map_err(|err| {
                     anyhow::anyhow!("could not create data directory {}: {err}", data_dir.display())
                 })?;
                 SqliteStore::open(&path, fsync, retention)

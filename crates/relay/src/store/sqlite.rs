@@ -102,14 +102,17 @@ pub(crate) struct SqliteStore {
     lock: Mutex<Option<std::fs::File>>,
 }
 
+/// `relay.sqlite3` + `-wal`: the files SQLite keeps beside the database.
+fn sibling(path: &Path, suffix: &str) -> std::path::PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    name.into()
+}
+
 /// Takes the exclusive lock beside `path` (`hookrelay.lock`), or says who to stop.
 fn lock_exclusively(path: &Path) -> anyhow::Result<std::fs::File> {
     let lock_path = path.with_extension("lock");
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
+    let file = crate::files::private_file(&lock_path)
         .with_context(|| format!("could not open {}", lock_path.display()))?;
     match file.try_lock() {
         Ok(()) => Ok(file),
@@ -157,6 +160,17 @@ impl SqliteStore {
     /// Opens (or creates) the database at `path` and starts the writer thread.
     pub(crate) fn open(path: &Path, fsync: bool, retention: Retention) -> anyhow::Result<Self> {
         let lock = lock_exclusively(path)?;
+        // SQLite gives its -wal and -shm files the database file's mode, so a 0600 database
+        // keeps them private too; older ones are made private here.
+        let private = |path: &Path| {
+            crate::files::make_private(path)
+                .with_context(|| format!("could not make {} private", path.display()))
+        };
+        crate::files::private_file(path)
+            .with_context(|| format!("could not create sqlite store {}", path.display()))?;
+        for suffix in ["-wal", "-shm"] {
+            private(&sibling(path, suffix))?;
+        }
         let conn = Connection::open(path)
             .with_context(|| format!("could not open sqlite store {}", path.display()))?;
         conn.busy_timeout(BUSY_TIMEOUT)?;

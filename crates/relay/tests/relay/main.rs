@@ -2,6 +2,7 @@
 //! binary for crash tests), driven over HTTP and websockets like providers and clients do.
 
 mod channels;
+mod files;
 mod history;
 mod ingest;
 mod limits;
