@@ -28,8 +28,8 @@ impl Filter {
     /// `None` when the event should be forwarded, else why it is skipped.
     pub fn skip_reason(&self, event: &Event) -> Option<String> {
         if let Some(glob) = &self.path {
-            let path = if event.path.is_empty() { "/" } else { event.path.as_str() };
-            if !glob_match::glob_match(glob, path) {
+            let path = crate::deliver::outgoing::matched_path(event);
+            if !glob_match::glob_match(glob, &path) {
                 return Some(format!("path {path} does not match --path {glob}"));
             }
         }
@@ -68,6 +68,9 @@ mod tests {
         assert!(filter.skip_reason(&event("/github", "")).is_some());
         let root = Filter::new(None, Some("/".into()));
         assert_eq!(root.skip_reason(&event("", "")), None);
+        // Dot segments cannot smuggle a path past the glob: it matches where it would go.
+        assert!(filter.skip_reason(&event("/stripe/../admin", "")).is_some());
+        assert_eq!(filter.skip_reason(&event("/github/../stripe/x", "")), None);
     }
 
     #[test]

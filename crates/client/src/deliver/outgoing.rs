@@ -44,12 +44,49 @@ impl std::str::FromStr for HeaderOverride {
     }
 }
 
-/// The absolute URL to request: the target's path joined with the event's path suffix
-/// (one slash between them), then the target's own query followed by the event's.
+/// The event's path with its dot segments (`.`, `..`, also percent-encoded as `%2e`)
+/// resolved and never above its root, so a request for `/h/CH/../../admin` reaches
+/// `FORWARD_TO/admin`, not a path outside `--forward-to` (DESIGN §2.6). Every other segment
+/// stays exactly as sent, still percent-encoded; the history keeps the path as received.
+pub(crate) fn confined_path(raw: &str) -> String {
+    let Some(rest) = raw.strip_prefix('/') else { return raw.to_owned() };
+    let segments: Vec<&str> = rest.split('/').collect();
+    let mut kept: Vec<&str> = Vec::with_capacity(segments.len());
+    for (index, segment) in segments.iter().enumerate() {
+        let last = index + 1 == segments.len();
+        match segment.to_ascii_lowercase().replace("%2e", ".").as_str() {
+            "." => {}
+            ".." => {
+                kept.pop();
+            }
+            _ => {
+                kept.push(segment);
+                continue;
+            }
+        }
+        // A dot segment at the end leaves the path ending in `/`, as RFC 3986 §5.2.4 does.
+        if last {
+            kept.push("");
+        }
+    }
+    format!("/{}", kept.join("/"))
+}
+
+/// The path `--path` and routes match: the confined path, `/` for none.
+pub(crate) fn matched_path(event: &Event) -> String {
+    match confined_path(&event.path) {
+        path if path.is_empty() => "/".to_owned(),
+        path => path,
+    }
+}
+
+/// The absolute URL to request: the target's path joined with the event's (confined) path
+/// suffix (one slash between them), then the target's own query followed by the event's.
 pub(crate) fn target_url(target: &Url, event_path: &str, event_query: Option<&str>) -> String {
     let mut url = format!("{}://{}", target.scheme(), authority(target));
     let base = target.path().trim_end_matches('/');
-    let suffix = event_path.trim_start_matches('/');
+    let confined = confined_path(event_path);
+    let suffix = confined.trim_start_matches('/');
     match (base.is_empty(), suffix.is_empty()) {
         (_, true) => url.push_str(if base.is_empty() { "/" } else { target.path() }),
         (true, false) => url.push_str(&format!("/{suffix}")),
@@ -117,6 +154,31 @@ mod tests {
 
     fn url(text: &str) -> Url {
         text.parse().expect("valid url")
+    }
+
+    #[test]
+    fn dot_segments_never_leave_the_root_and_everything_else_is_kept() {
+        for (raw, confined) in [
+            ("", ""),
+            ("/", "/"),
+            ("/stripe", "/stripe"),
+            ("/a//b/", "/a//b/"),
+            ("/a/b/../c", "/a/c"),
+            ("/../../admin", "/admin"),
+            ("/%2e%2e/%2E%2e/admin", "/admin"),
+            ("/.%2e/admin?x", "/admin?x"),
+            ("/a/./b/.", "/a/b/"),
+            ("/a/..", "/"),
+            ("/a%2Fb/..%2f/c", "/a%2Fb/..%2f/c"),
+            ("/...", "/..."),
+        ] {
+            assert_eq!(confined_path(raw), confined, "{raw}");
+        }
+        let base = url("http://localhost:3000/webhooks");
+        assert_eq!(
+            target_url(&base, "/../../admin", Some("a=1")),
+            "http://localhost:3000/webhooks/admin?a=1"
+        );
     }
 
     #[test]

@@ -108,8 +108,8 @@ fn http_header_invalid(name: &str, value: &str) -> bool {
 impl Route {
     /// True when every condition of the rule holds for `event`.
     pub fn matches(&self, event: &Event) -> bool {
-        let path = if event.path.is_empty() { "/" } else { event.path.as_str() };
-        let path_ok = self.path.as_deref().is_none_or(|glob| glob_match::glob_match(glob, path));
+        let path = crate::deliver::outgoing::matched_path(event);
+        let path_ok = self.path.as_deref().is_none_or(|glob| glob_match::glob_match(glob, &path));
         let headers_ok = self.header.iter().all(|(name, glob)| {
             event
                 .headers

@@ -210,3 +210,19 @@ async fn a_body_of_the_relays_maximum_size_passes_end_to_end() {
     assert!(cli.interrupt().await.success());
     relay.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dot_segments_in_an_ingest_path_never_leave_the_forward_target() {
+    let Listening { relay, http, channel, app, mut cli, home: _home } =
+        Listening::start("/webhooks", &[]).await;
+    for suffix in ["/../../admin", "/%2e%2e/%2E%2E/etc/passwd", "/stripe/./v1/../events"] {
+        http.ingest("POST", &format!("{}{suffix}", channel.ingest_url), &[], "{}").await;
+    }
+    let deliveries = cli.deliveries(3).await;
+    let paths: Vec<String> = app.records().iter().map(|r| r.path_and_query.clone()).collect();
+    assert_eq!(paths, ["/webhooks/admin", "/webhooks/etc/passwd", "/webhooks/stripe/events"]);
+    // The history and the log keep the path as the sender wrote it.
+    assert_eq!(deliveries[0]["path"], "/../../admin");
+    assert!(cli.interrupt().await.success());
+    relay.stop().await;
+}
