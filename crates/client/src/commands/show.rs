@@ -141,7 +141,7 @@ mod tests {
             cmd,
             "curl --http1.1 --path-as-is --globoff -X 'POST' 'http://localhost:3000/in/hook?a=1' \
              -H 'x-a: 1' -H 'hookrelay-event-id: evt_abc' -H 'accept:' -H 'user-agent:' \
-             -H 'content-type:' -H 'expect:' --data-binary '{}'"
+             -H 'content-type:' -H 'expect:' --data-raw '{}'"
         );
         let empty = curl_command(&detail(b"", &[("content-length", "0")]), &target, &[]);
         assert!(empty.contains("-H 'content-length: 0'"), "{empty}");

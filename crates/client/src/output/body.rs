@@ -1,6 +1,7 @@
 //! How a body looks in the terminal: JSON re-indented with syntax colors (numbers and key
 //! order exactly as sent), form fields decoded, binary as a short hex dump with its size.
 
+use crate::output::style::escape_controls;
 use owo_colors::OwoColorize;
 
 /// Bytes of a binary body shown in a hex dump; the rest is summarised.
@@ -45,7 +46,9 @@ pub(crate) fn render(content_type: Option<&str>, body: &[u8], color: bool) -> St
         BodyKind::Empty => String::new(),
         BodyKind::Json => pretty_json(body, color),
         BodyKind::Form => form_fields(body, color),
-        BodyKind::Text => with_newline(String::from_utf8_lossy(body).into_owned()),
+        BodyKind::Text => {
+            with_newline(escape_controls(&String::from_utf8_lossy(body), true).into_owned())
+        }
         BodyKind::Binary => hex_dump(body),
     }
 }
@@ -60,6 +63,7 @@ fn with_newline(mut text: String) -> String {
 fn form_fields(body: &[u8], color: bool) -> String {
     let mut out = String::new();
     for (name, value) in url::form_urlencoded::parse(body) {
+        let (name, value) = (escape_controls(&name, false), escape_controls(&value, false));
         let name = if color { name.cyan().to_string() } else { name.into_owned() };
         out.push_str(&format!("{name} = {value}\n"));
     }

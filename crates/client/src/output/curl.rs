@@ -48,8 +48,9 @@ pub(crate) fn command(
     let text = std::str::from_utf8(body).ok().filter(|text| !text.contains('\0'));
     match (body.is_empty(), text) {
         (true, _) => args.join(" "),
+        // --data-raw, unlike --data-binary, never reads a file for a body starting with `@`.
         (false, Some(text)) => {
-            args.push("--data-binary".into());
+            args.push("--data-raw".into());
             args.push(shell_quote(text));
             args.join(" ")
         }
@@ -83,7 +84,7 @@ mod tests {
         );
         assert_eq!(
             cmd,
-            "curl --http1.1 --path-as-is --globoff -X 'POST' 'http://localhost:3000/x?a=1' -H 'content-type: application/json' -H 'x-q: it'\\''s' -H 'accept:' -H 'user-agent:' -H 'expect:' --data-binary '{\"a\":\"it'\\''s\"}'"
+            "curl --http1.1 --path-as-is --globoff -X 'POST' 'http://localhost:3000/x?a=1' -H 'content-type: application/json' -H 'x-q: it'\\''s' -H 'accept:' -H 'user-agent:' -H 'expect:' --data-raw '{\"a\":\"it'\\''s\"}'"
         );
     }
 

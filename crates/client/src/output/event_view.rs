@@ -8,7 +8,7 @@ use time::macros::format_description;
 
 use crate::output::log_line::attempt_words;
 use crate::output::mask::display_value;
-use crate::output::style::{Tone, paint};
+use crate::output::style::{Tone, escape_controls, paint};
 use crate::output::table::state_tone;
 
 /// Lines of the local app's response shown per delivery.
@@ -21,13 +21,14 @@ pub(crate) fn render(detail: &EventDetail, offset: UtcOffset, reveal: bool, colo
     let mut out = String::new();
     let path = if event.path.is_empty() { "/" } else { &event.path };
     let query = event.query.as_ref().map(|q| format!("?{q}")).unwrap_or_default();
-    out.push_str(&format!("{} {path}{query}\n", bold(&event.method)));
+    let request = escape_controls(&format!("{path}{query}"), false).into_owned();
+    out.push_str(&format!("{} {request}\n", bold(&event.method)));
     let received = local_time(event.received_at_ms, offset, true).unwrap_or_else(|| "?".into());
     let fact = |label: &str, value: &str| format!("{}  {value}\n", paint(label, Tone::Dim, color));
     out.push_str(&fact("id      ", &format!("{}  (seq {})", event.id, event.seq)));
     out.push_str(&fact("received", &received));
     if let Some(kind) = hookrelay_proto::event_type(&event.body) {
-        out.push_str(&fact("type    ", &kind));
+        out.push_str(&fact("type    ", &escape_controls(&kind, false)));
     }
     out.push_str(&fact(
         "state   ",
@@ -35,7 +36,7 @@ pub(crate) fn render(detail: &EventDetail, offset: UtcOffset, reveal: bool, colo
     ));
     out.push('\n');
     for (name, value) in &event.headers {
-        let shown = display_value(name, value, reveal);
+        let shown = escape_controls(&display_value(name, value, reveal), false).into_owned();
         out.push_str(&format!("{}: {shown}\n", paint(name, Tone::Cyan, color)));
     }
     out.push('\n');
@@ -128,13 +129,18 @@ fn delivery(
     }
     out.push('\n');
     if let Some(target) = &result.target {
+        let target = escape_controls(target, false);
         out.push_str(&format!("     {} {target}\n", paint("to", Tone::Dim, color)));
     }
     if let Some(error) = &result.error {
-        out.push_str(&format!("     {}\n", paint(error, Tone::Red, color)));
+        out.push_str(&format!(
+            "     {}\n",
+            paint(&escape_controls(error, false), Tone::Red, color)
+        ));
     }
     for (name, value) in &result.response_headers {
         let shown = format!("{name}: {}", display_value(name, value, reveal));
+        let shown = escape_controls(&shown, false);
         out.push_str(&format!("     {}\n", paint(&shown, Tone::Dim, color)));
     }
     if let Some(check) = &result.signature {
@@ -149,6 +155,7 @@ fn delivery(
     if let Some(response) = result.response.as_deref().filter(|text| !text.is_empty()) {
         let lines: Vec<&str> = response.lines().collect();
         for line in lines.iter().take(RESPONSE_LINES) {
+            let line = escape_controls(line, false);
             out.push_str(&format!("     {} {line}\n", paint("│", Tone::Dim, color)));
         }
         if lines.len() > RESPONSE_LINES {

@@ -7,7 +7,7 @@ use time::macros::format_description;
 use time::{OffsetDateTime, UtcOffset};
 
 use crate::output::queue::DeliveryLine;
-use crate::output::style::{Tone, paint};
+use crate::output::style::{Tone, escape_controls, paint};
 
 fn clock(at: OffsetDateTime, offset: UtcOffset) -> String {
     at.to_offset(offset).format(format_description!("[hour]:[minute]:[second]")).unwrap_or_default()
@@ -54,17 +54,20 @@ pub(crate) fn delivery_line(line: &DeliveryLine, offset: UtcOffset, color: bool)
         (None, "") => "/".to_owned(),
         (None, path) => path.to_owned(),
     };
+    // Everything that came from the sender or the app is shown, never obeyed.
+    let path = escape_controls(&path, false);
+    let error = line.error.as_deref().map(|error| escape_controls(error, false));
     let mut text = if line.outcome == Outcome::Skipped && line.status.is_none() {
         // Skipped events are one dimmed line: present, in order, out of the way.
         let mut plain =
             format!("{clock}  {} {path}  → skipped  {}", line.method, short_id(&line.id));
-        if let Some(reason) = &line.error {
+        if let Some(reason) = &error {
             plain.push_str("  ");
             plain.push_str(reason);
         }
         paint(&plain, Tone::Dim, color)
     } else {
-        attempted(line, &clock, &path, color)
+        attempted(line, &clock, &path, error.as_deref(), color)
     };
     if let Some(check) = &line.signature {
         text.push_str("  ");
@@ -73,13 +76,19 @@ pub(crate) fn delivery_line(line: &DeliveryLine, offset: UtcOffset, color: bool)
     text
 }
 
-fn attempted(line: &DeliveryLine, clock: &str, path: &str, color: bool) -> String {
+fn attempted(
+    line: &DeliveryLine,
+    clock: &str,
+    path: &str,
+    error: Option<&str>,
+    color: bool,
+) -> String {
     let (status, tone) = match line.status {
         Some(status) => (status.to_string(), status_tone(status)),
         None => ("ERR".to_owned(), Tone::Red),
     };
     let kind = match &line.event_type {
-        Some(kind) => format!(" {}", paint(kind, Tone::Cyan, color)),
+        Some(kind) => format!(" {}", paint(&escape_controls(kind, false), Tone::Cyan, color)),
         None => String::new(),
     };
     let mut text = format!(
@@ -105,7 +114,7 @@ fn attempted(line: &DeliveryLine, clock: &str, path: &str, color: bool) -> Strin
         text.push_str("  ");
         text.push_str(&paint("replay", Tone::Cyan, color));
     }
-    if let Some(error) = &line.error {
+    if let Some(error) = error {
         text.push_str("  ");
         text.push_str(&paint(error, Tone::Red, color));
     }
@@ -229,6 +238,22 @@ mod tests {
         let unbounded = DeliveryLine { attempt: 2, ..line(Some(200), Outcome::Delivered, None) };
         let text = delivery_line(&unbounded, UtcOffset::UTC, false);
         assert!(text.ends_with("seq 3  attempt 2"), "{text}");
+    }
+
+    #[test]
+    fn sender_data_cannot_reach_the_terminal_as_control_characters() {
+        let hostile = DeliveryLine {
+            path: "/x\u{1b}]0;pwned\u{7}".into(),
+            event_type: Some("x\u{1b}[2J".into()),
+            error: Some("bad\rthing".into()),
+            ..line(None, Outcome::Failed, None)
+        };
+        let text = delivery_line(&hostile, UtcOffset::UTC, true);
+        assert!(
+            !text.contains("\u{1b}]") && !text.contains("\u{1b}[2J") && !text.contains('\r'),
+            "{text:?}"
+        );
+        assert!(text.contains("/x\\x1b]0;pwned\\x07") && text.contains("x\\x1b[2J"), "{text:?}");
     }
 
     #[test]

@@ -9,7 +9,7 @@ use time::macros::format_description;
 use time::{OffsetDateTime, UtcOffset};
 
 use crate::output::log_line::short_id;
-use crate::output::style::{Tone, paint};
+use crate::output::style::{Tone, escape_controls, paint};
 
 /// The widest a table row may get; the path and type columns shrink (with `…`) to fit.
 const MAX_WIDTH: usize = 100;
@@ -50,13 +50,17 @@ pub(crate) fn table(
                 Some(query) => format!("{}?{query}", display_path(&summary.path)),
                 None => display_path(&summary.path).to_owned(),
             };
+            let path = escape_controls(&path, false).into_owned();
             [
                 summary.seq.to_string(),
                 short_id(&summary.id),
                 clock(summary.received_at_ms, offset, today),
                 summary.method.clone(),
                 path,
-                summary.event_type.clone().unwrap_or_else(|| "-".into()),
+                summary
+                    .event_type
+                    .as_deref()
+                    .map_or_else(|| "-".into(), |kind| escape_controls(kind, false).into_owned()),
                 size(summary.size),
                 state_text(summary),
             ]

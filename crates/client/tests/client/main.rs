@@ -28,6 +28,7 @@ mod filtering;
 mod raw;
 mod scripting;
 mod signatures;
+mod terminal;
 
 use std::time::Duration;
 

@@ -101,6 +101,8 @@ async fn show_curl_run_for_real_reproduces_what_listen_sent() {
         ("PUT", "/bin", &[("content-type", b"application/octet-stream")], binary),
         ("POST", "", &[], Vec::new()),
         ("DELETE", "/items/7?force=true", &[], Vec::new()),
+        // curl reads a file for `--data-binary @...`; the command must send these bytes.
+        ("POST", "/text", &[("content-type", b"text/plain")], b"@/etc/hostname".to_vec()),
     ];
     let mut ids = Vec::new();
     for (method, suffix, headers, body) in &cases {
