@@ -30,6 +30,11 @@ pub(crate) fn new_token() -> anyhow::Result<String> {
     Ok(format!("hrt_{}", base32(&random_bytes::<TOKEN_BYTES>()?)))
 }
 
+/// A fresh admin token: `hra_` and 52 lowercase base32 characters.
+pub(crate) fn new_admin_token() -> anyhow::Result<String> {
+    Ok(format!("hra_{}", base32(&random_bytes::<TOKEN_BYTES>()?)))
+}
+
 /// The digest stored for `token`.
 pub(crate) fn hash_token(token: &str) -> TokenHash {
     Sha256::digest(token.as_bytes()).into()

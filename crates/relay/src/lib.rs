@@ -5,7 +5,8 @@
 //!
 //! From top to bottom; imports only point down the list (`modcycles.py` finds no circle):
 //!
-//! - this file: `Relay` (open the store, start age retention, the routes) and `serve`.
+//! - this file: `Relay` (open the store, start age retention, the routes) and `serve`;
+//!   `admin` (who may create channels: `Guard`), used by `hookrelayd` at start.
 //! - handlers: `ingest` (`/h/{channel}`), `api` (channels, history, health, metrics),
 //!   `session` (one websocket stream); they answer through `error::RelayError`.
 //! - `auth` (bearer tokens, `authorize`), `error`, `hub` (per-channel wake-ups), `metrics`.
@@ -14,6 +15,7 @@
 //! - leaves: `config`, `ids` (ids, tokens and their hashes), `urls`, `tls`, `server` (the
 //!   accept loop with its limits), `signals`, `files` (private directories and files).
 
+mod admin;
 mod api;
 mod auth;
 mod config;
@@ -42,6 +44,7 @@ use tokio_util::task::TaskTracker;
 use tracing::Instrument as _;
 use url::Url;
 
+pub use admin::{ADMIN_TOKEN_FILE, Guard};
 pub use config::{
     Config, DEFAULT_BODY_READ_TIMEOUT, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_BODY,
     DEFAULT_MAX_CHANNEL_BYTES, DEFAULT_MAX_CONNECTIONS, Retention, StoreKind, TlsFiles,

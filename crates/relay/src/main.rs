@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::Parser;
-use hookrelay_relay::{Config, Relay, Retention, StoreKind, TlsFiles, parse_age, parse_size};
+use hookrelay_relay::{
+    Config, Guard, Relay, Retention, StoreKind, TlsFiles, parse_age, parse_size,
+};
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
@@ -33,9 +35,14 @@ struct Args {
     /// Largest accepted webhook body (25MiB, 512KiB, or bytes); larger ones get 413.
     #[arg(long, value_name = "BYTES", default_value = "25MiB", value_parser = parse_body_size)]
     max_body: usize,
-    /// Require `Authorization: Bearer T` to create channels.
+    /// Require `Authorization: Bearer T` to create channels. On a non-loopback --listen
+    /// without it, the relay makes one and keeps it in DATA_DIR/admin-token (0600).
     #[arg(long, value_name = "T", env = "HOOKRELAY_ADMIN_TOKEN", hide_env_values = true)]
     admin_token: Option<String>,
+    /// Let anyone who can reach the relay create channels, even on a public address (no
+    /// admin token). Loopback relays are open anyway.
+    #[arg(long, conflicts_with = "admin_token")]
+    open: bool,
     /// Flush every commit to disk (survives power loss, not only a crash of the relay).
     #[arg(long)]
     fsync: bool,
@@ -117,12 +124,14 @@ async fn run(args: Args) -> anyhow::Result<()> {
         _ => None,
     };
     let local_url = hookrelay_relay::local_url(address, tls.is_some())?;
+    let data_dir = args.data_dir.unwrap_or_else(hookrelay_relay::default_data_dir);
+    let guard = Guard::decide(args.admin_token, args.open, address, &data_dir)?;
     let config = Config {
         public_url: args.public_url.clone(),
-        data_dir: args.data_dir.unwrap_or_else(hookrelay_relay::default_data_dir),
+        data_dir,
         store: args.store,
         max_body: args.max_body,
-        admin_token: args.admin_token,
+        admin_token: guard.token(),
         fsync: args.fsync,
         retention: Retention {
             max_events: args.retention_events,
@@ -137,6 +146,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let relay = Relay::open(config, base_url, shutdown.clone()).await?;
     // The one line tests and scripts parse; printed once the store is open.
     println!("hookrelayd listening on {}", local_url.as_str().trim_end_matches('/'));
+    eprintln!("hookrelayd: {}", guard.describe());
     tokio::spawn(hookrelay_relay::cancel_on_signals(shutdown));
     relay.serve(listener).await
 }

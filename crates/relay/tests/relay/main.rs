@@ -3,6 +3,7 @@
 
 mod channels;
 mod files;
+mod guard;
 mod history;
 mod ingest;
 mod limits;
