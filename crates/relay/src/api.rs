@@ -163,8 +163,19 @@ pub(crate) async fn delete_channel(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `GET /healthz`.
-pub(crate) async fn healthz() -> Json<serde_json::Value> {
+/// `GET /healthz`: 200 when the relay can ingest, else 503 with the reason.
+pub(crate) async fn healthz(State(state): State<Arc<AppState>>) -> Response {
+    if let Err(err) = state.disk.check() {
+        let body = serde_json::json!({
+            "status": "disk_full", "service": "hookrelay", "version": env!("CARGO_PKG_VERSION"),
+            "error": err.to_string(),
+        });
+        return (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response();
+    }
+    healthy().await.into_response()
+}
+
+async fn healthy() -> Json<serde_json::Value> {
     Json(
         serde_json::json!({"status": "ok", "service": "hookrelay", "version": env!("CARGO_PKG_VERSION")}),
     )

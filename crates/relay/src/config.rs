@@ -38,6 +38,13 @@ pub struct Config {
     /// Longest a sender may take to deliver an ingest body once its headers are in; a slower
     /// one gets `408 body_timeout`.
     pub body_read_timeout: Duration,
+    /// Free space the store's file system must keep: below it every ingest answers
+    /// `507 disk_full` and `/healthz` 503, before SQLite would fail mid-write (0: no check).
+    pub min_free_disk: u64,
+    /// Longest a write to a peer may wait without progress (a client that stopped reading a
+    /// large answer, or a stalled websocket); then the connection is closed, freeing its
+    /// memory and its slot.
+    pub write_timeout: Duration,
     /// Most HTTP connections served at once. At the limit the relay stops accepting: new
     /// connections wait in the kernel's backlog until one closes. An upgraded websocket leaves
     /// this count (sessions are bounded by `max_sessions`).
@@ -89,6 +96,10 @@ pub const DEFAULT_MAX_BODY: usize = 25 * 1024 * 1024;
 pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// Default `body_read_timeout`: 60 s, enough for a `DEFAULT_MAX_BODY` body at about 3 Mbit/s.
 pub const DEFAULT_BODY_READ_TIMEOUT: Duration = Duration::from_secs(60);
+/// Default `min_free_disk`: 1 GiB.
+pub const DEFAULT_MIN_FREE_DISK: u64 = 1024 * 1024 * 1024;
+/// Default `write_timeout`: 30 s.
+pub const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 /// Default `max_connections`: 10,000 (keep the process's file-descriptor limit above it).
 pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
 
@@ -119,6 +130,8 @@ impl Default for Config {
             header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
             body_read_timeout: DEFAULT_BODY_READ_TIMEOUT,
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            write_timeout: DEFAULT_WRITE_TIMEOUT,
+            min_free_disk: DEFAULT_MIN_FREE_DISK,
         }
     }
 }
@@ -142,6 +155,7 @@ impl Config {
         );
         anyhow::ensure!(!self.body_read_timeout.is_zero(), "body read timeout must be above zero");
         anyhow::ensure!(self.max_connections >= 1, "max_connections must be at least 1");
+        anyhow::ensure!(!self.write_timeout.is_zero(), "write timeout must be above zero");
         Ok(())
     }
 }

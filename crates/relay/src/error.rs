@@ -67,6 +67,17 @@ pub(crate) enum RelayError {
         /// Its quota in bytes.
         limit: u64,
     },
+    /// The store's disk has less free space than `--min-free-disk`: nothing was stored.
+    #[error(
+        "the relay's disk is nearly full ({free} bytes free, --min-free-disk {min_free}); \
+         retry later"
+    )]
+    DiskFull {
+        /// Free bytes.
+        free: u64,
+        /// The configured minimum.
+        min_free: u64,
+    },
     /// The relay is at a limit or shutting down; the reason says which.
     #[error("{0}; retry shortly")]
     Unavailable(String),
@@ -90,6 +101,7 @@ impl RelayError {
             Self::BodyRead(_) => (StatusCode::BAD_REQUEST, "body_read_failed"),
             Self::BodyTimeout(_) => (StatusCode::REQUEST_TIMEOUT, "body_timeout"),
             Self::ChannelFull { .. } => (StatusCode::INSUFFICIENT_STORAGE, "channel_full"),
+            Self::DiskFull { .. } => (StatusCode::INSUFFICIENT_STORAGE, "disk_full"),
             Self::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }

@@ -39,6 +39,7 @@ async fn capture(state: &AppState, request: Request) -> Result<Response, RelayEr
     let (channel, path) =
         split_path(parts.uri.path()).ok_or_else(|| RelayError::UnknownChannel(String::new()))?;
     crate::auth::live_channel(state.store.as_ref(), channel).await?;
+    state.disk.check()?;
     let config = &state.config;
     let body = read_body(body, &parts.headers, config.max_body, config.body_read_timeout).await?;
     let size = body.len() as u64;

@@ -9,7 +9,8 @@
 //!   `admin` (who may create channels: `Guard`), used by `hookrelayd` at start.
 //! - handlers: `ingest` (`/h/{channel}`), `api` (channels, history, health, metrics),
 //!   `session` (one websocket stream); they answer through `error::RelayError`.
-//! - `auth` (bearer tokens, `authorize`), `error`, `hub` (per-channel wake-ups), `metrics`.
+//! - `auth` (bearer tokens, `authorize`), `error`, `hub` (per-channel wake-ups), `metrics`,
+//!   `disk` (`--min-free-disk`).
 //! - `store`: the `Store` trait, its SQLite and memory implementations and retention; it
 //!   knows nothing of HTTP.
 //! - leaves: `config`, `ids` (ids, tokens and their hashes), `urls`, `tls`, `server` (the
@@ -19,6 +20,7 @@ mod admin;
 mod api;
 mod auth;
 mod config;
+mod disk;
 mod error;
 mod files;
 mod hub;
@@ -47,8 +49,8 @@ use url::Url;
 pub use admin::{ADMIN_TOKEN_FILE, Guard};
 pub use config::{
     Config, DEFAULT_BODY_READ_TIMEOUT, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_BODY,
-    DEFAULT_MAX_CHANNEL_BYTES, DEFAULT_MAX_CONNECTIONS, Retention, StoreKind, TlsFiles,
-    default_data_dir, parse_age, parse_size,
+    DEFAULT_MAX_CHANNEL_BYTES, DEFAULT_MAX_CONNECTIONS, DEFAULT_MIN_FREE_DISK,
+    DEFAULT_WRITE_TIMEOUT, Retention, StoreKind, TlsFiles, default_data_dir, parse_age, parse_size,
 };
 pub use session::MAX_CLIENT_MESSAGE;
 pub use signals::cancel_on_signals;
@@ -93,6 +95,8 @@ struct AppState {
     tasks: TaskTracker,
     /// One permit per open websocket session.
     session_slots: Arc<tokio::sync::Semaphore>,
+    /// Free space of the store's disk against `--min-free-disk`.
+    disk: disk::Disk,
 }
 
 impl Relay {
@@ -115,11 +119,20 @@ impl Relay {
             shutdown,
             tasks: TaskTracker::new(),
             session_slots: Arc::new(tokio::sync::Semaphore::new(config.max_sessions)),
+            disk: disk::Disk::new(
+                (config.store == StoreKind::Sqlite).then(|| config.data_dir.clone()),
+                config.min_free_disk,
+            ),
             config,
         });
         state
             .tasks
             .spawn(expire_old_events(state.clone()).instrument(tracing::info_span!("retention")));
+        let watched = state.clone();
+        state.tasks.spawn(
+            async move { watched.disk.watch(watched.shutdown.clone()).await }
+                .instrument(tracing::info_span!("disk")),
+        );
         Ok(Self { state, tls })
     }
 

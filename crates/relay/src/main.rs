@@ -59,6 +59,10 @@ struct Args {
     /// to clients as an expired gap, never skipped silently.
     #[arg(long, value_name = "AGE", default_value = "7d", value_parser = parse_age)]
     retention_age: Duration,
+    /// Free disk space the store must keep (1GiB, 500MB...): below it every ingest answers
+    /// 507 disk_full and /healthz 503, before the disk fills up (0: no check).
+    #[arg(long, value_name = "BYTES", default_value = "1GiB", value_parser = parse_size)]
+    min_free_disk: u64,
     /// Most body bytes stored per channel. Finished events make room for new ones; when
     /// undelivered events fill it, ingest answers 507 channel_full (providers retry later).
     #[arg(long, value_name = "BYTES", default_value = "1GiB", value_parser = parse_size)]
@@ -139,6 +143,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
             max_channel_bytes: args.max_channel_bytes,
         },
         tls,
+        min_free_disk: args.min_free_disk,
         ..Config::default()
     };
     let shutdown = CancellationToken::new();

@@ -1,7 +1,8 @@
 //! The HTTP/1 accept loop (plain or TLS). Unlike `axum::serve` it bounds how many connections
 //! are served, how long a client may take to send its request headers or finish a TLS
-//! handshake (slow senders time out), how large a request head may be, and how long shutdown
-//! waits for open connections; it tracks every connection task so `serve` returns only when
+//! handshake (slow senders time out), how long a write may wait for a peer that stopped
+//! reading (slow readers are cut off, freeing the answer's memory and the connection's slot),
+//! how large a request head may be, and how long shutdown waits for open connections; it tracks every connection task so `serve` returns only when
 //! they have ended.
 
 use std::sync::Arc;
@@ -39,6 +40,8 @@ pub(crate) struct Limits {
     pub header_read_timeout: Duration,
     /// See `Config::max_connections`.
     pub max_connections: usize,
+    /// See `Config::write_timeout`.
+    pub write_timeout: Duration,
 }
 
 impl From<&crate::Config> for Limits {
@@ -46,6 +49,7 @@ impl From<&crate::Config> for Limits {
         Self {
             header_read_timeout: config.header_read_timeout,
             max_connections: config.max_connections,
+            write_timeout: config.write_timeout,
         }
     }
 }
@@ -82,6 +86,10 @@ pub(crate) async fn run(
         if let Err(err) = stream.set_nodelay(true) {
             tracing::debug!(error = %err, "could not set TCP_NODELAY");
         }
+        // A write that makes no progress for `write_timeout` fails, which ends the connection.
+        let mut stream = tokio_io_timeout::TimeoutStream::new(stream);
+        stream.set_write_timeout(Some(limits.write_timeout));
+        let stream = Box::pin(stream);
         let timeout = limits.header_read_timeout;
         let connection = connection(stream, tls.clone(), router.clone(), timeout, shutdown.clone());
         let connection = async move {
@@ -92,8 +100,11 @@ pub(crate) async fn run(
     }
 }
 
+/// A TCP stream whose writes time out.
+type Stream = std::pin::Pin<Box<tokio_io_timeout::TimeoutStream<TcpStream>>>;
+
 async fn connection(
-    stream: TcpStream,
+    stream: Stream,
     tls: Option<TlsAcceptor>,
     router: Router,
     header_read_timeout: Duration,

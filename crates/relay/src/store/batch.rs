@@ -9,7 +9,7 @@ use rusqlite::blob::ZeroBlob;
 use rusqlite::{MAIN_DB, OptionalExtension as _, ToSql, Transaction, params};
 
 use super::writer::{CacheOp, Op};
-use super::{ChannelInfo, NewEvent, StoreError, expired_runs, now_ms};
+use super::{ChannelInfo, MAX_ATTEMPTS_KEPT, NewEvent, StoreError, expired_runs, now_ms};
 use crate::config::Retention;
 
 /// Bodies from this size on are written through SQLite's incremental blob I/O.
@@ -97,10 +97,22 @@ impl Batch<'_> {
                     )?
                     .execute(params![channel, seq, id, json])?
                 } else {
-                    tx.prepare_cached(
-                        "SELECT COUNT(*) FROM events WHERE channel = ?1 AND seq = ?2 AND id = ?3",
-                    )?
-                    .query_row(params![channel, seq, id], |row| row.get(0))?
+                    let exists: usize = tx
+                        .prepare_cached(
+                            "SELECT COUNT(*) FROM events WHERE channel = ?1 AND seq = ?2 AND id = ?3",
+                        )?
+                        .query_row(params![channel, seq, id], |row| row.get(0))?;
+                    let kept: u64 = tx
+                        .prepare_cached(
+                            "SELECT COUNT(*) FROM deliveries WHERE channel = ?1 AND seq = ?2
+                             AND result LIKE '%\"will_retry\":true%'",
+                        )?
+                        .query_row(params![channel, seq], |row| row.get(0))?;
+                    if exists > 0 && kept >= MAX_ATTEMPTS_KEPT {
+                        // Known event, history full of attempts: acknowledged, not stored.
+                        return Ok(Ok(1));
+                    }
+                    exists
                 };
                 if found == 0 {
                     return Ok(Ok(0));

@@ -183,6 +183,21 @@ async fn attempts_are_history_and_leave_the_event_pending(store: Arc<dyn Store>)
     assert_eq!(detail.deliveries, vec![retried, result(Outcome::Failed, 500)]);
 }
 
+async fn attempts_kept_per_event_are_bounded_and_outcomes_always_kept(store: Arc<dyn Store>) {
+    with_channel(store.as_ref(), "a").await;
+    store.append("a", event(1, b"x")).await.expect("append");
+    let retried = DeliveryResult { will_retry: true, ..result(Outcome::Failed, 500) };
+    for _ in 0..super::MAX_ATTEMPTS_KEPT + 5 {
+        assert!(store.record_delivery("a", 1, "evt_1", retried.clone()).await.expect("attempt"));
+    }
+    assert!(
+        store.record_delivery("a", 1, "evt_1", result(Outcome::Delivered, 200)).await.expect("ack")
+    );
+    let detail = store.detail("a", "evt_1").await.expect("read").expect("found");
+    assert_eq!(detail.deliveries.len() as u64, super::MAX_ATTEMPTS_KEPT + 1);
+    assert_eq!(detail.state, DeliveryState::Delivered);
+}
+
 async fn count_retention_drops_the_oldest_finished_and_seq_keeps_growing(store: Arc<dyn Store>) {
     with_channel(store.as_ref(), "a").await;
     for n in 1..=5 {
@@ -334,6 +349,7 @@ suite! {
     count_retention_drops_the_oldest_finished_and_seq_keeps_growing: retention(2),
     count_retention_never_removes_an_undelivered_event: retention(2),
     attempts_are_history_and_leave_the_event_pending: retention(2),
+    attempts_kept_per_event_are_bounded_and_outcomes_always_kept: retention(100),
     count_retention_keeps_at_most_one_percent_extra: retention(200),
     a_full_channel_refuses_until_events_are_finished: quota(),
     age_retention_expires_old_events_and_records_undelivered_runs: retention(100),

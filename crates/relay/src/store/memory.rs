@@ -7,7 +7,10 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use hookrelay_proto::{DeliveryResult, DeliveryState, Event, EventDetail, EventSummary, Gap, Page};
 
-use super::{ChannelInfo, IdMatch, MAX_CANDIDATES, NewEvent, Store, StoreError, expired_runs};
+use super::{
+    ChannelInfo, IdMatch, MAX_ATTEMPTS_KEPT, MAX_CANDIDATES, NewEvent, Store, StoreError,
+    expired_runs,
+};
 use crate::config::Retention;
 use crate::ids::TokenHash;
 
@@ -270,7 +273,13 @@ impl Store for MemoryStore {
                 let channel = channels.get_mut(channel)?;
                 let index = channel.find(seq)?;
                 let stored = &mut channel.events[index];
-                (stored.event.id == id).then(|| stored.deliveries.push(result))
+                let attempts = stored.deliveries.iter().filter(|r| !r.is_final()).count() as u64;
+                let full = !result.is_final() && attempts >= MAX_ATTEMPTS_KEPT;
+                (stored.event.id == id).then(|| {
+                    if !full {
+                        stored.deliveries.push(result);
+                    }
+                })
             })?
             .is_some())
     }

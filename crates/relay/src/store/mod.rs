@@ -210,10 +210,57 @@ pub(crate) async fn open(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
     }
 }
 
-/// `result` with the relay's clock in `recorded_at_ms`: what a client sent there is
-/// replaced, so every time in a channel's history comes from one clock.
+/// Longest response preview kept per delivery record, in bytes.
+pub(crate) const MAX_RECORD_RESPONSE: usize = 4 * 1024;
+/// Longest error text, target URL and signature reason kept per record, in bytes.
+pub(crate) const MAX_RECORD_TEXT: usize = 1024;
+/// Most response headers kept per record, and most bytes of them.
+pub(crate) const MAX_RECORD_HEADERS: usize = 32;
+const MAX_RECORD_HEADER_BYTES: usize = 4 * 1024;
+/// Most attempts (results that will be retried) kept per event; later ones are not stored
+/// (an app retried forever must not grow the history without end). Outcomes always are.
+pub(crate) const MAX_ATTEMPTS_KEPT: u64 = 100;
+/// What a cut text ends with.
+const TRUNCATED: &str = "… (truncated by the relay)";
+
+/// `result` as the relay keeps it: stamped with the relay's clock in `recorded_at_ms` (what
+/// a client sent there is replaced, so every time in a channel's history comes from one
+/// clock), and bounded in size, every cut marked.
 pub(crate) fn stamped(result: DeliveryResult) -> DeliveryResult {
-    DeliveryResult { recorded_at_ms: Some(now_ms()), ..result }
+    let mut bytes = 0;
+    let response_headers = result
+        .response_headers
+        .into_iter()
+        .take(MAX_RECORD_HEADERS)
+        .take_while(|(name, value)| {
+            bytes += name.len() + value.len();
+            bytes <= MAX_RECORD_HEADER_BYTES
+        })
+        .collect();
+    let text = |text: Option<String>| text.map(|text| truncated(text, MAX_RECORD_TEXT));
+    DeliveryResult {
+        recorded_at_ms: Some(now_ms()),
+        response: result.response.map(|text| truncated(text, MAX_RECORD_RESPONSE)),
+        error: text(result.error),
+        target: text(result.target),
+        resigned: text(result.resigned),
+        response_headers,
+        ..result
+    }
+}
+
+/// `text` cut to at most `max` bytes (on a character boundary), marked when cut.
+fn truncated(mut text: String, max: usize) -> String {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max.saturating_sub(TRUNCATED.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text.truncate(end);
+    text.push_str(TRUNCATED);
+    text
 }
 
 /// Milliseconds since the Unix epoch, now.
@@ -266,6 +313,28 @@ mod tests {
 
     fn gap(from_seq: u64, to_seq: u64, reason: GapReason) -> Gap {
         Gap { from_seq, to_seq, reason }
+    }
+
+    #[test]
+    fn delivery_records_are_bounded_and_cuts_are_marked() {
+        let big = DeliveryResult {
+            response: Some("é".repeat(10_000)),
+            error: Some("x".repeat(5_000)),
+            response_headers: (0..100).map(|n| (format!("h{n}"), "v".repeat(200))).collect(),
+            ..DeliveryResult::new(hookrelay_proto::Outcome::Failed, Some(500), 1, 1)
+        };
+        let kept = stamped(big);
+        let response = kept.response.expect("kept");
+        assert!(response.len() <= MAX_RECORD_RESPONSE && response.ends_with(TRUNCATED));
+        let error = kept.error.expect("kept");
+        assert!(error.len() <= MAX_RECORD_TEXT && error.ends_with(TRUNCATED));
+        assert!(kept.response_headers.len() < MAX_RECORD_HEADERS, "4 KiB of headers at most");
+        assert!(kept.recorded_at_ms.is_some());
+        let small = stamped(DeliveryResult {
+            response: Some("ok".into()),
+            ..DeliveryResult::new(hookrelay_proto::Outcome::Delivered, Some(200), 1, 1)
+        });
+        assert_eq!(small.response.as_deref(), Some("ok"));
     }
 
     #[test]

@@ -183,3 +183,54 @@ async fn past_max_connections_a_new_connection_waits_until_one_closes() {
     healthz_is_served(&relay).await;
     relay.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_stops_reading_a_big_answer_is_cut_off_and_its_slot_freed() {
+    let relay = TestRelay::with(|config| {
+        config.write_timeout = SHORT;
+        config.max_connections = 1;
+    })
+    .await;
+    let channel = relay.channel().await;
+    let body: Vec<u8> = (0..20 * 1024 * 1024u32).map(|n| (n % 251) as u8).collect();
+    let ack: IngestAck = post(&channel.ingest_url, body).await.json();
+
+    // Ask for the 20 MiB event (about 27 MiB of JSON) and never read the answer: it cannot
+    // fit in the sockets' buffers, so the relay's writes stall.
+    let mut stalled = open(&relay).await;
+    let request = format!(
+        "GET /v1/channels/{}/events/{} HTTP/1.1\r\nhost: relay\r\nauthorization: Bearer {}\r\n\r\n",
+        channel.channel, ack.id, channel.token
+    );
+    send(&mut stalled, request.as_bytes()).await;
+    // With one connection allowed, this waits until the stalled one is cut off.
+    let started = Instant::now();
+    healthz_is_served(&relay).await;
+    assert!(started.elapsed() >= SHORT, "served before the stall was cut off");
+    let received = read_until_closed(&mut stalled).await;
+    assert!(received.len() < 27 * 1024 * 1024, "the whole answer arrived: {}", received.len());
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn below_min_free_disk_every_ingest_is_507_and_healthz_says_why() {
+    let relay = TestRelay::with(|config| config.min_free_disk = u64::MAX).await;
+    let channel = relay.channel().await;
+    let refused = post(&channel.ingest_url, "x").await;
+    assert_eq!(
+        (refused.status, refused.error_code().as_str()),
+        (StatusCode::INSUFFICIENT_STORAGE, "disk_full")
+    );
+    let health = http(Method::GET, &format!("{}/healthz", relay.url), &[], "").await;
+    assert_eq!(health.status, StatusCode::SERVICE_UNAVAILABLE);
+    let body: serde_json::Value = health.json();
+    assert_eq!(body["status"], "disk_full");
+    // Reading history still works: only new writes are refused.
+    let history = get_with_token(
+        &format!("{}/v1/channels/{}/events", relay.url, channel.channel),
+        &channel.token,
+    )
+    .await;
+    assert_eq!(history.status, StatusCode::OK);
+    relay.stop().await;
+}
