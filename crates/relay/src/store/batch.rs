@@ -12,6 +12,10 @@ use super::writer::{CacheOp, Op};
 use super::{ChannelInfo, MAX_ATTEMPTS_KEPT, NewEvent, StoreError, expired_runs, now_ms};
 use crate::config::Retention;
 
+/// Most rows one `Op::Purge` deletes per table, and most events one `Op::Expire` removes:
+/// big deletes go in chunks so that other writes get their turn in between.
+pub(super) const PURGE_CHUNK: usize = 1000;
+
 /// Bodies from this size on are written through SQLite's incremental blob I/O.
 const BLOB_STREAM_MIN: usize = 64 * 1024;
 
@@ -73,10 +77,9 @@ impl Batch<'_> {
                 if !self.tallies.contains_key(id) {
                     return Ok(Ok(0));
                 }
-                for table in ["deliveries", "events", "expired"] {
-                    tx.prepare_cached(&format!("DELETE FROM {table} WHERE channel = ?1"))?
-                        .execute([id])?;
-                }
+                // The events and their deliveries go in `Op::Purge` chunks after this commit:
+                // one big delete here would stall every other channel's writes.
+                tx.prepare_cached("DELETE FROM expired WHERE channel = ?1")?.execute([id])?;
                 tx.prepare_cached("DELETE FROM channels WHERE id = ?1")?.execute([id])?;
                 tx.prepare_cached(
                     "INSERT OR IGNORE INTO deleted_channels (id, deleted_at_ms) VALUES (?1, ?2)",
@@ -85,6 +88,21 @@ impl Batch<'_> {
                 self.set(id, None);
                 self.cache_ops.push(CacheOp::Remove(id.clone()));
                 Ok(1)
+            }
+            Op::Purge { id } => {
+                if self.tallies.contains_key(id) {
+                    return Ok(Ok(0));
+                }
+                let mut removed = 0;
+                for table in ["deliveries", "events"] {
+                    removed += tx
+                        .prepare_cached(&format!(
+                            "DELETE FROM {table} WHERE rowid IN
+                             (SELECT rowid FROM {table} WHERE channel = ?1 LIMIT ?2)"
+                        ))?
+                        .execute(params![id, PURGE_CHUNK])?;
+                }
+                Ok(removed as u64)
             }
             Op::Append { channel, event } => self.append(tx, channel, event)?,
             Op::Deliver { channel, seq, id, result } => {
@@ -231,9 +249,13 @@ impl Batch<'_> {
             .collect::<rusqlite::Result<_>>()?;
         let mut removed = 0;
         for (channel, through) in expiring {
-            if !self.tallies.contains_key(&channel) {
-                continue;
+            let Some(tally) = self.tallies.get(&channel) else { continue };
+            // At most a chunk per call: the caller calls again while events go.
+            let budget = (PURGE_CHUNK as u64).saturating_sub(removed);
+            if budget == 0 {
+                break;
             }
+            let through = through.min(tally.first_seq + budget - 1);
             let unfinished: Vec<u64> = tx
                 .prepare_cached(
                     "SELECT seq FROM events WHERE channel = ?1 AND seq <= ?2
@@ -243,11 +265,24 @@ impl Batch<'_> {
                 .collect::<rusqlite::Result<_>>()?;
             let runs = expired_runs(unfinished);
             for run in &runs {
-                tx.prepare_cached(
-                    "INSERT INTO expired (channel, from_seq, to_seq, expired_at_ms)
-                     VALUES (?1, ?2, ?3, ?4)",
-                )?
-                .execute(params![channel, run.from_seq, run.to_seq, now_ms()])?;
+                // A run that continues the last one (an expiry in chunks) extends it.
+                let extended = tx
+                    .prepare_cached(
+                        "UPDATE expired SET to_seq = ?3 WHERE channel = ?1 AND to_seq = ?2 - 1",
+                    )?
+                    .execute(params![channel, run.from_seq, run.to_seq])?;
+                if extended == 0 {
+                    tx.prepare_cached(
+                        "INSERT INTO expired (channel, from_seq, to_seq, expired_at_ms)
+                         VALUES (?1, ?2, ?3, ?4)",
+                    )?
+                    .execute(params![
+                        channel,
+                        run.from_seq,
+                        run.to_seq,
+                        now_ms()
+                    ])?;
+                }
             }
             if !runs.is_empty() {
                 let count: u64 = runs.iter().map(hookrelay_proto::Gap::count).sum();

@@ -375,6 +375,33 @@ async fn sqlite_reopens_with_channels_events_and_seqs() {
     assert_eq!(detail.state, DeliveryState::Delivered);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_deletes_and_expires_big_channels_in_chunks_leaving_nothing_behind() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("relay.sqlite3");
+    let store = SqliteStore::open(&path, false, retention(100_000)).expect("open");
+    let rows = |conn: &rusqlite::Connection, channel: &str| -> i64 {
+        conn.query_row("SELECT COUNT(*) FROM events WHERE channel = ?1", [channel], |row| {
+            row.get(0)
+        })
+        .expect("count")
+    };
+    for channel in ["big", "old"] {
+        with_channel(&store, channel).await;
+        for n in 1..=2_500 {
+            store.append(channel, event(n, b"x")).await.expect("append");
+        }
+    }
+    assert!(store.delete_channel("big").await.expect("delete"));
+    // 2,500 events in chunks of 1,000, each its own commit; the expired run stays one.
+    assert_eq!(store.expire_before(i64::MAX).await.expect("expire"), 2_500);
+    let expired = Gap { from_seq: 1, to_seq: 2_500, reason: GapReason::Expired };
+    assert_eq!(store.expired("old", 1, 10_000).await.expect("read"), vec![expired]);
+    store.close().await;
+    let conn = rusqlite::Connection::open(&path).expect("open");
+    assert_eq!((rows(&conn, "big"), rows(&conn, "old")), (0, 0));
+}
+
 #[tokio::test]
 async fn sqlite_keeps_deleted_ids_taken_after_a_restart() {
     let dir = tempfile::tempdir().expect("temp dir");

@@ -181,6 +181,12 @@ impl SqliteStore {
         conn.execute_batch(SCHEMA).context("could not create the store's tables")?;
         migrate(&conn).context("could not upgrade the store's tables")?;
 
+        // Rows of channels deleted while a purge was under way (a crash, a kill -9).
+        conn.execute_batch(
+            "DELETE FROM deliveries WHERE channel NOT IN (SELECT id FROM channels);
+             DELETE FROM events WHERE channel NOT IN (SELECT id FROM channels);",
+        )
+        .context("could not finish purging deleted channels")?;
         let (channels, tallies) = load_channels(&conn)?;
         let deleted = conn
             .prepare("SELECT id FROM deleted_channels")?
@@ -239,7 +245,11 @@ impl Store for SqliteStore {
     }
 
     async fn delete_channel(&self, id: &str) -> Result<bool, StoreError> {
-        Ok(self.write(Op::Delete { id: id.to_owned() }).await? == 1)
+        if self.write(Op::Delete { id: id.to_owned() }).await? == 0 {
+            return Ok(false);
+        }
+        while self.write(Op::Purge { id: id.to_owned() }).await? > 0 {}
+        Ok(true)
     }
 
     async fn append(&self, channel: &str, event: NewEvent) -> Result<u64, StoreError> {
@@ -287,7 +297,14 @@ impl Store for SqliteStore {
     }
 
     async fn expire_before(&self, cutoff_ms: i64) -> Result<u64, StoreError> {
-        self.write(Op::Expire { cutoff_ms }).await
+        // In chunks, each its own commit, so other writes go in between.
+        let mut removed = 0;
+        loop {
+            match self.write(Op::Expire { cutoff_ms }).await? {
+                0 => return Ok(removed),
+                chunk => removed += chunk,
+            }
+        }
     }
 
     async fn expired(&self, channel: &str, from: u64, to: u64) -> Result<Vec<Gap>, StoreError> {

@@ -38,11 +38,30 @@ pub(super) struct Channels {
 /// One write. Every write answers with one number: the new `seq` of an append, the count of
 /// expired events, or 1/0 for "done"/"nothing there".
 pub(super) enum Op {
-    Create { id: String, token_hash: TokenHash },
-    Delete { id: String },
-    Append { channel: String, event: NewEvent },
-    Deliver { channel: String, seq: u64, id: String, result: DeliveryResult },
-    Expire { cutoff_ms: i64 },
+    Create {
+        id: String,
+        token_hash: TokenHash,
+    },
+    Delete {
+        id: String,
+    },
+    /// Deletes a chunk of a deleted channel's rows; answers how many went (0: done).
+    Purge {
+        id: String,
+    },
+    Append {
+        channel: String,
+        event: NewEvent,
+    },
+    Deliver {
+        channel: String,
+        seq: u64,
+        id: String,
+        result: DeliveryResult,
+    },
+    Expire {
+        cutoff_ms: i64,
+    },
     Close,
 }
 
