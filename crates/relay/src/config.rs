@@ -38,6 +38,10 @@ pub struct Config {
     /// Longest a sender may take to deliver an ingest body once its headers are in; a slower
     /// one gets `408 body_timeout`.
     pub body_read_timeout: Duration,
+    /// Most bytes of webhook bodies held in memory at once, across all requests being read
+    /// or stored; past it, reading bodies waits (senders slow down), and a wait past
+    /// `body_read_timeout` answers `503`. At least `max_body`.
+    pub max_body_memory: usize,
     /// Free space the store's file system must keep: below it every ingest answers
     /// `507 disk_full` and `/healthz` 503, before SQLite would fail mid-write (0: no check).
     pub min_free_disk: u64,
@@ -96,6 +100,8 @@ pub const DEFAULT_MAX_BODY: usize = 25 * 1024 * 1024;
 pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// Default `body_read_timeout`: 60 s, enough for a `DEFAULT_MAX_BODY` body at about 3 Mbit/s.
 pub const DEFAULT_BODY_READ_TIMEOUT: Duration = Duration::from_secs(60);
+/// Default `max_body_memory`: 256 MiB (ten 25 MiB bodies at once).
+pub const DEFAULT_MAX_BODY_MEMORY: usize = 256 * 1024 * 1024;
 /// Default `min_free_disk`: 1 GiB.
 pub const DEFAULT_MIN_FREE_DISK: u64 = 1024 * 1024 * 1024;
 /// Default `write_timeout`: 30 s.
@@ -132,6 +138,7 @@ impl Default for Config {
             max_connections: DEFAULT_MAX_CONNECTIONS,
             write_timeout: DEFAULT_WRITE_TIMEOUT,
             min_free_disk: DEFAULT_MIN_FREE_DISK,
+            max_body_memory: DEFAULT_MAX_BODY_MEMORY,
         }
     }
 }
@@ -156,6 +163,12 @@ impl Config {
         anyhow::ensure!(!self.body_read_timeout.is_zero(), "body read timeout must be above zero");
         anyhow::ensure!(self.max_connections >= 1, "max_connections must be at least 1");
         anyhow::ensure!(!self.write_timeout.is_zero(), "write timeout must be above zero");
+        anyhow::ensure!(
+            self.max_body_memory >= self.max_body,
+            "the memory for bodies ({} bytes) must hold at least one body of --max-body ({} bytes)",
+            self.max_body_memory,
+            self.max_body
+        );
         Ok(())
     }
 }

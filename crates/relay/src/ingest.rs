@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 use bytes::{Bytes, BytesMut};
 use hookrelay_proto::{EVENT_ID_HEADER, Header, IngestAck, event_type};
 use http_body_util::BodyExt as _;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::AppState;
 use crate::error::RelayError;
@@ -41,7 +42,13 @@ async fn capture(state: &AppState, request: Request) -> Result<Response, RelayEr
     crate::auth::live_channel(state.store.as_ref(), channel).await?;
     state.disk.check()?;
     let config = &state.config;
-    let body = read_body(body, &parts.headers, config.max_body, config.body_read_timeout).await?;
+    let limits = BodyLimits {
+        max_body: config.max_body,
+        timeout: config.body_read_timeout,
+        budget: &state.body_budget,
+    };
+    // Held until the event is stored and its answer built: the body is in memory till then.
+    let (body, _memory) = read_body(body, &parts.headers, limits).await?;
     let size = body.len() as u64;
     let event = NewEvent {
         id: crate::ids::new_event_id().map_err(RelayError::Internal)?,
@@ -80,14 +87,28 @@ fn headers(map: &HeaderMap) -> Vec<Header> {
         .collect()
 }
 
+/// What bounds one body.
+struct BodyLimits<'a> {
+    max_body: usize,
+    timeout: Duration,
+    /// Every body in memory takes permits of [`BUDGET_UNIT`] bytes from here.
+    budget: &'a Arc<Semaphore>,
+}
+
+/// Bytes per permit of the body budget.
+pub(crate) const BUDGET_UNIT: usize = 1024;
+
 /// Reads the whole body, refusing it as soon as it is known to exceed `max_body` or once
-/// `timeout` has passed (a slow sender gets `408` and the relay moves on).
+/// `timeout` has passed (a slow sender gets `408` and the relay moves on). First it reserves
+/// room in the relay-wide body budget, which the returned permit holds: when the budget is
+/// spent, the request waits (senders slow down) and, past `timeout`, answers `503` instead of
+/// the relay running out of memory.
 async fn read_body(
     body: Body,
     headers: &HeaderMap,
-    max_body: usize,
-    timeout: Duration,
-) -> Result<Bytes, RelayError> {
+    limits: BodyLimits<'_>,
+) -> Result<(Bytes, OwnedSemaphorePermit), RelayError> {
+    let BodyLimits { max_body, timeout, budget } = limits;
     let too_large = RelayError::BodyTooLarge { limit: max_body };
     let declared =
         headers.get(CONTENT_LENGTH).and_then(|value| value.to_str().ok()?.parse::<u64>().ok());
@@ -97,13 +118,28 @@ async fn read_body(
     // Reserved, not touched: memory is only used as bytes arrive, and a body read in one
     // buffer of the right size is never copied while it grows.
     let capacity = declared.map_or(0, |length| length as usize);
+    // One reservation per request, before any byte is read: the declared length, or the
+    // most a body may be when it is not declared (chunked). Taking it in one go means no
+    // request ever holds part of the budget while it waits for more.
+    let reserve = declared.map_or(max_body, |length| length as usize).max(1);
+    let units = u32::try_from(reserve.div_ceil(BUDGET_UNIT)).unwrap_or(u32::MAX);
+    let reserved = tokio::time::timeout(timeout, budget.clone().acquire_many_owned(units))
+        .await
+        .map_err(|_| {
+            RelayError::Unavailable(
+                "the relay holds as many webhook bodies in memory as it may".into(),
+            )
+        })?
+        .map_err(|_| RelayError::Unavailable("the relay is shutting down".into()))?;
     let read = async {
         let mut body = body;
         let mut buffer = BytesMut::with_capacity(capacity);
         while let Some(frame) = body.frame().await {
             let frame = frame.map_err(|err| RelayError::BodyRead(err.to_string()))?;
             if let Ok(data) = frame.into_data() {
-                if buffer.len() + data.len() > max_body {
+                // Never more than reserved: the declared length (hyper holds a sender to it)
+                // or max_body.
+                if buffer.len() + data.len() > reserve {
                     return Err(RelayError::BodyTooLarge { limit: max_body });
                 }
                 buffer.extend_from_slice(&data);
@@ -111,7 +147,10 @@ async fn read_body(
         }
         Ok(buffer.freeze())
     };
-    tokio::time::timeout(timeout, read).await.map_err(|_| RelayError::BodyTimeout(timeout))?
+    let body = tokio::time::timeout(timeout, read)
+        .await
+        .map_err(|_| RelayError::BodyTimeout(timeout))??;
+    Ok((body, reserved))
 }
 
 #[cfg(test)]

@@ -49,8 +49,9 @@ use url::Url;
 pub use admin::{ADMIN_TOKEN_FILE, Guard};
 pub use config::{
     Config, DEFAULT_BODY_READ_TIMEOUT, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_BODY,
-    DEFAULT_MAX_CHANNEL_BYTES, DEFAULT_MAX_CONNECTIONS, DEFAULT_MIN_FREE_DISK,
-    DEFAULT_WRITE_TIMEOUT, Retention, StoreKind, TlsFiles, default_data_dir, parse_age, parse_size,
+    DEFAULT_MAX_BODY_MEMORY, DEFAULT_MAX_CHANNEL_BYTES, DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MIN_FREE_DISK, DEFAULT_WRITE_TIMEOUT, Retention, StoreKind, TlsFiles, default_data_dir,
+    parse_age, parse_size,
 };
 pub use session::MAX_CLIENT_MESSAGE;
 pub use signals::cancel_on_signals;
@@ -97,6 +98,8 @@ struct AppState {
     session_slots: Arc<tokio::sync::Semaphore>,
     /// Free space of the store's disk against `--min-free-disk`.
     disk: disk::Disk,
+    /// Room for request bodies in memory, in `ingest::BUDGET_UNIT`s.
+    body_budget: Arc<tokio::sync::Semaphore>,
 }
 
 impl Relay {
@@ -119,6 +122,9 @@ impl Relay {
             shutdown,
             tasks: TaskTracker::new(),
             session_slots: Arc::new(tokio::sync::Semaphore::new(config.max_sessions)),
+            body_budget: Arc::new(tokio::sync::Semaphore::new(
+                config.max_body_memory.div_ceil(ingest::BUDGET_UNIT),
+            )),
             disk: disk::Disk::new(
                 (config.store == StoreKind::Sqlite).then(|| config.data_dir.clone()),
                 config.min_free_disk,

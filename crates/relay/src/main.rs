@@ -9,7 +9,8 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clap::Parser;
 use hookrelay_relay::{
-    Config, Guard, Relay, Retention, StoreKind, TlsFiles, parse_age, parse_size,
+    Config, DEFAULT_MAX_BODY_MEMORY, Guard, Relay, Retention, StoreKind, TlsFiles, parse_age,
+    parse_size,
 };
 use tokio_util::sync::CancellationToken;
 use url::Url;
@@ -144,6 +145,8 @@ async fn run(args: Args) -> anyhow::Result<()> {
         },
         tls,
         min_free_disk: args.min_free_disk,
+        // Room for ten bodies of the default size, and at least four of a larger --max-body.
+        max_body_memory: DEFAULT_MAX_BODY_MEMORY.max(args.max_body.saturating_mul(4)),
         ..Config::default()
     };
     let shutdown = CancellationToken::new();

@@ -234,3 +234,34 @@ async fn below_min_free_disk_every_ingest_is_507_and_healthz_says_why() {
     assert_eq!(history.status, StatusCode::OK);
     relay.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bodies_in_memory_share_one_budget_and_a_full_budget_makes_readers_wait() {
+    let relay = TestRelay::with(|config| {
+        config.max_body = 64 * 1024;
+        config.max_body_memory = 64 * 1024;
+    })
+    .await;
+    let channel = relay.channel().await;
+    let path = channel.ingest_url.trim_start_matches(&relay.url).to_owned();
+    // A sender that has declared 60 KB (and sent 50 KB of it) holds 59 KiB of the 64 KiB.
+    let mut slow = open(&relay).await;
+    let head = format!("POST {path} HTTP/1.1\r\nhost: relay\r\ncontent-length: 60000\r\n\r\n");
+    send(&mut slow, head.as_bytes()).await;
+    send(&mut slow, &[b'a'; 50_000]).await;
+    // A 20 KB body does not fit beside it: its reading waits...
+    let url = channel.ingest_url.clone();
+    let waiting = tokio::spawn(async move { post(&url, vec![b'b'; 20_000]).await });
+    let early = tokio::time::timeout(Duration::from_millis(300), async {
+        while !waiting.is_finished() {
+            tokio::task::yield_now().await;
+        }
+    });
+    assert!(early.await.is_err(), "the second body was read beside the first");
+    // ...until the first is stored and its memory given back.
+    send(&mut slow, &[b'a'; 10_000]).await;
+    assert!(read_answer(&mut slow).await.starts_with("HTTP/1.1 200"));
+    let second = within(waiting).await.expect("task");
+    assert_eq!(second.status, StatusCode::OK);
+    relay.stop().await;
+}
