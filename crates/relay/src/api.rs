@@ -11,8 +11,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header::CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use hookrelay_proto::{
-    ChannelCreated, CreateChannel, DeliveryResult, ErrorBody, EventDetail, EventSummary, Gap,
-    MAX_PAGE, Page,
+    ChannelCreated, CreateChannel, DeliveryResult, ErrorBody, EventSummary, Gap, MAX_PAGE, Page,
 };
 use serde::Deserialize;
 
@@ -125,11 +124,11 @@ pub(crate) async fn get_event(
     State(state): State<Arc<AppState>>,
     Path((channel, typed)): Path<(String, String)>,
     headers: HeaderMap,
-) -> Result<Json<EventDetail>, RelayError> {
+) -> Result<Response, RelayError> {
     authorize(state.store.as_ref(), &headers, &channel).await?;
     let (id, _) = resolve(&state, &channel, &typed).await?;
     let detail = state.store.detail(&channel, &id).await?;
-    detail.map(Json).ok_or(RelayError::UnknownEvent(typed))
+    detail.map(crate::event_answer::response).ok_or(RelayError::UnknownEvent(typed))
 }
 
 /// `POST /v1/channels/{channel}/events/{id}/deliveries`: records a delivery made outside the

@@ -7,7 +7,8 @@
 //!
 //! - this file: `Relay` (open the store, start age retention, the routes) and `serve`;
 //!   `admin` (who may create channels: `Guard`), used by `hookrelayd` at start.
-//! - handlers: `ingest` (`/h/{channel}`), `api` (channels, history, health, metrics),
+//! - handlers: `ingest` (`/h/{channel}`), `api` (channels, history, health, metrics;
+//!   `event_answer` streams one event's JSON),
 //!   `session` (one websocket stream); they answer through `error::RelayError`.
 //! - `auth` (bearer tokens, `authorize`), `error`, `hub` (per-channel wake-ups), `metrics`,
 //!   `disk` (`--min-free-disk`).
@@ -22,6 +23,7 @@ mod auth;
 mod config;
 mod disk;
 mod error;
+mod event_answer;
 mod files;
 mod hub;
 mod ids;
