@@ -12,7 +12,8 @@
 //! - `store`: the `Store` trait, its SQLite and memory implementations and retention; it
 //!   knows nothing of HTTP.
 //! - leaves: `config`, `ids` (ids, tokens and their hashes), `urls`, `tls`, `server` (the
-//!   accept loop with its limits), `signals`.
+//!   accept loop with its limits), `signals`, `logging` (the stderr log that never blocks
+//!   or fails; `hookrelay` uses it too).
 
 mod api;
 mod auth;
@@ -21,6 +22,7 @@ mod error;
 mod hub;
 mod ids;
 mod ingest;
+mod logging;
 mod metrics;
 mod server;
 mod session;
@@ -46,8 +48,9 @@ pub use config::{
     DEFAULT_MAX_CHANNEL_BYTES, DEFAULT_MAX_CONNECTIONS, Retention, StoreKind, TlsFiles,
     default_data_dir, parse_age, parse_size,
 };
+pub use logging::{LOG_QUEUE_LINES, LogGuard, init_stderr_log, stderr_line, stdout_line};
 pub use session::MAX_CLIENT_MESSAGE;
-pub use signals::cancel_on_signals;
+pub use signals::spawn_signal_watch;
 pub use urls::{base_url, local_url};
 
 /// How often age retention runs at most; a short `--retention-age` sweeps more often (a
