@@ -7,7 +7,8 @@
 //!
 //! - this file: `Relay` (open the store, start age retention, the routes) and `serve`.
 //! - handlers: `ingest` (`/h/{channel}`), `api` (channels, history, health, metrics),
-//!   `session` (one websocket stream); they answer through `error::RelayError`.
+//!   `session` (one websocket stream, and `session::Listeners`: who streams each channel);
+//!   they answer through `error::RelayError`.
 //! - `auth` (bearer tokens, `authorize`), `error`, `hub` (per-channel wake-ups), `metrics`.
 //! - `store`: the `Store` trait, its SQLite and memory implementations and retention; it
 //!   knows nothing of HTTP.
@@ -84,6 +85,8 @@ struct AppState {
     config: Config,
     store: Arc<dyn store::Store>,
     hub: hub::Hub,
+    /// Who streams each channel (so a second `listen` hears of the first).
+    listeners: session::Listeners,
     metrics: metrics::Metrics,
     /// `public_url` (or the listen address) without a trailing `/`.
     base_url: String,
@@ -110,6 +113,7 @@ impl Relay {
             base_url: base_url.as_str().trim_end_matches('/').to_owned(),
             store,
             hub: hub::Hub::default(),
+            listeners: session::Listeners::default(),
             metrics: metrics::Metrics::default(),
             shutdown,
             tasks: TaskTracker::new(),
