@@ -13,6 +13,7 @@ use time::UtcOffset;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use crate::output::listener_line::listener_text;
 use crate::output::log_line::{delivery_line, gap_line, gap_text, response_lines};
 use crate::output::queue::{DeliveryLine, UiEvent};
 use crate::output::stdout::stdout_color;
@@ -114,6 +115,11 @@ impl Renderer {
                 record
             }
             UiEvent::Delivery(line) => delivery_json(line),
+            UiEvent::OtherListener { change, peer, since, others } => {
+                let now = time::OffsetDateTime::now_utc();
+                let (_, text) = listener_text(*change, peer, *since, *others, now, self.offset);
+                return writeln!(self.err, "hookrelay: {text}");
+            }
             UiEvent::Gap { gap, .. } => {
                 let level = if gap.reason.is_loss() { "error" } else { "warning" };
                 writeln!(self.err, "hookrelay: {level}: {}", gap_text(gap))?;
@@ -165,6 +171,11 @@ impl Renderer {
                 text
             }
             UiEvent::Gap { at, gap } => gap_line(gap, *at, self.offset, color),
+            UiEvent::OtherListener { change, peer, since, others } => {
+                let now = time::OffsetDateTime::now_utc();
+                let (tone, text) = listener_text(*change, peer, *since, *others, now, self.offset);
+                paint(&text, tone, color)
+            }
             UiEvent::Retrying { line, delay } => {
                 let retry = format!("retrying in {:.1}s", delay.as_secs_f64());
                 format!(
@@ -313,7 +324,10 @@ fn describe(event: &UiEvent, connected_once: bool) -> Option<(Tone, String)> {
                 line.attempt
             ),
         ),
-        UiEvent::Ready { .. } | UiEvent::Delivery(_) | UiEvent::Gap { .. } => return None,
+        UiEvent::Ready { .. }
+        | UiEvent::Delivery(_)
+        | UiEvent::Gap { .. }
+        | UiEvent::OtherListener { .. } => return None,
     })
 }
 

@@ -4,7 +4,8 @@
 //! a refused token or an unknown channel as fatal instead of retrying forever. With
 //! `--exit-on-disconnect`, losing the relay after the first connection is fatal too. An
 //! event that does not decode goes to the processor to be acknowledged as failed; a frame
-//! that cannot even be identified ends the session (`inbound`).
+//! that cannot even be identified ends the session (`inbound`). Tells the user about the
+//! channel's other clients (`other_listeners`).
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -25,6 +26,7 @@ use crate::backoff::{Backoff, RECONNECT};
 use crate::output::queue::{Ui, UiEvent};
 use crate::relay::api::relay_url;
 use crate::relay::inbound::{self, Inbound, Undecodable, closed, describe};
+use crate::relay::other_listeners::OtherListeners;
 
 /// Longest wait for the TCP + TLS + websocket handshake.
 pub(crate) const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(15);
@@ -89,9 +91,11 @@ impl Tunnel {
     pub(crate) async fn run(mut self, cancel: CancellationToken) -> anyhow::Result<()> {
         let mut backoff = RECONNECT;
         let mut connected_once = false;
+        let mut others = OtherListeners::default();
         loop {
             self.ui.send(UiEvent::Connecting { relay: self.relay.to_string() }).await;
-            let reason = match self.session(&cancel, &mut backoff, &mut connected_once).await {
+            let session = self.session(&cancel, &mut backoff, &mut connected_once, &mut others);
+            let reason = match session.await {
                 End::Cancelled => return Ok(()),
                 End::Fatal(err) => return Err(err),
                 End::Retry(reason) if self.exit_on_disconnect && connected_once => {
@@ -124,6 +128,7 @@ impl Tunnel {
         cancel: &CancellationToken,
         backoff: &mut Backoff,
         connected_once: &mut bool,
+        others: &mut OtherListeners,
     ) -> End {
         let after = self.resume_after.load(Ordering::SeqCst);
         let request = match self.request(after) {
@@ -166,8 +171,11 @@ impl Tunnel {
                     self.resume_after.store(0, Ordering::SeqCst);
                     return End::Retry("restarting the stream from the relay's first event".into());
                 }
-                Ok(ServerMessage::Hello { last_seq, ping_interval_secs, .. }) => {
+                Ok(ServerMessage::Hello { last_seq, ping_interval_secs, others: now, .. }) => {
                     self.ui.send(UiEvent::Connected { last_seq, after }).await;
+                    for event in others.at_hello(now) {
+                        self.ui.send(event).await;
+                    }
                     *connected_once = true;
                     if let Some(first) = self.on_first_connect.take() {
                         let _ = first.send(());
@@ -240,6 +248,12 @@ impl Tunnel {
                                 sent = self.events.send(Incoming::Gap(gap)) => if sent.is_err() {
                                     break End::Cancelled;
                                 },
+                            }
+                            continue;
+                        }
+                        Inbound::Message(ServerMessage::Listeners { others: now }) => {
+                            for event in others.changed(now) {
+                                self.ui.send(event).await;
                             }
                             continue;
                         }

@@ -10,6 +10,7 @@ mod relay;
 mod errors;
 mod forwarding;
 mod history;
+mod listeners;
 mod misbehaving_relay;
 mod reliability;
 mod replaying;
