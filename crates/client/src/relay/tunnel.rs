@@ -5,7 +5,8 @@
 //! `--exit-on-disconnect`, losing the relay after the first connection is fatal too. An
 //! event that does not decode goes to the processor to be acknowledged as failed; a frame
 //! that cannot even be identified ends the session (`inbound`). Tells the user about the
-//! channel's other clients (`other_listeners`).
+//! channel's other clients (`other_listeners`), and takes over the port of another
+//! `listen`'s embedded relay once it has gone (`embedded::Takeover`).
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -25,6 +26,7 @@ use url::Url;
 use crate::backoff::{Backoff, RECONNECT};
 use crate::output::queue::{Ui, UiEvent};
 use crate::relay::api::relay_url;
+use crate::relay::embedded::{Takeover, TakeoverOutcome};
 use crate::relay::inbound::{self, Inbound, Undecodable, closed, describe};
 use crate::relay::other_listeners::OtherListeners;
 
@@ -60,6 +62,9 @@ pub(crate) struct Tunnel {
     /// `--exit-on-disconnect`: once connected, a lost connection ends `run` with an error
     /// instead of a reconnect.
     pub exit_on_disconnect: bool,
+    /// Set when the relay is another `listen`'s embedded relay: once its stream is lost,
+    /// this process serves the port itself if it can, rather than reconnect to nothing.
+    pub takeover: Option<Takeover>,
 }
 
 /// What the tunnel hands the processor, in order.
@@ -107,6 +112,10 @@ impl Tunnel {
                 }
                 End::Retry(reason) => reason,
             };
+            if self.take_over().await {
+                backoff.reset();
+                continue;
+            }
             let delay = backoff.next_delay();
             let attempt = backoff.failures();
             self.ui.send(UiEvent::Reconnecting { reason, delay, attempt }).await;
@@ -284,6 +293,17 @@ impl Tunnel {
             backoff.reset();
         }
         end
+    }
+
+    /// With a [`Takeover`]: tries to serve the relay's port here, and says so when that
+    /// works (true: reconnect at once) or never can (the store lacks the channel).
+    async fn take_over(&mut self) -> bool {
+        let Some(takeover) = &self.takeover else { return false };
+        let outcome = takeover.try_start(&self.channel, &self.token).await;
+        let Some(note) = outcome.note(&self.relay, &self.channel) else { return false };
+        self.takeover = None;
+        self.ui.send(UiEvent::Notice(note)).await;
+        outcome == TakeoverOutcome::Started
     }
 
     fn request(
