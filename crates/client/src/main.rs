@@ -2,6 +2,7 @@
 //! codes: 0 success, 1 runtime failure (`error: ...` on stderr), 2 usage error (from clap,
 //! or a [`UsageError`] clap could not see).
 
+use std::io::IsTerminal as _;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -14,21 +15,23 @@ const LOG_ENV: &str = "HOOKRELAY_LOG";
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env(LOG_ENV)
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .init();
+    let filter = tracing_subscriber::EnvFilter::try_from_env(LOG_ENV)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    // Never blocks or fails on a closed stderr, so Ctrl-C always ends the command.
+    let log = hookrelay_relay::init_stderr_log(filter, color);
     // Must be read while the process is still single-threaded (the time crate's rule).
     let offset = UtcOffset::current_local_offset().unwrap_or(UtcOffset::UTC);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-        Ok(runtime) => runtime,
-        Err(err) => return fail(&anyhow::Error::new(err).context("could not start the runtime")),
+    let result = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => {
+            let result = runtime.block_on(hookrelay_client::run(cli, offset));
+            runtime.shutdown_timeout(Duration::from_secs(1));
+            result
+        }
+        Err(err) => Err(anyhow::Error::new(err).context("could not start the runtime")),
     };
-    let result = runtime.block_on(hookrelay_client::run(cli, offset));
-    runtime.shutdown_timeout(Duration::from_secs(1));
+    // The log's last lines before the verdict.
+    drop(log);
     match result {
         Ok(code) => code,
         Err(err) => fail(&err),
@@ -36,7 +39,7 @@ fn main() -> ExitCode {
 }
 
 fn fail(err: &anyhow::Error) -> ExitCode {
-    eprintln!("error: {err:#}");
+    hookrelay_relay::stderr_line(&format!("error: {err:#}"));
     if err.is::<UsageError>() {
         return ExitCode::from(2);
     }

@@ -51,10 +51,53 @@ fn hello_json_is_pinned() {
         last_seq: 3,
         window: 64,
         ping_interval_secs: 10,
+        others: Vec::new(),
     };
+    let value = serde_json::to_value(&hello).expect("serializable");
     assert_eq!(
-        serde_json::to_value(&hello).expect("serializable"),
+        value,
         json!({"type": "hello", "channel": "ch_x", "last_seq": 3, "window": 64, "ping_interval_secs": 10})
+    );
+    assert_eq!(serde_json::from_value::<ServerMessage>(value).expect("round trip"), hello);
+}
+
+fn sample_listener() -> Listener {
+    Listener { peer: "127.0.0.1:53122".into(), connected_at_ms: 1_700_000_000_123 }
+}
+
+#[test]
+fn hello_with_other_listeners_json_is_pinned() {
+    let hello = ServerMessage::Hello {
+        channel: "ch_x".into(),
+        last_seq: 3,
+        window: 64,
+        ping_interval_secs: 10,
+        others: vec![sample_listener()],
+    };
+    let value = serde_json::to_value(&hello).expect("serializable");
+    assert_eq!(
+        value,
+        json!({"type": "hello", "channel": "ch_x", "last_seq": 3, "window": 64,
+               "ping_interval_secs": 10,
+               "others": [{"peer": "127.0.0.1:53122", "connected_at_ms": 1_700_000_000_123_i64}]})
+    );
+    assert_eq!(serde_json::from_value::<ServerMessage>(value).expect("round trip"), hello);
+}
+
+#[test]
+fn listeners_json_is_pinned() {
+    let message = ServerMessage::Listeners { others: vec![sample_listener()] };
+    let value = serde_json::to_value(&message).expect("serializable");
+    assert_eq!(
+        value,
+        json!({"type": "listeners",
+               "others": [{"peer": "127.0.0.1:53122", "connected_at_ms": 1_700_000_000_123_i64}]})
+    );
+    assert_eq!(serde_json::from_value::<ServerMessage>(value).expect("round trip"), message);
+    let alone = ServerMessage::Listeners { others: Vec::new() };
+    assert_eq!(
+        serde_json::to_value(&alone).expect("serializable"),
+        json!({"type": "listeners", "others": []})
     );
 }
 

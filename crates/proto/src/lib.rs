@@ -17,7 +17,7 @@ pub use event::{
     DeliveryResult, DeliveryState, Event, Header, Outcome, SignatureCheck, event_type,
 };
 pub use gap::{Gap, GapReason};
-pub use message::{ClientMessage, ServerMessage};
+pub use message::{ClientMessage, Listener, ServerMessage};
 pub use page::{MAX_PAGE, Page};
 
 /// The websocket subprotocol a client asks for and the relay confirms.

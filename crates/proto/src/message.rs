@@ -1,5 +1,6 @@
 //! Websocket messages of `hookrelay.v1`: JSON text frames, internally tagged by `type`.
 //! Unknown types decode to `Unknown` and are ignored by both sides, so either can grow.
+//! Also [`Listener`], the other sessions of a channel that `hello` and `listeners` name.
 
 use serde::{Deserialize, Serialize};
 
@@ -19,15 +20,36 @@ pub enum ServerMessage {
         window: u32,
         /// How often the relay pings; a peer silent for three intervals is dead.
         ping_interval_secs: u64,
+        /// The other sessions streaming this channel right now, oldest first (absent when
+        /// none): each of them gets every event too.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        others: Vec<Listener>,
     },
     /// One captured event, in `seq` order.
     Event(Event),
     /// Events the stream skips because they are no longer stored, sent in their place in
     /// `seq` order (before the next event), so the client can tell the user.
     Gap(Gap),
+    /// The other sessions streaming this channel changed (one connected or disconnected):
+    /// here they are now, oldest first (empty: this session is the only one).
+    Listeners {
+        /// The other sessions, as in `Hello::others`.
+        others: Vec<Listener>,
+    },
     /// A message type this side does not know.
     #[serde(other)]
     Unknown,
+}
+
+/// Another session streaming the same channel: every event goes to each session, so two
+/// `listen`s on one channel both deliver it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Listener {
+    /// Where it connected from, as the relay sees it (`127.0.0.1:53122`; behind a reverse
+    /// proxy, the proxy's address).
+    pub peer: String,
+    /// When its session started (relay clock, ms since the Unix epoch).
+    pub connected_at_ms: i64,
 }
 
 /// Client → relay.

@@ -8,14 +8,16 @@
 //! - this file: `Relay` (open the store, start age retention, the routes) and `serve`;
 //!   `admin` (who may create channels: `Guard`), used by `hookrelayd` at start.
 //! - handlers: `ingest` (`/h/{channel}`), `api` (channels, history, health, metrics;
-//!   `event_answer` streams one event's JSON),
-//!   `session` (one websocket stream); they answer through `error::RelayError`.
+//!   `event_answer` streams one event's JSON), `session` (one websocket stream, and
+//!   `session::Listeners`: who streams each channel); they answer through
+//!   `error::RelayError`.
 //! - `auth` (bearer tokens, `authorize`), `error`, `hub` (per-channel wake-ups), `metrics`,
 //!   `disk` (`--min-free-disk`).
 //! - `store`: the `Store` trait, its SQLite and memory implementations and retention; it
 //!   knows nothing of HTTP.
 //! - leaves: `config`, `ids` (ids, tokens and their hashes), `urls`, `tls`, `server` (the
-//!   accept loop with its limits), `signals`, `files` (private directories and files).
+//!   accept loop with its limits), `signals`, `files` (private directories and files),
+//!   `logging` (the stderr log that never blocks or fails; `hookrelay` uses it too).
 
 mod admin;
 mod api;
@@ -28,6 +30,7 @@ mod files;
 mod hub;
 mod ids;
 mod ingest;
+mod logging;
 mod metrics;
 mod server;
 mod session;
@@ -55,8 +58,9 @@ pub use config::{
     DEFAULT_MIN_FREE_DISK, DEFAULT_WRITE_TIMEOUT, Retention, StoreKind, TlsFiles, default_data_dir,
     parse_age, parse_size,
 };
+pub use logging::{LOG_QUEUE_LINES, LogGuard, init_stderr_log, stderr_line, stdout_line};
 pub use session::MAX_CLIENT_MESSAGE;
-pub use signals::cancel_on_signals;
+pub use signals::spawn_signal_watch;
 pub use urls::{base_url, local_url};
 
 /// How often age retention runs at most; a short `--retention-age` sweeps more often (a
@@ -90,6 +94,8 @@ struct AppState {
     config: Config,
     store: Arc<dyn store::Store>,
     hub: hub::Hub,
+    /// Who streams each channel (so a second `listen` hears of the first).
+    listeners: session::Listeners,
     metrics: metrics::Metrics,
     /// `public_url` (or the listen address) without a trailing `/`.
     base_url: String,
@@ -120,6 +126,7 @@ impl Relay {
             base_url: base_url.as_str().trim_end_matches('/').to_owned(),
             store,
             hub: hub::Hub::default(),
+            listeners: session::Listeners::default(),
             metrics: metrics::Metrics::default(),
             shutdown,
             tasks: TaskTracker::new(),

@@ -95,25 +95,19 @@ fn parse_body_size(text: &str) -> Result<usize, String> {
 fn main() -> ExitCode {
     let args = Args::parse();
     let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_ansi(color)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .init();
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(runtime) => runtime,
-        Err(err) => {
-            eprintln!("error: could not start the async runtime: {err}");
-            return ExitCode::FAILURE;
-        }
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let log = hookrelay_relay::init_stderr_log(filter, color);
+    let result = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime.block_on(run(args)),
+        Err(err) => Err(anyhow::Error::new(err).context("could not start the async runtime")),
     };
-    match runtime.block_on(run(args)) {
+    // The log's last lines first, then the verdict; neither may panic on a closed stderr.
+    drop(log);
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            hookrelay_relay::stderr_line(&format!("error: {err:#}"));
             ExitCode::FAILURE
         }
     }
@@ -152,9 +146,15 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let shutdown = CancellationToken::new();
     let base_url = hookrelay_relay::base_url(&config, address)?;
     let relay = Relay::open(config, base_url, shutdown.clone()).await?;
-    // The one line tests and scripts parse; printed once the store is open.
-    println!("hookrelayd listening on {}", local_url.as_str().trim_end_matches('/'));
-    eprintln!("hookrelayd: {}", guard.describe());
-    tokio::spawn(hookrelay_relay::cancel_on_signals(shutdown));
+    // Signals are caught before the line that says the relay is ready, so a SIGTERM sent
+    // right after it is a clean shutdown.
+    let _signals = hookrelay_relay::spawn_signal_watch(shutdown);
+    // The one line tests and scripts parse; printed once the store is open. Its reader may
+    // be gone (`| head -1`): that is no reason to stop serving.
+    let url = local_url.as_str().trim_end_matches('/').to_owned();
+    hookrelay_relay::stdout_line(&format!("hookrelayd listening on {url}"));
+    // Where channel creation stands (a warning with --open); a closed stderr is no reason to
+    // stop.
+    hookrelay_relay::stderr_line(&format!("hookrelayd: {}", guard.describe()));
     relay.serve(listener).await
 }

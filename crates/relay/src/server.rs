@@ -5,10 +5,14 @@
 //! how large a request head may be, and how long shutdown waits for open connections; it tracks every connection task so `serve` returns only when
 //! they have ended.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use axum::extract::ConnectInfo;
+use hyper::Request;
+use hyper::body::Incoming;
 use hyper::rt::{Read, Write};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
@@ -91,7 +95,8 @@ pub(crate) async fn run(
         stream.set_write_timeout(Some(limits.write_timeout));
         let stream = Box::pin(stream);
         let timeout = limits.header_read_timeout;
-        let connection = connection(stream, tls.clone(), router.clone(), timeout, shutdown.clone());
+        let connection =
+            connection(stream, peer, tls.clone(), router.clone(), timeout, shutdown.clone());
         let connection = async move {
             connection.await;
             drop(slot);
@@ -105,16 +110,19 @@ type Stream = std::pin::Pin<Box<tokio_io_timeout::TimeoutStream<TcpStream>>>;
 
 async fn connection(
     stream: Stream,
+    peer: SocketAddr,
     tls: Option<TlsAcceptor>,
     router: Router,
     header_read_timeout: Duration,
     shutdown: CancellationToken,
 ) {
     let Some(tls) = tls else {
-        return serve(TokioIo::new(stream), router, header_read_timeout, shutdown).await;
+        return serve(TokioIo::new(stream), peer, router, header_read_timeout, shutdown).await;
     };
     match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, tls.accept(stream)).await {
-        Ok(Ok(stream)) => serve(TokioIo::new(stream), router, header_read_timeout, shutdown).await,
+        Ok(Ok(stream)) => {
+            serve(TokioIo::new(stream), peer, router, header_read_timeout, shutdown).await;
+        }
         Ok(Err(err)) => tracing::debug!(error = %err, "TLS handshake failed"),
         Err(_) => tracing::debug!("TLS handshake timed out"),
     }
@@ -122,8 +130,15 @@ async fn connection(
 
 /// Serves HTTP/1.1 (with upgrades, for websockets) on one connection; a client slower than
 /// `header_read_timeout` to send a request head is disconnected (hyper sends no answer).
-async fn serve<I>(io: I, router: Router, header_read_timeout: Duration, shutdown: CancellationToken)
-where
+/// Each request carries the peer's address as axum's `ConnectInfo` (stream sessions tell
+/// other listeners where one connected from).
+async fn serve<I>(
+    io: I,
+    peer: SocketAddr,
+    router: Router,
+    header_read_timeout: Duration,
+    shutdown: CancellationToken,
+) where
     I: Read + Write + Unpin + Send + 'static,
 {
     let mut builder = hyper::server::conn::http1::Builder::new();
@@ -132,7 +147,12 @@ where
         .header_read_timeout(header_read_timeout)
         .max_headers(MAX_HEADERS)
         .max_header_size(MAX_HEAD_BYTES);
-    let connection = builder.serve_connection(io, TowerToHyperService::new(router)).with_upgrades();
+    let service = TowerToHyperService::new(router);
+    let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
+        request.extensions_mut().insert(ConnectInfo(peer));
+        hyper::service::Service::call(&service, request)
+    });
+    let connection = builder.serve_connection(io, service).with_upgrades();
     tokio::pin!(connection);
     let result = tokio::select! {
         result = connection.as_mut() => result,

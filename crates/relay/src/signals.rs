@@ -1,30 +1,42 @@
 //! Ctrl-C (SIGINT) and SIGTERM become a cancellation, for `hookrelayd` and for the
 //! `hookrelay` CLI alike: whoever owns the token then shuts down cleanly.
 
+use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-/// Waits for the first SIGINT or SIGTERM, logs which one came, and cancels `cancel`. Spawn
-/// it, and abort the task if the work ends first. Where SIGTERM cannot be caught (not Unix,
-/// or the handler could not be installed), only Ctrl-C counts.
-pub async fn cancel_on_signals(cancel: CancellationToken) {
-    let interrupt = tokio::signal::ctrl_c();
+/// Catches SIGINT and SIGTERM from the moment it returns (a signal sent right after a
+/// readiness line is never left to the default action), and cancels `cancel` on the first
+/// one. Call it inside the runtime; abort the task if the work ends first. Where SIGTERM
+/// cannot be caught (not Unix, or the handlers could not be installed), only Ctrl-C counts.
+pub fn spawn_signal_watch(cancel: CancellationToken) -> JoinHandle<()> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) {
+            (Ok(mut interrupt), Ok(mut terminate)) => {
+                return tokio::spawn(async move {
+                    let name = tokio::select! {
+                        _ = interrupt.recv() => "interrupted",
+                        _ = terminate.recv() => "terminated",
+                    };
+                    stop(&cancel, name);
+                });
             }
-            Err(err) => {
-                tracing::warn!(error = %err, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
+            (Err(err), _) | (_, Err(err)) => {
+                tracing::warn!(error = %err, "cannot catch SIGINT and SIGTERM; only Ctrl-C counts");
             }
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = interrupt => tracing::info!("interrupted, shutting down"),
-        () = terminate => tracing::info!("terminated, shutting down"),
     }
+    tokio::spawn(async move {
+        match tokio::signal::ctrl_c().await {
+            Ok(()) => stop(&cancel, "interrupted"),
+            Err(err) => tracing::warn!(error = %err, "cannot catch Ctrl-C"),
+        }
+    })
+}
+
+/// Cancels first, logs second: shutting down must never depend on stderr being writable.
+fn stop(cancel: &CancellationToken, name: &str) {
     cancel.cancel();
+    tracing::info!("{name}, shutting down");
 }

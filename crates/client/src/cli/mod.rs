@@ -71,7 +71,8 @@ impl Cli {
 #[derive(Debug, Clone, Args)]
 pub struct RelayArgs {
     /// A remote relay's base URL. Without it, the embedded relay on 127.0.0.1:PORT is used
-    /// (started in this process if none is running there).
+    /// (started in this process if none is running there; `listen` serves it itself once
+    /// the process that ran it stops).
     #[arg(long, env = "HOOKRELAY_RELAY", value_name = "URL", value_parser = parse_http_url)]
     pub relay: Option<Url>,
 

@@ -193,6 +193,7 @@ async fn stream(
         ui: ui.clone(),
         on_first_connect: Some(connected_tx),
         exit_on_disconnect: config.exit_on_disconnect,
+        takeover: relay.takeover(),
     };
     let ingest_url = channel.ingest_url;
     let processor = Processor {

@@ -49,7 +49,7 @@ pub(crate) struct CommandEnv {
 /// time zone (read by `main` while the process was single-threaded).
 pub(crate) async fn run(command: Command, offset: UtcOffset) -> anyhow::Result<ExitCode> {
     let cancel = CancellationToken::new();
-    let signals = tokio::spawn(hookrelay_relay::cancel_on_signals(cancel.clone()));
+    let signals = hookrelay_relay::spawn_signal_watch(cancel.clone());
     let result = async {
         let env = CommandEnv { dirs: Dirs::from_env()?, offset, cancel };
         match command {

@@ -1,5 +1,5 @@
 //! Every byte a person reads: the live log renderer (`render`) fed by its queue (`queue`),
-//! its lines (`log_line`), the `events` table (`table`), the one-event view (`event_view`),
+//! its lines (`log_line`, and `listener_line` for other clients of the channel), the `events` table (`table`), the one-event view (`event_view`),
 //! bodies (`body`), masked secrets (`mask`), `curl` command lines (`curl`), what `sandbox`
 //! and `trigger` print, colors (`style`) and the one stdout writer (`stdout`). No network or
 //! file I/O in here: callers hand in data, these modules turn it into text.
@@ -7,6 +7,7 @@
 pub(crate) mod body;
 pub(crate) mod curl;
 pub(crate) mod event_view;
+pub(crate) mod listener_line;
 pub(crate) mod log_line;
 pub(crate) mod mask;
 pub(crate) mod queue;

@@ -104,6 +104,18 @@ pub(crate) enum UiEvent {
         /// The cursor the next run resumes after.
         resume_after: u64,
     },
+    /// Another client streams this channel (so each event is delivered by both), or one
+    /// that did has gone. Printed as a warning; with `--json`, on stderr only.
+    OtherListener {
+        /// Already there when this one connected, connected since, or gone.
+        change: ListenerChange,
+        /// Where it connected from, as the relay saw it.
+        peer: String,
+        /// When it connected.
+        since: OffsetDateTime,
+        /// How many other clients stream the channel now.
+        others: usize,
+    },
     /// Events this client will never receive (the relay said why, or `seq` jumped).
     Gap {
         /// When it was noticed.
@@ -129,6 +141,17 @@ impl EventRef {
     pub(crate) fn of(event: &Event) -> Self {
         Self { seq: event.seq, method: event.method.clone(), path: event.path.clone() }
     }
+}
+
+/// What happened to another client of the same channel ([`UiEvent::OtherListener`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ListenerChange {
+    /// It was streaming the channel when this client connected.
+    AlreadyConnected,
+    /// It connected after this client.
+    Connected,
+    /// It disconnected.
+    Left,
 }
 
 /// One finished delivery, for the log line and the `--json` record.

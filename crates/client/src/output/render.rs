@@ -13,6 +13,7 @@ use time::UtcOffset;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use crate::output::listener_line::listener_text;
 use crate::output::log_line::{attempt_words, delivery_line, gap_line, gap_text, response_lines};
 use crate::output::queue::{DeliveryLine, UiEvent};
 use crate::output::stdout::stdout_color;
@@ -161,6 +162,11 @@ impl Renderer {
                 record
             }
             UiEvent::Delivery(line) => delivery_json(line),
+            UiEvent::OtherListener { change, peer, since, others } => {
+                let now = time::OffsetDateTime::now_utc();
+                let (_, text) = listener_text(*change, peer, *since, *others, now, self.offset);
+                return writeln!(self.err, "hookrelay: {text}");
+            }
             UiEvent::Gap { gap, .. } => {
                 let level = if gap.reason.is_loss() { "error" } else { "warning" };
                 writeln!(self.err, "hookrelay: {level}: {}", gap_text(gap))?;
@@ -216,6 +222,11 @@ impl Renderer {
                 text
             }
             UiEvent::Gap { at, gap } => gap_line(gap, *at, self.offset, color),
+            UiEvent::OtherListener { change, peer, since, others } => {
+                let now = time::OffsetDateTime::now_utc();
+                let (tone, text) = listener_text(*change, peer, *since, *others, now, self.offset);
+                paint(&text, tone, color)
+            }
             // On a terminal an event being retried is one line updated in place (the
             // spinner's); piped, each attempt is a line of its own.
             UiEvent::Retrying { .. } if color => {
@@ -397,7 +408,8 @@ fn describe(event: &UiEvent, connected_once: bool) -> Option<(Tone, String)> {
         UiEvent::Ready { .. }
         | UiEvent::Delivery(_)
         | UiEvent::Gap { .. }
-        | UiEvent::Stopped { .. } => return None,
+        | UiEvent::Stopped { .. }
+        | UiEvent::OtherListener { .. } => return None,
     })
 }
 

@@ -4,7 +4,9 @@
 //! a refused token or an unknown channel as fatal instead of retrying forever. With
 //! `--exit-on-disconnect`, losing the relay after the first connection is fatal too. An
 //! event that does not decode goes to the processor to be acknowledged as failed; a frame
-//! that cannot even be identified ends the session (`inbound`).
+//! that cannot even be identified ends the session (`inbound`). Tells the user about the
+//! channel's other clients (`other_listeners`), and takes over the port of another
+//! `listen`'s embedded relay once it has gone (`embedded::Takeover`).
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -24,7 +26,9 @@ use url::Url;
 use crate::backoff::{Backoff, RECONNECT};
 use crate::output::queue::{Ui, UiEvent};
 use crate::relay::api::relay_url;
+use crate::relay::embedded::{Takeover, TakeoverOutcome};
 use crate::relay::inbound::{self, Inbound, Undecodable, closed, describe};
+use crate::relay::other_listeners::OtherListeners;
 
 /// Longest wait for the TCP + TLS + websocket handshake.
 pub(crate) const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(15);
@@ -58,6 +62,9 @@ pub(crate) struct Tunnel {
     /// `--exit-on-disconnect`: once connected, a lost connection ends `run` with an error
     /// instead of a reconnect.
     pub exit_on_disconnect: bool,
+    /// Set when the relay is another `listen`'s embedded relay: once its stream is lost,
+    /// this process serves the port itself if it can, rather than reconnect to nothing.
+    pub takeover: Option<Takeover>,
 }
 
 /// What the tunnel hands the processor, in order.
@@ -89,9 +96,11 @@ impl Tunnel {
     pub(crate) async fn run(mut self, cancel: CancellationToken) -> anyhow::Result<()> {
         let mut backoff = RECONNECT;
         let mut connected_once = false;
+        let mut others = OtherListeners::default();
         loop {
             self.ui.send(UiEvent::Connecting { relay: self.relay.to_string() }).await;
-            let reason = match self.session(&cancel, &mut backoff, &mut connected_once).await {
+            let session = self.session(&cancel, &mut backoff, &mut connected_once, &mut others);
+            let reason = match session.await {
                 End::Cancelled => return Ok(()),
                 End::Fatal(err) => return Err(err),
                 End::Retry(reason) if self.exit_on_disconnect && connected_once => {
@@ -103,6 +112,10 @@ impl Tunnel {
                 }
                 End::Retry(reason) => reason,
             };
+            if self.take_over().await {
+                backoff.reset();
+                continue;
+            }
             let delay = backoff.next_delay();
             let attempt = backoff.failures();
             self.ui.send(UiEvent::Reconnecting { reason, delay, attempt }).await;
@@ -124,6 +137,7 @@ impl Tunnel {
         cancel: &CancellationToken,
         backoff: &mut Backoff,
         connected_once: &mut bool,
+        others: &mut OtherListeners,
     ) -> End {
         let after = self.resume_after.load(Ordering::SeqCst);
         let request = match self.request(after) {
@@ -166,8 +180,11 @@ impl Tunnel {
                     self.resume_after.store(0, Ordering::SeqCst);
                     return End::Retry("restarting the stream from the relay's first event".into());
                 }
-                Ok(ServerMessage::Hello { last_seq, ping_interval_secs, .. }) => {
+                Ok(ServerMessage::Hello { last_seq, ping_interval_secs, others: now, .. }) => {
                     self.ui.send(UiEvent::Connected { last_seq, after }).await;
+                    for event in others.at_hello(now) {
+                        self.ui.send(event).await;
+                    }
                     *connected_once = true;
                     if let Some(first) = self.on_first_connect.take() {
                         let _ = first.send(());
@@ -241,6 +258,12 @@ impl Tunnel {
                             }
                             continue;
                         }
+                        Inbound::Message(ServerMessage::Listeners { others: now }) => {
+                            for event in others.changed(now) {
+                                self.ui.send(event).await;
+                            }
+                            continue;
+                        }
                         Inbound::Message(_) => continue,
                         Inbound::Ignored(err) => {
                             tracing::warn!("ignoring a message the relay sent: {err}");
@@ -268,6 +291,17 @@ impl Tunnel {
             backoff.reset();
         }
         end
+    }
+
+    /// With a [`Takeover`]: tries to serve the relay's port here, and says so when that
+    /// works (true: reconnect at once) or never can (the store lacks the channel).
+    async fn take_over(&mut self) -> bool {
+        let Some(takeover) = &self.takeover else { return false };
+        let outcome = takeover.try_start(&self.channel, &self.token).await;
+        let Some(note) = outcome.note(&self.relay, &self.channel) else { return false };
+        self.takeover = None;
+        self.ui.send(UiEvent::Notice(note)).await;
+        outcome == TakeoverOutcome::Started
     }
 
     fn request(

@@ -64,6 +64,7 @@ impl FakeRelay {
             last_seq: 100,
             window: 64,
             ping_interval_secs: 10,
+            others: Vec::new(),
         })
         .expect("hello serializes");
         let task = tokio::spawn({

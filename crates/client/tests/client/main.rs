@@ -11,12 +11,14 @@ mod errors;
 mod failing;
 mod forwarding;
 mod history;
+mod listeners;
 mod misbehaving_relay;
 mod reliability;
 mod replaying;
 mod retention;
 mod setup;
 mod show;
+mod signals;
 
 // The provider emulator and `trigger`.
 mod sandbox;

@@ -1,22 +1,26 @@
 //! One websocket session of protocol `hookrelay.v1`: `Hello`, then the channel's events after
 //! the client's cursor in `seq` order, at most `window` unacknowledged; acks are recorded in
 //! the store. Where history no longer holds the next `seq` (retention removed it), a `Gap`
-//! says which events are missing and why, in their place. Pings detect a dead peer; a misbehaving peer gets a Close frame with a reason;
-//! relay shutdown sends every session Close 1001 (the HTTP server's graceful shutdown does
-//! not reach upgraded connections, so each session holds a child of the shutdown token).
+//! says which events are missing and why, in their place. Pings detect a dead peer; a
+//! misbehaving peer gets a Close frame with a reason; relay shutdown sends every session
+//! Close 1001 (the HTTP server's graceful shutdown does not reach upgraded connections, so
+//! each session holds a child of the shutdown token). Each session is told which other
+//! sessions stream the same channel (`listeners`): in its `Hello`, then on every change.
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
+use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::extract::rejection::QueryRejection;
+use axum::extract::ConnectInfo;
+use axum::extract::rejection::{ExtensionRejection, QueryRejection};
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade, close_code};
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use futures_util::FutureExt as _;
-use hookrelay_proto::{ClientMessage, DeliveryResult, SUBPROTOCOL, ServerMessage};
+use hookrelay_proto::{ClientMessage, DeliveryResult, Listener, SUBPROTOCOL, ServerMessage};
 use serde::Deserialize;
 use tokio::time::{Instant, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
@@ -27,8 +31,10 @@ use crate::auth::authorize;
 use crate::error::RelayError;
 use crate::metrics::Metrics;
 use end::{End, close, json, read_error, send};
+pub(crate) use listeners::Listeners;
 
 mod end;
+mod listeners;
 
 /// Largest message a client may send (acks are small); a bigger one closes with 1009.
 pub const MAX_CLIENT_MESSAGE: usize = 64 * 1024;
@@ -52,6 +58,7 @@ pub(crate) async fn upgrade(
     State(state): State<Arc<AppState>>,
     Path(channel): Path<String>,
     headers: HeaderMap,
+    peer: Result<ConnectInfo<SocketAddr>, ExtensionRejection>,
     query: Result<Query<StreamQuery>, QueryRejection>,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, RelayError> {
@@ -78,9 +85,16 @@ pub(crate) async fn upgrade(
         )));
     };
     let after = query.after.unwrap_or(0);
-    let session =
-        Session { cancel: state.shutdown.child_token(), state: state.clone(), channel, after };
-    let span = tracing::info_span!("session", channel = %session.channel, after);
+    // Served without a socket (tests driving the router), there is no peer address.
+    let peer = peer.map_or_else(|_| "unknown".to_owned(), |ConnectInfo(peer)| peer.to_string());
+    let span = tracing::info_span!("session", %channel, after, %peer);
+    let session = Session {
+        cancel: state.shutdown.child_token(),
+        state: state.clone(),
+        channel,
+        after,
+        peer,
+    };
     // Held until the session ends, so that shutdown waits for its Close frame.
     let tracked = state.tasks.token();
     Ok(upgrade.on_upgrade(move |socket| {
@@ -96,6 +110,8 @@ struct Session {
     state: Arc<AppState>,
     channel: String,
     after: u64,
+    /// The client's address, for the other listeners of the channel.
+    peer: String,
     cancel: CancellationToken,
 }
 
@@ -135,11 +151,18 @@ impl Session {
         let Some(info) = store.channel(&self.channel).await? else {
             return Err(End::channel_deleted());
         };
+        let me = Listener { peer: self.peer.clone(), connected_at_ms: crate::store::now_ms() };
+        let mut listeners = self.state.listeners.join(&self.channel, me);
+        let others = listeners.others();
+        if !others.is_empty() {
+            tracing::info!(others = others.len(), "other listeners stream this channel too");
+        }
         let hello = ServerMessage::Hello {
             channel: self.channel.clone(),
             last_seq: info.last_seq,
             window: config.window,
             ping_interval_secs: config.ping_interval.as_secs().max(1),
+            others,
         };
         send(socket, Message::Text(json(&hello).into())).await?;
 
@@ -182,6 +205,11 @@ impl Session {
                     if changed.is_err() {
                         return Err(End::channel_deleted());
                     }
+                }
+                () = listeners.changed() => {
+                    let others = listeners.others();
+                    let message = ServerMessage::Listeners { others };
+                    send(socket, Message::Text(json(&message).into())).await?;
                 }
                 _ = ping.tick() => {
                     let silent = config.ping_interval * DEAD_AFTER_INTERVALS;

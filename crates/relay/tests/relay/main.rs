@@ -7,6 +7,7 @@ mod guard;
 mod history;
 mod ingest;
 mod limits;
+mod listeners;
 mod process;
 mod stream;
 mod tls;
@@ -168,8 +169,19 @@ async fn try_connect(
     Ok(ws)
 }
 
-/// The next relay message that is not a ping/pong; panics on close.
+/// The next relay message that is neither a ping/pong nor a `listeners` notice (tests of
+/// several sessions get those whenever one comes or goes); panics on close.
 async fn next_message(ws: &mut Ws) -> ServerMessage {
+    loop {
+        match next_message_of_any_kind(ws).await {
+            ServerMessage::Listeners { .. } => {}
+            message => return message,
+        }
+    }
+}
+
+/// The next relay message that is not a ping/pong; panics on close.
+async fn next_message_of_any_kind(ws: &mut Ws) -> ServerMessage {
     loop {
         match within(ws.next()).await.expect("stream open").expect("no error") {
             Message::Text(text) => {

@@ -18,12 +18,18 @@ struct Daemon {
 impl Daemon {
     /// Starts the binary on port 0 over `data_dir` and waits for its "listening on" line.
     async fn start(data_dir: &Path) -> Self {
+        Self::start_with("127.0.0.1:0", data_dir, Stdio::inherit(), "warn").await
+    }
+
+    /// Starts the binary on `listen` over `data_dir`, logging at `level` to `stderr`, and
+    /// waits for its "listening on" line. Its stdout is closed once that line is read.
+    async fn start_with(listen: &str, data_dir: &Path, stderr: Stdio, level: &str) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_hookrelayd"))
-            .args(["--listen", "127.0.0.1:0", "--data-dir"])
+            .args(["--listen", listen, "--data-dir"])
             .arg(data_dir)
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", level)
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(stderr)
             .spawn()
             .expect("hookrelayd starts");
         let stdout = child.stdout.take().expect("piped stdout");
@@ -50,10 +56,18 @@ impl Daemon {
         assert!(status.success());
     }
 
+    /// Waits for it to exit; one that is still running after `STEP` is killed (so the test
+    /// fails instead of hanging) and the test panics.
     async fn wait(mut self) -> std::process::ExitStatus {
-        within(tokio::task::spawn_blocking(move || self.child.wait().expect("wait")))
-            .await
-            .expect("waiter")
+        let pid = self.child.id().to_string();
+        let waiter = tokio::task::spawn_blocking(move || self.child.wait().expect("wait"));
+        match tokio::time::timeout(STEP, waiter).await {
+            Ok(status) => status.expect("waiter"),
+            Err(_) => {
+                let _ = Command::new("kill").args(["-KILL", &pid]).status();
+                panic!("hookrelayd did not exit within {STEP:?}; killed it");
+            }
+        }
     }
 }
 
@@ -136,4 +150,38 @@ async fn usage_errors_exit_2_and_runtime_errors_exit_1() {
     assert_eq!(runtime.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&runtime.stderr);
     assert!(stderr.contains("error: could not listen on"), "{stderr}");
+}
+
+/// `hookrelayd 2>&1 | tee relay.log`, then Ctrl-C: the terminal's SIGINT kills `tee` too, so
+/// the relay's log pipe is closed when it logs that it is shutting down. That write must not
+/// keep it from stopping: it exits 0 at once, and a relay started right after it gets the same
+/// port and the same data directory (its store lock).
+async fn signal_after_the_log_pipes_closed_stops_the_relay(signal: &str) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut daemon = Daemon::start_with("127.0.0.1:0", dir.path(), Stdio::piped(), "info").await;
+    let channel = create_channel(&daemon.url, None).await;
+    // Stdout was closed after its first line; now the log's reader goes too.
+    drop(daemon.child.stderr.take().expect("piped stderr"));
+    let answer = post(&channel.ingest_url, b"{}".to_vec()).await;
+    assert_eq!(answer.status, StatusCode::OK, "ingest goes on without a log reader");
+    let address = daemon.url.trim_start_matches("http://").to_owned();
+    daemon.signal(signal);
+    let status = daemon.wait().await;
+    assert_eq!(status.code(), Some(0), "{signal}: {status:?}");
+
+    let again = Daemon::start_with(&address, dir.path(), Stdio::inherit(), "warn").await;
+    let answer = post(&channel.ingest_url, b"{}".to_vec()).await;
+    assert_eq!(answer.status, StatusCode::OK, "the channel is served again on {address}");
+    again.signal("-TERM");
+    assert!(again.wait().await.success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_stops_the_relay_after_its_log_pipes_closed() {
+    signal_after_the_log_pipes_closed_stops_the_relay("-TERM").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigint_stops_the_relay_after_its_log_pipes_closed() {
+    signal_after_the_log_pipes_closed_stops_the_relay("-INT").await;
 }
