@@ -74,6 +74,7 @@ async fn events_waiting_for_a_client_outlive_count_retention() {
     assert_eq!(seqs(&cli.deliveries(120).await), (1..=120).collect::<Vec<_>>());
     let numbers: Vec<usize> = app.records().iter().map(|r| number(&r.body)).collect();
     assert_eq!(numbers, (0..120).collect::<Vec<_>>());
+    wait_until_finished(&http, &relay.url, &channel, 120).await;
 
     // Once finished, they are what count retention removes: the next append keeps 50.
     http.ingest_numbered(&channel.ingest_url, 120..121, &[]).await;
@@ -108,6 +109,7 @@ async fn a_full_channel_answers_507_and_pushes_nothing_out() {
     let target = app.url("/");
     let mut cli = Cli::spawn_ready(&home, &listen_args(&relay.url, &channel, &target)).await;
     assert_eq!(seqs(&cli.deliveries(4).await), [1, 2, 3, 4]);
+    wait_until_finished(&http, &relay.url, &channel, 4).await;
     let (status, _) = http.send("POST", &channel.ingest_url, &[], body(4)).await;
     assert_eq!(status, 200, "finished events made room");
     assert_eq!(seqs(&cli.deliveries(1).await), [5], "the refused POST took no seq");
@@ -160,6 +162,25 @@ async fn events_that_expire_before_delivery_are_reported_as_a_gap_never_skipped(
         serde_json::from_str(json.lines().next().expect("a line")).expect("JSON");
     assert_eq!((first["type"].as_str(), first["count"].as_u64()), (Some("gap"), Some(5)));
     relay.kill().await;
+}
+
+/// Polls the history until the relay has recorded the first `n` events as finished: a
+/// delivery record on `listen`'s stdout comes just before its ack reaches the relay.
+async fn wait_until_finished(http: &Http, relay: &str, channel: &ChannelCreated, n: usize) {
+    let url = format!("{relay}/v1/channels/{}/events?limit={n}", channel.channel);
+    let auth = format!("Bearer {}", channel.token);
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let (status, body) =
+            http.send("GET", &url, &[("authorization", auth.as_bytes())], Bytes::new()).await;
+        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+        let page: Vec<serde_json::Value> = serde_json::from_slice(&body).expect("summaries");
+        if page.len() == n && page.iter().all(|summary| summary["state"] != "pending") {
+            return;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "acks not recorded in time");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 /// Polls the relay's gap list until age retention has expired something.
