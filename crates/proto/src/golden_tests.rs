@@ -52,6 +52,7 @@ fn hello_json_is_pinned() {
         window: 64,
         ping_interval_secs: 10,
         others: Vec::new(),
+        max_body: None,
     };
     let value = serde_json::to_value(&hello).expect("serializable");
     assert_eq!(
@@ -73,13 +74,15 @@ fn hello_with_other_listeners_json_is_pinned() {
         window: 64,
         ping_interval_secs: 10,
         others: vec![sample_listener()],
+        max_body: Some(26_214_400),
     };
     let value = serde_json::to_value(&hello).expect("serializable");
     assert_eq!(
         value,
         json!({"type": "hello", "channel": "ch_x", "last_seq": 3, "window": 64,
                "ping_interval_secs": 10,
-               "others": [{"peer": "127.0.0.1:53122", "connected_at_ms": 1_700_000_000_123_i64}]})
+               "others": [{"peer": "127.0.0.1:53122", "connected_at_ms": 1_700_000_000_123_i64}],
+               "max_body": 26_214_400})
     );
     assert_eq!(serde_json::from_value::<ServerMessage>(value).expect("round trip"), hello);
 }

@@ -24,6 +24,10 @@ pub enum ServerMessage {
         /// none): each of them gets every event too.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         others: Vec<Listener>,
+        /// The largest body the relay accepts (`--max-body`), so the client can take any
+        /// event the relay stored (absent from older relays).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max_body: Option<u64>,
     },
     /// One captured event, in `seq` order.
     Event(Event),

@@ -194,6 +194,7 @@ async fn stream(
         on_first_connect: Some(connected_tx),
         exit_on_disconnect: config.exit_on_disconnect,
         takeover: relay.takeover(),
+        message_limit: crate::relay::tunnel::MAX_MESSAGE_BYTES,
     };
     let ingest_url = channel.ingest_url;
     let processor = Processor {

@@ -36,8 +36,17 @@ pub(crate) const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(15);
 pub(crate) const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
 /// A session that lasted this long resets the reconnect backoff to its shortest delay.
 pub(crate) const HEALTHY_SESSION: Duration = Duration::from_secs(30);
-/// Largest websocket message accepted: a 25 MiB body in base64 plus its JSON envelope.
+/// Largest websocket message accepted until the relay says otherwise: a 25 MiB body in
+/// base64 plus its JSON envelope.
 pub(crate) const MAX_MESSAGE_BYTES: usize = 40 * 1024 * 1024;
+/// Room for an event's JSON beside its base64 body (headers, fields).
+const ENVELOPE_BYTES: u64 = 1024 * 1024;
+
+/// The message size that holds an event with a body of `max_body` bytes.
+fn message_limit_for(max_body: u64) -> usize {
+    let needed = max_body.div_ceil(3).saturating_mul(4).saturating_add(ENVELOPE_BYTES);
+    usize::try_from(needed).unwrap_or(usize::MAX)
+}
 /// The relay is presumed dead after this many ping intervals without any frame from it.
 const DEAD_AFTER_PINGS: u32 = 3;
 
@@ -65,6 +74,9 @@ pub(crate) struct Tunnel {
     /// Set when the relay is another `listen`'s embedded relay: once its stream is lost,
     /// this process serves the port itself if it can, rather than reconnect to nothing.
     pub takeover: Option<Takeover>,
+    /// Largest websocket message taken: [`MAX_MESSAGE_BYTES`], grown to what the relay's
+    /// `--max-body` needs once its `hello` says so.
+    pub message_limit: usize,
 }
 
 /// What the tunnel hands the processor, in order.
@@ -89,6 +101,8 @@ enum End {
     Cancelled,
     Fatal(anyhow::Error),
     Retry(String),
+    /// Connect again at once (with a larger message limit).
+    Again,
 }
 
 impl Tunnel {
@@ -111,6 +125,7 @@ impl Tunnel {
                     ));
                 }
                 End::Retry(reason) => reason,
+                End::Again => continue,
             };
             if self.take_over().await {
                 backoff.reset();
@@ -145,8 +160,8 @@ impl Tunnel {
             Err(err) => return End::Fatal(err),
         };
         let config = WebSocketConfig::default()
-            .max_message_size(Some(MAX_MESSAGE_BYTES))
-            .max_frame_size(Some(MAX_MESSAGE_BYTES));
+            .max_message_size(Some(self.message_limit))
+            .max_frame_size(Some(self.message_limit));
         let connect = tokio::time::timeout(
             HANDSHAKE_TIMEOUT,
             tokio_tungstenite::connect_async_with_config(request, Some(config), true),
@@ -167,10 +182,18 @@ impl Tunnel {
         };
         let ping_secs = match hello {
             Ok(Some(Ok(Message::Text(text)))) => match serde_json::from_str(text.as_str()) {
+                Ok(ServerMessage::Hello { max_body: Some(max_body), .. })
+                    if message_limit_for(max_body) > self.message_limit =>
+                {
+                    // Any event the relay accepted must fit: a bigger --max-body than ours.
+                    self.message_limit = message_limit_for(max_body);
+                    tracing::info!(max_body, limit = self.message_limit, "larger message limit");
+                    return End::Again;
+                }
                 Ok(ServerMessage::Hello { last_seq, .. }) if last_seq < after => {
                     let note = format!(
-                        "the relay's history for this channel ends at event #{last_seq}, but \
-                         this client had finished #{after} (was the relay's data reset?); \
+                        "the relay's history for this channel ends at seq {last_seq}, but \
+                         this client had finished seq {after} (was the relay's data reset?); \
                          delivering the relay's history from its start"
                     );
                     self.ui.send(UiEvent::Notice(note)).await;

@@ -65,6 +65,7 @@ impl FakeRelay {
             window: 64,
             ping_interval_secs: 10,
             others: Vec::new(),
+            max_body: None,
         })
         .expect("hello serializes");
         let task = tokio::spawn({

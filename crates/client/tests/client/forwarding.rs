@@ -226,3 +226,27 @@ async fn dot_segments_in_an_ingest_path_never_leave_the_forward_target() {
     assert!(cli.interrupt().await.success());
     relay.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_bigger_than_the_default_message_limit_is_delivered_when_the_relay_accepts_it() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let relay =
+        crate::relay::RelayProcess::start_with(0, data.path(), &["--max-body", "48MiB"]).await;
+    let http = Http::default();
+    let channel = http.create_channel(&relay.url).await;
+    // 45 MiB is 60 MiB in base64: over the 40 MiB a client takes from a default relay.
+    let body: Vec<u8> = (0..45 * 1024 * 1024u32).map(|n| (n % 251) as u8).collect();
+    http.ingest("POST", &channel.ingest_url, &[], body.clone()).await;
+    let app = LocalApp::start().await;
+    let home = Home::new();
+    let target = app.url("/");
+    let mut cli =
+        Cli::spawn_ready(&home, &crate::cli::listen_args(&relay.url, &channel, &target)).await;
+    let delivered = cli.deliveries(1).await;
+    assert_eq!(delivered[0]["status"], 200, "{}", delivered[0]);
+    let records = app.records();
+    assert_eq!(records.len(), 1);
+    assert!(records[0].body == body, "the 45 MiB body changed on the way");
+    assert!(cli.interrupt().await.success());
+    relay.kill().await;
+}

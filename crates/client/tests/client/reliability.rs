@@ -153,7 +153,7 @@ async fn a_relay_whose_history_was_reset_has_all_its_events_delivered() {
     let channel = create_demo(http.clone(), relayd.url.clone()).await;
     http.ingest_numbered(&channel.ingest_url, 5..8, &[]).await;
     let mut cli = Cli::spawn_ready(&home, &listen_args(&relayd.url, &channel, &target)).await;
-    cli.wait_stderr("history for this channel ends at event #3", 1).await;
+    cli.wait_stderr("history for this channel ends at seq 3", 1).await;
     http.ingest_numbered(&channel.ingest_url, 8..9, &[]).await;
     let seqs: Vec<u64> =
         cli.deliveries(4).await.iter().map(|d| d["seq"].as_u64().expect("seq")).collect();

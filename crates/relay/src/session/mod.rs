@@ -163,6 +163,7 @@ impl Session {
             window: config.window,
             ping_interval_secs: config.ping_interval.as_secs().max(1),
             others,
+            max_body: Some(config.max_body as u64),
         };
         send(socket, Message::Text(json(&hello).into())).await?;
 
