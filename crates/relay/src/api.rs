@@ -149,6 +149,23 @@ pub(crate) async fn record_delivery(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// `POST /v1/channels/{channel}/token`: a new token for the channel (needs the current one);
+/// the old one stops working at once, for the API and for new streams.
+pub(crate) async fn rotate_token(
+    State(state): State<Arc<AppState>>,
+    Path(channel): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, RelayError> {
+    authorize(state.store.as_ref(), &headers, &channel).await?;
+    let token = ids::new_token().map_err(RelayError::Internal)?;
+    if !state.store.set_token(&channel, ids::hash_token(&token)).await? {
+        return Err(RelayError::UnknownChannel(channel));
+    }
+    tracing::info!(channel, "channel token rotated");
+    let ingest_url = format!("{}/h/{channel}", state.base_url);
+    Ok(Json(ChannelCreated { channel, token, ingest_url }).into_response())
+}
+
 /// `DELETE /v1/channels/{channel}`: the channel, its history, and its open sessions.
 pub(crate) async fn delete_channel(
     State(state): State<Arc<AppState>>,

@@ -158,6 +158,7 @@ impl Relay {
             .route("/v1/channels/{channel}", axum::routing::delete(api::delete_channel))
             .route("/v1/channels/{channel}/events", get(api::list_events))
             .route("/v1/channels/{channel}/gaps", get(api::list_gaps))
+            .route("/v1/channels/{channel}/token", post(api::rotate_token))
             .route("/v1/channels/{channel}/events/{id}", get(api::get_event))
             .route("/v1/channels/{channel}/events/{id}/deliveries", post(api::record_delivery))
             .route("/v1/channels/{channel}/stream", get(session::upgrade))

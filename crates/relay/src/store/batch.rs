@@ -89,6 +89,15 @@ impl Batch<'_> {
                 self.cache_ops.push(CacheOp::Remove(id.clone()));
                 Ok(1)
             }
+            Op::SetToken { id, token_hash } => {
+                if !self.tallies.contains_key(id) {
+                    return Ok(Ok(0));
+                }
+                tx.prepare_cached("UPDATE channels SET token_hash = ?2 WHERE id = ?1")?
+                    .execute(params![id, &token_hash[..]])?;
+                self.cache_ops.push(CacheOp::SetToken(id.clone(), *token_hash));
+                Ok(1)
+            }
             Op::Purge { id } => {
                 if self.tallies.contains_key(id) {
                     return Ok(Ok(0));

@@ -116,6 +116,16 @@ async fn last_pages_and_id_prefixes_find_events(store: Arc<dyn Store>) {
     assert_eq!(store.find_event("a", "evt_01AA").await.expect("find"), many);
 }
 
+async fn tokens_can_be_replaced(store: Arc<dyn Store>) {
+    with_channel(store.as_ref(), "a").await;
+    assert!(store.set_token("a", hash_token("u")).await.expect("set"));
+    assert_eq!(
+        store.channel("a").await.expect("read").expect("exists").token_hash,
+        hash_token("u")
+    );
+    assert!(!store.set_token("nope", hash_token("u")).await.expect("no channel"));
+}
+
 async fn create_refuses_taken_ids(store: Arc<dyn Store>) {
     with_channel(store.as_ref(), "a").await;
     let again = store.create_channel("a", hash_token("u")).await;
@@ -344,6 +354,7 @@ suite! {
     events_round_trip_exactly: retention(100),
     events_after_respects_the_byte_budget_but_returns_one: retention(100),
     create_refuses_taken_ids: retention(100),
+    tokens_can_be_replaced: retention(100),
     last_pages_and_id_prefixes_find_events: retention(100),
     deliveries_set_state_and_keep_history: retention(100),
     count_retention_drops_the_oldest_finished_and_seq_keeps_growing: retention(2),

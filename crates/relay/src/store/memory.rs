@@ -145,6 +145,12 @@ impl Store for MemoryStore {
         })
     }
 
+    async fn set_token(&self, id: &str, token_hash: TokenHash) -> Result<bool, StoreError> {
+        self.with(|channels| {
+            channels.get_mut(id).map(|channel| channel.token_hash = token_hash).is_some()
+        })
+    }
+
     async fn deleted(&self, id: &str) -> Result<bool, StoreError> {
         self.with(|_| self.deleted_ids().contains(id))
     }

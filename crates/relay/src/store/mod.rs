@@ -144,6 +144,9 @@ pub(crate) trait Store: Send + Sync + 'static {
     async fn create_channel(&self, id: &str, token_hash: TokenHash) -> Result<(), StoreError>;
     /// Looks a channel up. Cheap: called on every request.
     async fn channel(&self, id: &str) -> Result<Option<ChannelInfo>, StoreError>;
+    /// Replaces a channel's token hash (the old token stops working at once); `false` if
+    /// there is no such channel.
+    async fn set_token(&self, id: &str, token_hash: TokenHash) -> Result<bool, StoreError>;
     /// Whether a channel with this id existed and was deleted (its id is never reused).
     async fn deleted(&self, id: &str) -> Result<bool, StoreError>;
     /// Deletes a channel with its whole history, keeping its id as taken for good; `false`

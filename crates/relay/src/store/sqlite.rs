@@ -240,6 +240,10 @@ impl Store for SqliteStore {
         Ok(read_cache(&self.cache).live.get(id).cloned())
     }
 
+    async fn set_token(&self, id: &str, token_hash: TokenHash) -> Result<bool, StoreError> {
+        Ok(self.write(Op::SetToken { id: id.to_owned(), token_hash }).await? == 1)
+    }
+
     async fn deleted(&self, id: &str) -> Result<bool, StoreError> {
         Ok(read_cache(&self.cache).deleted.contains(id))
     }

@@ -45,6 +45,10 @@ pub(super) enum Op {
     Delete {
         id: String,
     },
+    SetToken {
+        id: String,
+        token_hash: TokenHash,
+    },
     /// Deletes a chunk of a deleted channel's rows; answers how many went (0: done).
     Purge {
         id: String,
@@ -75,6 +79,7 @@ pub(super) struct Command {
 pub(super) enum CacheOp {
     Insert(ChannelInfo),
     SetSeq(String),
+    SetToken(String, TokenHash),
     Remove(String),
 }
 
@@ -180,6 +185,11 @@ impl Writer {
                     let live = cache.live.get_mut(&id);
                     if let (Some(info), Some(tally)) = (live, self.tallies.get(&id)) {
                         info.last_seq = tally.last_seq;
+                    }
+                }
+                CacheOp::SetToken(id, token_hash) => {
+                    if let Some(info) = cache.live.get_mut(&id) {
+                        info.token_hash = token_hash;
                     }
                 }
                 CacheOp::Remove(id) => {

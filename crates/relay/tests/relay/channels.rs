@@ -168,3 +168,27 @@ async fn healthz_metrics_and_unknown_routes_answer() {
     );
     relay.stop().await;
 }
+
+#[tokio::test]
+async fn rotating_a_token_hands_out_a_new_one_and_the_old_one_stops_working() {
+    let relay = TestRelay::start().await;
+    let channel = relay.channel().await;
+    let rotate = format!("{}/v1/channels/{}/token", relay.url, channel.channel);
+    let wrong = http(Method::POST, &rotate, &[("authorization", "Bearer hrt_wrong")], "").await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    let auth = format!("Bearer {}", channel.token);
+    let rotated = http(Method::POST, &rotate, &[("authorization", &auth)], "").await;
+    assert_eq!(rotated.status, StatusCode::OK);
+    let fresh: ChannelCreated = rotated.json();
+    assert_eq!(
+        (fresh.channel.as_str(), fresh.ingest_url.as_str()),
+        (channel.channel.as_str(), channel.ingest_url.as_str())
+    );
+    assert_ne!(fresh.token, channel.token);
+    let events = format!("{}/v1/channels/{}/events", relay.url, channel.channel);
+    assert_eq!(get_with_token(&events, &channel.token).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(get_with_token(&events, &fresh.token).await.status, StatusCode::OK);
+    // Ingest is unaffected: the provider's URL stays the same.
+    assert_eq!(post(&channel.ingest_url, "x").await.status, StatusCode::OK);
+    relay.stop().await;
+}
