@@ -44,7 +44,7 @@ use url::Url;
 pub use config::{
     Config, DEFAULT_BODY_READ_TIMEOUT, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_BODY,
     DEFAULT_MAX_CHANNEL_BYTES, DEFAULT_MAX_CONNECTIONS, Retention, StoreKind, TlsFiles,
-    default_data_dir, parse_age, parse_size,
+    default_data_dir,
 };
 pub use session::MAX_CLIENT_MESSAGE;
 pub use signals::cancel_on_signals;

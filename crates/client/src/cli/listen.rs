@@ -43,10 +43,10 @@ pub struct ListenArgs {
           value_parser = clap::value_parser!(u16).range(1..=256))]
     pub concurrency: u16,
 
-    /// Seconds to wait for the local app's answer before retrying.
-    #[arg(long, value_name = "SECS", default_value_t = 30,
-          value_parser = clap::value_parser!(u64).range(1..=3600))]
-    pub timeout: u64,
+    /// How long to wait for the local app's answer before retrying (e.g. 30s, 2m; a bare
+    /// number is seconds; at most 1h).
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = super::parse_timeout)]
+    pub timeout: Duration,
 
     /// Routing rules: each event goes to the target of the first [[route]] whose path,
     /// header and JSON-field conditions match, with that route's extra headers. Default:
@@ -146,7 +146,7 @@ impl ListenArgs {
             channel: selection.channel,
             headers: self.headers,
             concurrency: usize::from(self.concurrency),
-            timeout: Duration::from_secs(self.timeout),
+            timeout: self.timeout,
             json: self.json,
         })
     }

@@ -26,7 +26,7 @@ use trigger::TriggerArgs;
 
 /// hookrelay: get webhooks to your laptop, in order, byte-exact, without losing any.
 #[derive(Debug, Parser)]
-#[command(name = "hookrelay", version, propagate_version = true)]
+#[command(name = "hookrelay", version = hookrelay_flags::VERSION, propagate_version = true)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -127,6 +127,15 @@ impl ResignArgs {
     }
 }
 
+/// `--timeout`: a duration above zero and at most an hour.
+pub(crate) fn parse_timeout(text: &str) -> Result<std::time::Duration, String> {
+    let timeout = hookrelay_flags::parse_duration(text)?;
+    if timeout.is_zero() || timeout > std::time::Duration::from_secs(3600) {
+        return Err(format!("{text:?} must be above zero and at most 1h"));
+    }
+    Ok(timeout)
+}
+
 fn parse_scheme(text: &str) -> Result<Scheme, String> {
     text.parse().map_err(|err: hookrelay_signature::SchemeError| err.to_string())
 }
@@ -152,6 +161,15 @@ mod tests {
     #[test]
     fn cli_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn timeouts_read_like_every_duration_and_stay_in_range() {
+        assert_eq!(parse_timeout("30s"), Ok(std::time::Duration::from_secs(30)));
+        assert_eq!(parse_timeout("45"), Ok(std::time::Duration::from_secs(45)));
+        assert_eq!(parse_timeout("1500ms"), Ok(std::time::Duration::from_millis(1500)));
+        assert!(parse_timeout("0s").is_err());
+        assert!(parse_timeout("2h").is_err());
     }
 
     #[test]

@@ -53,10 +53,10 @@ pub struct ReplayArgs {
     #[arg(short = 'H', long = "header", value_name = "'Name: value'")]
     pub headers: Vec<HeaderOverride>,
 
-    /// Seconds to wait for the local app's answer before retrying.
-    #[arg(long, value_name = "SECS", default_value_t = 30,
-          value_parser = clap::value_parser!(u64).range(1..=3600))]
-    pub timeout: u64,
+    /// How long to wait for the local app's answer before retrying (e.g. 30s, 2m; a bare
+    /// number is seconds; at most 1h).
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = super::parse_timeout)]
+    pub timeout: Duration,
 
     /// Print one JSON object per delivery on stdout (`"replay": true`), as `listen --json`.
     #[arg(long)]
@@ -75,7 +75,7 @@ impl ReplayArgs {
             relay: self.relay.into_selection(),
             edit: self.edit,
             headers: self.headers,
-            timeout: Duration::from_secs(self.timeout),
+            timeout: self.timeout,
             json: self.json,
         })
     }

@@ -2,6 +2,7 @@
 //! binary for crash tests), driven over HTTP and websockets like providers and clients do.
 
 mod channels;
+mod flags;
 mod history;
 mod ingest;
 mod limits;
