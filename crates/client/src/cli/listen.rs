@@ -7,7 +7,7 @@ use std::time::Duration;
 use clap::Args;
 use url::Url;
 
-use super::{RelayArgs, ResignArgs, parse_http_url};
+use super::{RelayArgs, ResignArgs, parse_app_url};
 use crate::commands::listen::{Config, RoutesFile};
 use crate::config::UsageError;
 use crate::deliver::filter::Filter;
@@ -18,10 +18,11 @@ use crate::deliver::verify::Verify;
 /// Flags of `hookrelay listen` (DESIGN §4).
 #[derive(Debug, Args)]
 pub struct ListenArgs {
-    /// Your local app's URL; each event's path after /h/{channel} is appended to it.
+    /// Your local app: a URL, host:port/path (http assumed) or a port (3000 is
+    /// http://localhost:3000); each event's path after /h/{channel} is appended to it.
     /// Optional with a routes file: it then takes the events no rule matches (without it,
     /// those are skipped as "no route matched").
-    #[arg(short = 'f', long, value_name = "URL", value_parser = parse_http_url)]
+    #[arg(short = 'f', long, value_name = "URL", value_parser = parse_app_url)]
     pub forward_to: Option<Url>,
 
     /// Which relay and channel.

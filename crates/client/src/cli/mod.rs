@@ -7,7 +7,9 @@ use hookrelay_signature::{Scheme, Secret};
 use url::Url;
 
 use crate::commands;
-use crate::config::{ChannelCreds, DEFAULT_PORT, RelayChoice, RelaySelection};
+use crate::config::{
+    ChannelCreds, DEFAULT_PORT, RelayChoice, RelaySelection, parse_app_url, parse_relay_url,
+};
 use crate::deliver::forward::Resign;
 
 mod events;
@@ -70,9 +72,10 @@ impl Cli {
 /// Shared by `listen`, `events`, `show`, `replay` and `trigger` (DESIGN §4).
 #[derive(Debug, Clone, Args)]
 pub struct RelayArgs {
-    /// A remote relay's base URL. Without it, the embedded relay on 127.0.0.1:PORT is used
-    /// (started in this process if none is running there).
-    #[arg(long, env = "HOOKRELAY_RELAY", value_name = "URL", value_parser = parse_http_url)]
+    /// A remote relay's base URL (https://relay.example.com, or host:port for http). Without
+    /// it, the embedded relay on 127.0.0.1:PORT is used (started in this process if none is
+    /// running there).
+    #[arg(long, env = "HOOKRELAY_RELAY", value_name = "URL", value_parser = parse_relay_url)]
     pub relay: Option<Url>,
 
     /// Port of the embedded relay (on 127.0.0.1), when --relay is not given.
@@ -140,19 +143,6 @@ fn parse_scheme(text: &str) -> Result<Scheme, String> {
     text.parse().map_err(|err: hookrelay_signature::SchemeError| err.to_string())
 }
 
-/// An absolute `http://` or `https://` URL with a host.
-pub(crate) fn parse_http_url(text: &str) -> Result<Url, String> {
-    let url = Url::parse(text).map_err(|err| {
-        format!(
-            "'{text}' is not an absolute URL ({err}); expected e.g. http://localhost:3000/webhooks"
-        )
-    })?;
-    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
-        return Err(format!("'{text}' must be an http:// or https:// URL with a host"));
-    }
-    Ok(url)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -170,14 +160,5 @@ mod tests {
         assert_eq!(parse_timeout("1500ms"), Ok(std::time::Duration::from_millis(1500)));
         assert!(parse_timeout("0s").is_err());
         assert!(parse_timeout("2h").is_err());
-    }
-
-    #[test]
-    fn forward_to_must_be_absolute_http() {
-        assert!(parse_http_url("http://localhost:3000/webhooks").is_ok());
-        assert!(parse_http_url("https://app.test").is_ok());
-        assert!(parse_http_url("localhost:3000").is_err());
-        assert!(parse_http_url("/webhooks").is_err());
-        assert!(parse_http_url("ftp://host/x").is_err());
     }
 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 use clap::{ArgGroup, Args};
 use url::Url;
 
-use super::{RelayArgs, ResignArgs, parse_http_url};
+use super::{RelayArgs, ResignArgs, parse_app_url};
 use crate::commands::replay::Config;
 use crate::deliver::outgoing::HeaderOverride;
 
@@ -32,9 +32,10 @@ pub struct ReplayArgs {
     #[arg(long)]
     pub failed: bool,
 
-    /// Your local app's URL; each event's path after /h/{channel} is appended to it. Default:
+    /// Your local app: a URL, host:port/path (http assumed) or a port (3000 is
+    /// http://localhost:3000); each event's path after /h/{channel} is appended to it. Default:
     /// where `hookrelay listen` last forwarded this channel.
-    #[arg(short = 'f', long, value_name = "URL", value_parser = parse_http_url)]
+    #[arg(short = 'f', long, value_name = "URL", value_parser = parse_app_url)]
     pub forward_to: Option<Url>,
 
     /// Which relay and channel (as for `listen`).

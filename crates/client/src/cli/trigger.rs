@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::Args;
 use url::Url;
 
-use super::{RelayArgs, parse_http_url};
+use super::{RelayArgs, parse_app_url};
 use crate::commands::trigger::{Config, DataArg};
 
 /// Most events one `--count` may send.
@@ -18,8 +18,9 @@ pub struct TriggerArgs {
     #[arg(value_name = "EVENT_TYPE", required_unless_present = "list")]
     pub event_type: Option<String>,
 
-    /// POST straight to this URL instead of the channel's ingest URL (no relay involved).
-    #[arg(long, value_name = "URL", value_parser = parse_http_url)]
+    /// POST straight to this URL (or host:port/path, or a port) instead of the channel's
+    /// ingest URL (no relay involved).
+    #[arg(long, value_name = "URL", value_parser = parse_app_url)]
     pub to: Option<Url>,
 
     /// Use this JSON as the event's data instead of generated fake data; @FILE reads it from

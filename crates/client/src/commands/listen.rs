@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
+use anyhow::Context as _;
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument as _;
@@ -25,6 +26,7 @@ use crate::deliver::forward::Forwarder;
 use crate::deliver::forward::Resign;
 use crate::deliver::outgoing::HeaderOverride;
 use crate::deliver::routes::Route;
+use crate::deliver::target::check_target;
 use crate::deliver::verify::Verify;
 use crate::deliver::watermark::Watermark;
 use crate::local::paths::Dirs;
@@ -115,11 +117,28 @@ async fn listen(
         );
         ui.send(UiEvent::Notice(note)).await;
     }
-    let result = relay_and_stream(&config, dirs, cancel, ui, ready_file.as_ref()).await;
+    let result = match check_targets(&config).await {
+        Ok(()) => relay_and_stream(&config, dirs, cancel, ui, ready_file.as_ref()).await,
+        Err(err) => Err(err),
+    };
     if let Some(file) = &ready_file {
         file.remove();
     }
     result
+}
+
+/// Fails at once when `--forward-to` or a route's `to` can never answer (DESIGN §4).
+async fn check_targets(config: &Config) -> anyhow::Result<()> {
+    if let Some(target) = &config.forward_to {
+        check_target(target, "-f").await?;
+    }
+    if let Some(file) = &config.routes {
+        for route in &file.routes {
+            let context = || format!("route '{}' in {}", route.name, file.path.display());
+            check_target(&route.to, "to =").await.with_context(context)?;
+        }
+    }
+    Ok(())
 }
 
 async fn relay_and_stream(

@@ -41,6 +41,18 @@ pub(crate) enum ApiError {
     },
 }
 
+/// Fails with the fix when the relay at `url` can never answer (a host that does not
+/// resolve, `https://` to a plain-HTTP relay, an untrusted certificate). A relay that is
+/// merely down passes: `listen` waits for it, the other commands report it themselves.
+pub(crate) async fn check_relay(url: &Url) -> anyhow::Result<()> {
+    match hookrelay_http::probe(url).await {
+        hookrelay_http::Reach::Never(broken) => {
+            anyhow::bail!("cannot use the relay: {}", broken.advice(url, "--relay"))
+        }
+        hookrelay_http::Reach::Ok | hookrelay_http::Reach::Down(_) => Ok(()),
+    }
+}
+
 /// `base` with `segments` appended as path segments (percent-encoded as needed).
 pub(crate) fn relay_url(base: &Url, segments: &[&str]) -> Url {
     let mut url = base.clone();

@@ -11,7 +11,7 @@ use url::Url;
 use crate::config::{RelayChoice, RelaySelection, UsageError};
 use crate::local::paths::Dirs;
 use crate::local::state::{ChannelBook, LastTarget, SavedChannel};
-use crate::relay::api::RelayApi;
+use crate::relay::api::{RelayApi, check_relay};
 use crate::relay::channel_choice::{ChoiceError, IfNoChannel, Policy, choose};
 use crate::relay::embedded::RelayHandle;
 use hookrelay_http::{HttpClient, install_crypto_provider};
@@ -37,10 +37,13 @@ pub(crate) async fn connect(
 ) -> anyhow::Result<Connection> {
     install_crypto_provider();
     let client = hookrelay_http::client();
-    let relay = match &selection.relay {
-        RelayChoice::Remote(url) => RelayHandle::remote(url.clone()),
+    let relay = match selection.relay.clone() {
+        RelayChoice::Remote(url) => {
+            check_relay(&url).await?;
+            RelayHandle::remote(url)
+        }
         RelayChoice::Embedded { port } => {
-            RelayHandle::embedded(*port, dirs, &client, cancel).await?.0
+            RelayHandle::embedded(port, dirs, &client, cancel).await?.0
         }
     };
     let api = RelayApi::new(client.clone(), relay.url.clone());

@@ -16,6 +16,7 @@ mod replaying;
 mod retention;
 mod setup;
 mod show;
+mod targets;
 
 // The provider emulator and `trigger`.
 mod sandbox;
