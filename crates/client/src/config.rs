@@ -32,8 +32,10 @@ pub struct ChannelCreds {
 /// The relay and channel a command uses (`--relay`/`--port`, `--channel`/`--token`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RelaySelection {
-    /// The relay.
-    pub relay: RelayChoice,
+    /// The relay; `None` when neither `--relay` nor `--port` (nor their variables) is given:
+    /// then `listen` uses the embedded relay on [`DEFAULT_PORT`] and the other commands the
+    /// relay `listen` last ran with, so `listen --port 28787` is found by `events`.
+    pub relay: Option<RelayChoice>,
     /// The channel; `None`: the one saved for this relay (or a new one, where the command
     /// creates one).
     pub channel: Option<ChannelCreds>,

@@ -9,7 +9,7 @@ use url::Url;
 
 use super::{RelayArgs, ResignArgs, parse_app_url};
 use crate::commands::listen::{Config, RoutesFile};
-use crate::config::UsageError;
+use crate::config::{DEFAULT_PORT, RelayChoice, UsageError};
 use crate::deliver::filter::Filter;
 use crate::deliver::outgoing::HeaderOverride;
 use crate::deliver::routes::DEFAULT_ROUTES_FILE;
@@ -143,7 +143,7 @@ impl ListenArgs {
             show_response: self.show_response,
             ready_file: self.ready_file,
             exit_on_disconnect: self.exit_on_disconnect,
-            relay: selection.relay,
+            relay: selection.relay.unwrap_or(RelayChoice::Embedded { port: DEFAULT_PORT }),
             channel: selection.channel,
             headers: self.headers,
             concurrency: usize::from(self.concurrency),

@@ -7,9 +7,7 @@ use hookrelay_signature::{Scheme, Secret};
 use url::Url;
 
 use crate::commands;
-use crate::config::{
-    ChannelCreds, DEFAULT_PORT, RelayChoice, RelaySelection, parse_app_url, parse_relay_url,
-};
+use crate::config::{ChannelCreds, RelayChoice, RelaySelection, parse_app_url, parse_relay_url};
 use crate::deliver::forward::Resign;
 
 mod events;
@@ -78,9 +76,11 @@ pub struct RelayArgs {
     #[arg(long, env = "HOOKRELAY_RELAY", value_name = "URL", value_parser = parse_relay_url)]
     pub relay: Option<Url>,
 
-    /// Port of the embedded relay (on 127.0.0.1), when --relay is not given.
-    #[arg(long, value_name = "N", default_value_t = DEFAULT_PORT, conflicts_with = "relay")]
-    pub port: u16,
+    /// Port of the embedded relay on 127.0.0.1, when --relay is not given. Default: 8787
+    /// for `listen`; for the other commands, the relay `listen` last ran with (its --relay
+    /// or --port), else 8787.
+    #[arg(long, env = "HOOKRELAY_PORT", value_name = "N", conflicts_with = "relay")]
+    pub port: Option<u16>,
 
     /// Channel id. Without it, the channel saved for this relay is used (`listen` and
     /// `trigger` create and save one when there is none).
@@ -95,15 +95,21 @@ pub struct RelayArgs {
 impl RelayArgs {
     /// The relay and the channel given on the command line, if any.
     pub fn into_selection(self) -> RelaySelection {
-        let relay = match self.relay {
-            Some(url) => RelayChoice::Remote(url),
-            None => RelayChoice::Embedded { port: self.port },
-        };
+        let relay = relay_choice(self.relay, self.port);
         let channel = match (self.channel, self.token) {
             (Some(channel), Some(token)) => Some(ChannelCreds { channel, token }),
             _ => None,
         };
         RelaySelection { relay, channel }
+    }
+}
+
+/// `--relay` or `--port`, if either is given (clap refuses both at once).
+pub(crate) fn relay_choice(relay: Option<Url>, port: Option<u16>) -> Option<RelayChoice> {
+    match (relay, port) {
+        (Some(url), _) => Some(RelayChoice::Remote(url)),
+        (None, Some(port)) => Some(RelayChoice::Embedded { port }),
+        (None, None) => None,
     }
 }
 

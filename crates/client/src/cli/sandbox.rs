@@ -9,6 +9,9 @@ use hookrelay_sandbox::DEFAULT_LISTEN;
 use hookrelay_sandbox::{Mode, parse_retry_schedule, parse_wait};
 use hookrelay_signature::{Scheme, Secret};
 
+use url::Url;
+
+use super::{parse_relay_url, relay_choice};
 use crate::commands::sandbox::Config;
 
 /// Flags of `hookrelay sandbox` (docs/sandbox.md).
@@ -51,6 +54,15 @@ pub struct SandboxArgs {
     /// attempt.
     #[arg(long)]
     pub json: bool,
+
+    /// The relay whose saved channel the printed example registers (default: the relay
+    /// `hookrelay listen` last ran with).
+    #[arg(long, env = "HOOKRELAY_RELAY", value_name = "URL", value_parser = parse_relay_url)]
+    pub relay: Option<Url>,
+
+    /// Port of the embedded relay whose saved channel the printed example registers.
+    #[arg(long, env = "HOOKRELAY_PORT", value_name = "N", conflicts_with = "relay")]
+    pub port: Option<u16>,
 }
 
 impl SandboxArgs {
@@ -65,6 +77,7 @@ impl SandboxArgs {
             retry_schedule: self.retry_schedule.0,
             delivery_timeout: self.delivery_timeout,
             json: self.json,
+            relay: relay_choice(self.relay, self.port),
         }
     }
 }

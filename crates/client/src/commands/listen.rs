@@ -31,7 +31,7 @@ use crate::deliver::verify::Verify;
 use crate::deliver::watermark::Watermark;
 use crate::local::paths::Dirs;
 use crate::local::ready_file::ReadyFile;
-use crate::local::state::{CursorFile, LastTarget};
+use crate::local::state::{CursorFile, LastRelay, LastTarget};
 use crate::output::queue::{Ui, UiEvent};
 use crate::output::render::Renderer;
 use crate::relay::api::RelayApi;
@@ -190,6 +190,7 @@ async fn stream(
     })
     .await;
 
+    LastRelay::new(dirs).save(&config.relay)?;
     if let Some(target) = &config.forward_to {
         LastTarget::new(dirs, &relay.url, &channel.channel).save(target)?;
     }

@@ -1,16 +1,17 @@
 //! The relay and channel for the commands other than `listen` (`events`, `show`, `replay`,
 //! `trigger`), picked as `listen` picks them: `--relay` or the embedded relay on
 //! `127.0.0.1:PORT` (the one a running `listen` serves, else started here on the same
-//! store), and the channel from [`choose`] (without asking the relay whether a saved one
-//! still exists). Unlike `listen`, these fail at once when the relay cannot be reached: a
-//! one-shot command should not hang.
+//! store), without either the relay `listen` last ran with (`LastRelay`); and the channel
+//! from [`choose`] (without asking the relay whether a saved one still exists). Unlike
+//! `listen`, these fail at once when the relay cannot be reached: a one-shot command should
+//! not hang.
 
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use crate::config::{RelayChoice, RelaySelection, UsageError};
 use crate::local::paths::Dirs;
-use crate::local::state::{ChannelBook, LastTarget, SavedChannel};
+use crate::local::state::{ChannelBook, LastRelay, LastTarget, SavedChannel};
 use crate::relay::api::{RelayApi, check_relay};
 use crate::relay::channel_choice::{ChoiceError, IfNoChannel, Policy, choose};
 use crate::relay::embedded::RelayHandle;
@@ -37,7 +38,7 @@ pub(crate) async fn connect(
 ) -> anyhow::Result<Connection> {
     install_crypto_provider();
     let client = hookrelay_http::client();
-    let relay = match selection.relay.clone() {
+    let relay = match LastRelay::new(dirs).or_last(selection.relay.as_ref())? {
         RelayChoice::Remote(url) => {
             check_relay(&url).await?;
             RelayHandle::remote(url)

@@ -10,7 +10,9 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument as _;
 use url::Url;
 
+use crate::config::RelayChoice;
 use crate::local::paths::Dirs;
+use crate::local::state::LastRelay;
 use crate::relay::api::RelayApi;
 use hookrelay_http::HttpClient;
 
@@ -24,6 +26,11 @@ pub(crate) struct RelayHandle {
     /// For the header block.
     pub description: String,
     running: Option<(JoinHandle<anyhow::Result<()>>, CancellationToken)>,
+}
+
+/// The base URL of the embedded relay on `port` (the key its saved channel is kept under).
+pub(crate) fn embedded_url(port: u16) -> Url {
+    format!("http://127.0.0.1:{port}").parse().expect("valid URL")
 }
 
 impl RelayHandle {
@@ -40,7 +47,7 @@ impl RelayHandle {
         client: &HttpClient,
         on_exit: CancellationToken,
     ) -> anyhow::Result<(Self, Option<String>)> {
-        let url: Url = format!("http://127.0.0.1:{port}").parse().expect("valid URL");
+        let url = embedded_url(port);
         let listener = match tokio::net::TcpListener::bind(("127.0.0.1", port)).await {
             Ok(listener) => listener,
             Err(err) if err.kind() == std::io::ErrorKind::AddrInUse => {
@@ -63,10 +70,27 @@ impl RelayHandle {
             ..hookrelay_relay::Config::default()
         };
         let stop = CancellationToken::new();
+        // Opened here, not in the task: a store another process holds is this command's
+        // error ("in use by the running hookrelay listen (pid N)"), not a relay that resets
+        // every connection.
+        let relay = match hookrelay_relay::Relay::open(config, url.clone(), stop.clone()).await {
+            Ok(relay) => relay,
+            Err(err) => {
+                let mut context = format!("could not start the embedded relay on 127.0.0.1:{port}");
+                if let Ok(Some(RelayChoice::Embedded { port: last })) = LastRelay::new(dirs).load()
+                    && last != port
+                {
+                    context.push_str(&format!(
+                        " (the last `hookrelay listen` ran it on port {last}: add --port {last})"
+                    ));
+                }
+                return Err(err.context(context));
+            }
+        };
         let task = tokio::spawn({
             let stop = stop.clone();
             async move {
-                let result = hookrelay_relay::serve(listener, config, stop.clone()).await;
+                let result = relay.serve(listener).await;
                 if !stop.is_cancelled() {
                     on_exit.cancel();
                 }

@@ -75,6 +75,7 @@ impl Setup {
             .env("HOOKRELAY_CONFIG_DIR", self.home.config_dir())
             .env("HOOKRELAY_DATA_DIR", self.home.data_dir())
             .env_remove("HOOKRELAY_RELAY")
+            .env_remove("HOOKRELAY_PORT")
             .env_remove("HOOKRELAY_TOKEN")
             .env_remove("HOOKRELAY_SECRET")
             .env_remove("VISUAL")

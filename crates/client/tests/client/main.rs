@@ -11,6 +11,7 @@ mod errors;
 mod forwarding;
 mod history;
 mod misbehaving_relay;
+mod relay_choice;
 mod reliability;
 mod replaying;
 mod retention;
