@@ -36,6 +36,9 @@ pub struct RelaySelection {
     /// then `listen` uses the embedded relay on [`DEFAULT_PORT`] and the other commands the
     /// relay `listen` last ran with, so `listen --port 28787` is found by `events`.
     pub relay: Option<RelayChoice>,
+    /// `--admin-token`: sent when a channel is created (`listen`, `trigger`), for a relay
+    /// that guards creation.
+    pub admin_token: Option<String>,
     /// The channel; `None`: the one saved for this relay (or a new one, where the command
     /// creates one).
     pub channel: Option<ChannelCreds>,

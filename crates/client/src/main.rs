@@ -5,7 +5,6 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::Parser as _;
 use hookrelay_client::{Cli, UsageError};
 use time::UtcOffset;
 
@@ -13,7 +12,7 @@ use time::UtcOffset;
 const LOG_ENV: &str = "HOOKRELAY_LOG";
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_args();
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(

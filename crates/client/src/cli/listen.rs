@@ -7,7 +7,7 @@ use std::time::Duration;
 use clap::Args;
 use url::Url;
 
-use super::{RelayArgs, ResignArgs, parse_app_url};
+use super::{AdminTokenArg, RelayArgs, ResignArgs, parse_app_url};
 use crate::commands::listen::{Config, RoutesFile};
 use crate::config::{DEFAULT_PORT, RelayChoice, UsageError};
 use crate::deliver::filter::Filter;
@@ -28,6 +28,10 @@ pub struct ListenArgs {
     /// Which relay and channel.
     #[command(flatten)]
     pub relay: RelayArgs,
+
+    /// The admin token for creating the channel.
+    #[command(flatten)]
+    pub admin: AdminTokenArg,
 
     /// Print one JSON object per line on stdout (a `ready` record, then one per delivery, and
     /// a `gap` record for events the relay no longer has).
@@ -144,6 +148,7 @@ impl ListenArgs {
             ready_file: self.ready_file,
             exit_on_disconnect: self.exit_on_disconnect,
             relay: selection.relay.unwrap_or(RelayChoice::Embedded { port: DEFAULT_PORT }),
+            admin_token: self.admin.admin_token,
             channel: selection.channel,
             headers: self.headers,
             concurrency: usize::from(self.concurrency),

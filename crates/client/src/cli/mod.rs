@@ -2,7 +2,7 @@
 //! their conversion into the plain config each command runs with ([`Cli::into_command`]).
 //! Only the crate root sees these structs; nothing below `cli` imports it.
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
 use hookrelay_signature::{Scheme, Secret};
 use url::Url;
 
@@ -11,6 +11,7 @@ use crate::config::{ChannelCreds, RelayChoice, RelaySelection, parse_app_url, pa
 use crate::deliver::forward::Resign;
 
 mod events;
+mod help;
 mod listen;
 mod replay;
 mod sandbox;
@@ -48,9 +49,34 @@ pub enum Command {
     Trigger(TriggerArgs),
     /// Run a local emulator of a webhook provider's management API.
     Sandbox(SandboxArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell or elvish).
+    Completions(CompletionsArgs),
+    /// Print the man page (roff).
+    Man,
+}
+
+/// The argument of `hookrelay completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_name = "SHELL", value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 impl Cli {
+    /// The whole definition: the derived one plus each command's examples and the
+    /// environment variables (`--help`, completions and the man page all come from it).
+    pub fn definition() -> clap::Command {
+        help::complete(Self::command())
+    }
+
+    /// Parses the process's arguments against [`Cli::definition`]; on a usage error (or
+    /// `--help`, `--version`) prints as clap does and exits.
+    pub fn parse_args() -> Self {
+        let matches = Self::definition().get_matches();
+        Self::from_arg_matches(&matches).unwrap_or_else(|err| err.exit())
+    }
+
     /// The command to run, as plain config. A problem clap could not see is a
     /// [`UsageError`](crate::config::UsageError) (exit 2), except a bad `replay --secret`,
     /// which has always been a runtime error (exit 1).
@@ -62,6 +88,10 @@ impl Cli {
             Command::Replay(args) => commands::Command::Replay(args.into_config()?),
             Command::Trigger(args) => commands::Command::Trigger(args.into_config()),
             Command::Sandbox(args) => commands::Command::Sandbox(args.into_config()),
+            Command::Completions(args) => {
+                commands::Command::Print(help::completions(Self::definition(), args.shell))
+            }
+            Command::Man => commands::Command::Print(help::man_page(Self::definition())?),
         })
     }
 }
@@ -73,13 +103,20 @@ pub struct RelayArgs {
     /// A remote relay's base URL (https://relay.example.com, or host:port for http). Without
     /// it, the embedded relay on 127.0.0.1:PORT is used (started in this process if none is
     /// running there).
-    #[arg(long, env = "HOOKRELAY_RELAY", value_name = "URL", value_parser = parse_relay_url)]
+    #[arg(long, env = "HOOKRELAY_RELAY", hide_env_values = true, value_name = "URL",
+          value_parser = parse_relay_url)]
     pub relay: Option<Url>,
 
     /// Port of the embedded relay on 127.0.0.1, when --relay is not given. Default: 8787
     /// for `listen`; for the other commands, the relay `listen` last ran with (its --relay
     /// or --port), else 8787.
-    #[arg(long, env = "HOOKRELAY_PORT", value_name = "N", conflicts_with = "relay")]
+    #[arg(
+        long,
+        env = "HOOKRELAY_PORT",
+        hide_env_values = true,
+        value_name = "N",
+        conflicts_with = "relay"
+    )]
     pub port: Option<u16>,
 
     /// Channel id. Without it, the channel saved for this relay is used (`listen` and
@@ -100,8 +137,17 @@ impl RelayArgs {
             (Some(channel), Some(token)) => Some(ChannelCreds { channel, token }),
             _ => None,
         };
-        RelaySelection { relay, channel }
+        RelaySelection { relay, channel, admin_token: None }
     }
+}
+
+/// `--admin-token`, for the commands that may create a channel (`listen`, `trigger`).
+#[derive(Debug, Clone, Args)]
+pub struct AdminTokenArg {
+    /// The relay's admin token, sent when this command creates a channel on a relay that
+    /// guards creation (a public hookrelayd).
+    #[arg(long, env = "HOOKRELAY_ADMIN_TOKEN", hide_env_values = true, value_name = "T")]
+    pub admin_token: Option<String>,
 }
 
 /// `--relay` or `--port`, if either is given (clap refuses both at once).
@@ -152,11 +198,36 @@ fn parse_scheme(text: &str) -> Result<Scheme, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory as _;
 
     #[test]
     fn cli_definition_is_consistent() {
         Cli::command().debug_assert();
+        Cli::definition().debug_assert();
+    }
+
+    #[test]
+    fn every_command_has_examples_and_the_top_level_lists_every_variable() {
+        let mut definition = Cli::definition();
+        let top = definition.render_help().to_string();
+        for var in [
+            "HOOKRELAY_RELAY",
+            "HOOKRELAY_PORT",
+            "HOOKRELAY_TOKEN",
+            "HOOKRELAY_ADMIN_TOKEN",
+            "HOOKRELAY_DATA_DIR",
+            "HOOKRELAY_CONFIG_DIR",
+            "HOOKRELAY_LOG",
+        ] {
+            assert!(top.contains(var), "{var} missing from:\n{top}");
+        }
+        for sub in definition.get_subcommands_mut().filter(|sub| sub.get_name() != "help") {
+            let help = sub.render_help().to_string();
+            let examples = help.split("Examples:\n").nth(1).unwrap_or_default();
+            let count =
+                examples.lines().filter(|line| line.trim_start().starts_with("hookrelay ")).count();
+            assert!(count >= 1, "{} has no examples:\n{help}", sub.get_name());
+            assert!(!help.contains("=]"), "a stray '=' in:\n{help}");
+        }
     }
 
     #[test]

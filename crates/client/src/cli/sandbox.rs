@@ -57,11 +57,18 @@ pub struct SandboxArgs {
 
     /// The relay whose saved channel the printed example registers (default: the relay
     /// `hookrelay listen` last ran with).
-    #[arg(long, env = "HOOKRELAY_RELAY", value_name = "URL", value_parser = parse_relay_url)]
+    #[arg(long, env = "HOOKRELAY_RELAY", hide_env_values = true, value_name = "URL",
+          value_parser = parse_relay_url)]
     pub relay: Option<Url>,
 
     /// Port of the embedded relay whose saved channel the printed example registers.
-    #[arg(long, env = "HOOKRELAY_PORT", value_name = "N", conflicts_with = "relay")]
+    #[arg(
+        long,
+        env = "HOOKRELAY_PORT",
+        hide_env_values = true,
+        value_name = "N",
+        conflicts_with = "relay"
+    )]
     pub port: Option<u16>,
 }
 

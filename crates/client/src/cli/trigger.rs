@@ -5,8 +5,9 @@ use std::path::PathBuf;
 use clap::Args;
 use url::Url;
 
-use super::{RelayArgs, parse_app_url};
+use super::{AdminTokenArg, RelayArgs, parse_app_url};
 use crate::commands::trigger::{Config, DataArg};
+use crate::config::RelaySelection;
 
 /// Most events one `--count` may send.
 const MAX_COUNT: u32 = 1000;
@@ -49,6 +50,10 @@ pub struct TriggerArgs {
     /// Which relay and channel (ignored with --to).
     #[command(flatten)]
     pub relay: RelayArgs,
+
+    /// The admin token for creating a channel when none is saved.
+    #[command(flatten)]
+    pub admin: AdminTokenArg,
 }
 
 impl TriggerArgs {
@@ -62,7 +67,10 @@ impl TriggerArgs {
             catalogs: self.catalogs,
             list: self.list,
             json: self.json,
-            relay: self.relay.into_selection(),
+            relay: RelaySelection {
+                admin_token: self.admin.admin_token,
+                ..self.relay.into_selection()
+            },
         }
     }
 }

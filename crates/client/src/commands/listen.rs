@@ -75,6 +75,8 @@ pub struct Config {
     pub relay: RelayChoice,
     /// The channel; `None`: the one saved for this relay, or a new one.
     pub channel: Option<ChannelCreds>,
+    /// `--admin-token`: sent when creating the channel.
+    pub admin_token: Option<String>,
     /// `-H` overrides.
     pub headers: Vec<HeaderOverride>,
     /// Most events in flight toward the local app (1: strict `seq` order).
@@ -175,7 +177,8 @@ async fn stream(
     session: CancellationToken,
     ready_file: Option<&ReadyFile>,
 ) -> anyhow::Result<()> {
-    let api = RelayApi::new(client.clone(), relay.url.clone());
+    let api = RelayApi::new(client.clone(), relay.url.clone())
+        .with_admin_token(config.admin_token.clone());
     let given = config.channel.clone();
     let resolved =
         crate::relay::channel_choice::resolve(&api, &relay.url, given, dirs, &ui, &session).await?;

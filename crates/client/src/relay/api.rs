@@ -67,19 +67,38 @@ pub(crate) fn relay_url(base: &Url, segments: &[&str]) -> Url {
 pub(crate) struct RelayApi {
     client: HttpClient,
     base: Url,
+    admin_token: Option<String>,
 }
 
 impl RelayApi {
     /// An API client for the relay at `base`.
     pub(crate) fn new(client: HttpClient, base: Url) -> Self {
-        Self { client, base }
+        Self { client, base, admin_token: None }
+    }
+
+    /// Sends `token` (`--admin-token`) when creating channels on a relay that guards it.
+    pub(crate) fn with_admin_token(mut self, token: Option<String>) -> Self {
+        self.admin_token = token;
+        self
     }
 
     /// `POST /v1/channels`.
     pub(crate) async fn create_channel(&self) -> Result<ChannelCreated, ApiError> {
         let body = serde_json::to_vec(&CreateChannel::default()).expect("serializable");
+        let admin = self.admin_token.as_deref();
         let (status, body) =
-            self.call(http::Method::POST, &["v1", "channels"], None, None, body).await?;
+            self.call(http::Method::POST, &["v1", "channels"], None, admin, body).await?;
+        if status == 401 || status == 403 {
+            let message = error_message(&body);
+            let hint = match admin {
+                None => {
+                    "this relay guards channel creation: pass --admin-token T (or \
+                         HOOKRELAY_ADMIN_TOKEN), or --channel and --token of an existing channel"
+                }
+                Some(_) => "check --admin-token (or HOOKRELAY_ADMIN_TOKEN)",
+            };
+            return Err(ApiError::Status { status, message: format!("{message}; {hint}") });
+        }
         if status != 201 && status != 200 {
             return Err(status_error(status, &body));
         }
@@ -243,10 +262,14 @@ fn decode<T: serde::de::DeserializeOwned>(status: u16, body: &[u8]) -> Result<T,
 }
 
 fn status_error(status: u16, body: &[u8]) -> ApiError {
-    let message = serde_json::from_slice::<ErrorBody>(body)
+    ApiError::Status { status, message: error_message(body) }
+}
+
+/// The error envelope's message, or the raw body.
+fn error_message(body: &[u8]) -> String {
+    serde_json::from_slice::<ErrorBody>(body)
         .map(|body| body.error.message)
-        .unwrap_or_else(|_| String::from_utf8_lossy(body).into_owned());
-    ApiError::Status { status, message }
+        .unwrap_or_else(|_| String::from_utf8_lossy(body).into_owned())
 }
 
 #[cfg(test)]

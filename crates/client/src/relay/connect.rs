@@ -47,7 +47,8 @@ pub(crate) async fn connect(
             RelayHandle::embedded(port, dirs, &client, cancel).await?.0
         }
     };
-    let api = RelayApi::new(client.clone(), relay.url.clone());
+    let api = RelayApi::new(client.clone(), relay.url.clone())
+        .with_admin_token(selection.admin_token.clone());
     let channel = match pick_channel(selection, dirs, &relay, &api, if_none).await {
         Ok(channel) => channel,
         Err(err) => {

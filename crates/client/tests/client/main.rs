@@ -9,6 +9,7 @@ mod relay;
 
 mod errors;
 mod forwarding;
+mod help;
 mod history;
 mod misbehaving_relay;
 mod relay_choice;

@@ -106,3 +106,38 @@ async fn sandbox_without_a_saved_channel_shows_the_chosen_relay_s_url() {
     assert!(register.contains(&placeholder), "{register}");
     assert!(sandbox.interrupt().await.success());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relay_that_guards_channel_creation_takes_admin_token() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let relay = format!("http://{}", listener.local_addr().expect("bound"));
+    let config = hookrelay_relay::Config {
+        data_dir: dir.path().to_owned(),
+        admin_token: Some("adm1n".into()),
+        ..hookrelay_relay::Config::default()
+    };
+    let stop = tokio_util::sync::CancellationToken::new();
+    let server = tokio::spawn(hookrelay_relay::serve(listener, config, stop.clone()));
+    let home = Home::new();
+
+    let (status, _, stderr) = Cli::run(&home, &["trigger", "test", "--relay", &relay]).await;
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("pass --admin-token T (or HOOKRELAY_ADMIN_TOKEN)"), "{stderr}");
+    let args = ["trigger", "test", "--relay", &relay, "--admin-token", "wrong"];
+    let (status, _, stderr) = Cli::run(&home, &args).await;
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("check --admin-token"), "{stderr}");
+
+    let args = ["trigger", "test", "--relay", &relay, "--admin-token", "adm1n"];
+    let (status, _, stderr) = Cli::run(&home, &args).await;
+    assert!(status.success(), "{stderr}");
+    let env = [("HOOKRELAY_ADMIN_TOKEN", "adm1n")];
+    let home = Home::new();
+    let mut listen =
+        Cli::spawn_with(&home, &["listen", "--json", "--relay", &relay, "-f", "3000"], &env);
+    listen.ready().await;
+    assert!(listen.interrupt().await.success());
+    stop.cancel();
+    server.await.expect("no panic").expect("relay ended cleanly");
+}
