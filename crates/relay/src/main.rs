@@ -16,7 +16,7 @@ use url::Url;
 /// Accepts webhooks at /h/{channel}/..., stores them durably, and streams them to
 /// `hookrelay listen` clients over websockets.
 #[derive(Debug, Parser)]
-#[command(name = "hookrelayd", version = hookrelay_flags::VERSION)]
+#[command(name = "hookrelayd", version = hookrelay_flags::VERSION, after_help = ENVIRONMENT)]
 struct Args {
     /// Address to listen on (port 0 picks a free port; the chosen address is printed).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8787")]
@@ -64,6 +64,18 @@ struct Args {
     #[arg(long, value_name = "PEM", requires = "tls_cert")]
     tls_key: Option<PathBuf>,
 }
+
+/// The environment variables `hookrelayd` reads, for `--help`.
+const ENVIRONMENT: &str = "\
+Environment:
+  HOOKRELAY_ADMIN_TOKEN  the admin token (--admin-token)
+  RUST_LOG               log filter for stderr, e.g. debug or hookrelay_relay=trace [default: info]
+  NO_COLOR               no colors in the log when set
+
+Examples:
+  hookrelayd                                            local relay on 127.0.0.1:8787
+  hookrelayd --listen 0.0.0.0:8787 --public-url https://relay.example.com
+  hookrelayd --retention-age 2w --max-body 5MiB --max-channel-bytes 512MiB";
 
 fn parse_store(text: &str) -> Result<StoreKind, String> {
     match text {

@@ -22,6 +22,10 @@ fn help_shows_sizes_and_durations_as_people_type_them() {
         assert!(help.contains(default), "{default} missing from:\n{help}");
     }
     assert!(!help.contains("26214400"), "{help}");
+    for var in ["HOOKRELAY_ADMIN_TOKEN", "RUST_LOG"] {
+        assert!(help.contains(var), "{var} missing from:\n{help}");
+    }
+    assert!(help.contains("Examples:\n  hookrelayd"), "{help}");
 }
 
 #[test]
