@@ -15,7 +15,7 @@ use hyper_util::rt::TokioExecutor;
 
 mod probe;
 
-pub use probe::{Broken, PROBE_TIMEOUT, Reach, probe};
+pub use probe::{Broken, PROBE_TIMEOUT, Reach, probe, probe_after_failure};
 
 /// Longest wait for a TCP connection to the local app or the relay.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);

@@ -29,6 +29,8 @@ pub enum Broken {
     UnknownHost(String),
     /// `https://` to a port that answers plain HTTP.
     PlainHttp,
+    /// `http://` to a port that speaks TLS.
+    SpeaksTls,
     /// The TLS handshake failed for good (an untrusted or mismatched certificate...).
     Tls(String),
 }
@@ -45,6 +47,12 @@ impl Broken {
                 format!(
                     "{url} answers plain HTTP, not TLS: use {flag} {plain} (http://, not https://)"
                 )
+            }
+            Broken::SpeaksTls => {
+                let mut tls = url.clone();
+                // Cannot fail: https and http are both special schemes.
+                let _ = tls.set_scheme("https");
+                format!("{url} speaks TLS: use {flag} {tls} (https://, not http://)")
             }
             Broken::UnknownHost(host) => format!(
                 "the host '{host}' of {url} does not resolve: check the spelling of {flag} \
@@ -74,6 +82,23 @@ pub async fn probe(url: &url::Url) -> Reach {
         Ok(Ok(())) => Reach::Ok,
         Ok(Err(err)) => classify(&*err, url),
         Err(_) => Reach::Down(format!("no connection within {PROBE_TIMEOUT:?}")),
+    }
+}
+
+/// [`probe`], for a URL whose requests just failed: an `http://` URL that connects may be
+/// a TLS port (its answers are then unreadable as HTTP), so its `https://` twin is tried
+/// too. Only after a failure: the extra handshake would cost every healthy start.
+pub async fn probe_after_failure(url: &url::Url) -> Reach {
+    let reach = probe(url).await;
+    if url.scheme() != "http" || !matches!(reach, Reach::Ok) {
+        return reach;
+    }
+    let mut tls = url.clone();
+    let _ = tls.set_scheme("https");
+    match probe(&tls).await {
+        // A handshake that completes, or fails only over the certificate, is TLS.
+        Reach::Ok | Reach::Never(Broken::Tls(_)) => Reach::Never(Broken::SpeaksTls),
+        Reach::Down(_) | Reach::Never(_) => reach,
     }
 }
 
@@ -161,6 +186,51 @@ mod tests {
         assert_eq!(probe(&target).await, Reach::Never(Broken::PlainHttp));
         let advice = Broken::PlainHttp.advice(&target, "-f");
         assert!(advice.contains(&format!("use -f http://127.0.0.1:{port}/x")), "{advice}");
+    }
+
+    /// A TLS server with a self-signed certificate that accepts handshakes and then waits.
+    async fn tls_port() -> u16 {
+        let made = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()]).expect("cert");
+        let key = rustls::pki_types::PrivateKeyDer::try_from(made.signing_key.serialize_der())
+            .expect("key");
+        let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("versions")
+            .with_no_client_auth()
+            .with_single_cert(vec![made.cert.der().clone()], key)
+            .expect("pair");
+        let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        tokio::spawn(async move {
+            while let Ok((socket, _)) = listener.accept().await {
+                let acceptor = acceptor.clone();
+                tokio::spawn(async move {
+                    if let Ok(mut tls) = acceptor.accept(socket).await {
+                        let mut buf = [0; 512];
+                        let _ = tls.read(&mut buf).await;
+                    }
+                });
+            }
+        });
+        port
+    }
+
+    #[tokio::test]
+    async fn plain_http_to_a_tls_port_is_found_after_a_failure() {
+        let port = tls_port().await;
+        let plain = url(&format!("http://127.0.0.1:{port}/"));
+        assert_eq!(probe(&plain).await, Reach::Ok, "a TCP connection is all a probe sees");
+        assert_eq!(probe_after_failure(&plain).await, Reach::Never(Broken::SpeaksTls));
+        let advice = Broken::SpeaksTls.advice(&plain, "--relay");
+        assert!(advice.contains(&format!("use --relay https://127.0.0.1:{port}/")), "{advice}");
+        let untrusted = probe(&url(&format!("https://127.0.0.1:{port}/"))).await;
+        assert!(matches!(untrusted, Reach::Never(Broken::Tls(_))), "{untrusted:?}");
+
+        let http = plain_http_port().await;
+        let plain = url(&format!("http://127.0.0.1:{http}/"));
+        assert_eq!(probe_after_failure(&plain).await, Reach::Ok);
     }
 
     #[tokio::test]

@@ -34,7 +34,7 @@ use crate::local::ready_file::ReadyFile;
 use crate::local::state::{CursorFile, LastRelay, LastTarget};
 use crate::output::queue::{Ui, UiEvent};
 use crate::output::render::Renderer;
-use crate::relay::api::RelayApi;
+use crate::relay::api::{RelayApi, check_relay};
 use crate::relay::embedded::RelayHandle;
 use crate::relay::tunnel::Tunnel;
 use hookrelay_http::{HttpClient, install_crypto_provider};
@@ -153,7 +153,10 @@ async fn relay_and_stream(
     let client = hookrelay_http::client();
     let session = cancel.child_token();
     let relay = match &config.relay {
-        RelayChoice::Remote(url) => RelayHandle::remote(url.clone()),
+        RelayChoice::Remote(url) => {
+            check_relay(url).await?;
+            RelayHandle::remote(url.clone())
+        }
         RelayChoice::Embedded { port } => {
             let (relay, note) =
                 RelayHandle::embedded(*port, dirs, &client, session.clone()).await?;

@@ -31,6 +31,10 @@ pub(crate) enum ApiError {
         /// Why.
         reason: String,
     },
+    /// The relay can never answer as given (`http://` to a TLS port...): the fix, naming
+    /// `--relay`. Never worth retrying.
+    #[error("cannot use the relay: {0}")]
+    Unusable(String),
     /// The relay answered with an error.
     #[error("the relay answered {status}: {message}")]
     Status {
@@ -243,10 +247,18 @@ impl RelayApi {
                 .to_bytes();
             Ok::<_, String>((status, body))
         };
-        match tokio::time::timeout(API_TIMEOUT, exchange).await {
-            Ok(Ok(answer)) => Ok(answer),
-            Ok(Err(reason)) => Err(unreachable(reason)),
-            Err(_) => Err(unreachable(format!("no answer within {API_TIMEOUT:?}"))),
+        let reason = match tokio::time::timeout(API_TIMEOUT, exchange).await {
+            Ok(Ok(answer)) => return Ok(answer),
+            Ok(Err(reason)) => reason,
+            Err(_) => format!("no answer within {API_TIMEOUT:?}"),
+        };
+        // Most failures pass (the relay is restarting); a URL that can never work, like
+        // http:// to a TLS port, is said at once instead of being retried.
+        match hookrelay_http::probe_after_failure(&self.base).await {
+            hookrelay_http::Reach::Never(broken) => {
+                Err(ApiError::Unusable(broken.advice(&self.base, "--relay")))
+            }
+            hookrelay_http::Reach::Ok | hookrelay_http::Reach::Down(_) => Err(unreachable(reason)),
         }
     }
 }

@@ -13,7 +13,7 @@ use crate::config::ChannelCreds;
 use crate::local::paths::Dirs;
 use crate::local::state::{ChannelBook, SavedChannel};
 use crate::output::queue::{Ui, UiEvent};
-use crate::relay::api::{ApiError, RelayApi, check_relay, relay_url};
+use crate::relay::api::{ApiError, RelayApi, relay_url};
 
 /// What to do when no channel is given or saved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,11 +109,7 @@ pub(crate) async fn resolve(
     loop {
         let unreachable = match choose(api, relay, given.clone(), &book, policy, Some(ui)).await {
             Ok(channel) => return Ok(Some(channel)),
-            Err(ChoiceError::Api(err @ ApiError::Unreachable { .. })) => {
-                // Waiting helps a relay that is restarting, never one that cannot answer.
-                check_relay(relay).await?;
-                err
-            }
+            Err(ChoiceError::Api(err @ ApiError::Unreachable { .. })) => err,
             Err(err) => return Err(anyhow::Error::new(err).context("could not set up a channel")),
         };
         let delay = backoff.next_delay();

@@ -6,7 +6,7 @@
 use crate::app::LocalApp;
 use crate::cli::{Cli, Home, listen_args};
 use crate::history::Setup;
-use crate::relay::TestRelay;
+use crate::relay::{RelayProcess, TestRelay};
 
 /// A host name with a 64-character label: no resolver accepts it, so the lookup fails on
 /// this machine without a packet sent anywhere.
@@ -108,4 +108,29 @@ async fn relay_as_host_and_port_works_and_a_bare_port_points_to_port() {
     assert!(stderr.contains("--port 8790"), "{stderr}");
     assert!(!stderr.contains("webhooks"), "an example for the wrong flag: {stderr}");
     setup.relay.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plain_http_to_a_tls_relay_fails_at_once_naming_https() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let made = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()]).expect("cert");
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    std::fs::write(&cert, made.cert.pem()).expect("cert written");
+    std::fs::write(&key, made.signing_key.serialize_pem()).expect("key written");
+    let (cert, key) = (cert.to_str().expect("utf-8"), key.to_str().expect("utf-8"));
+    let data = dir.path().join("data");
+    let relay = RelayProcess::start_with(0, &data, &["--tls-cert", cert, "--tls-key", key]).await;
+    let https = relay.url.trim_end_matches('/').to_owned();
+    assert!(https.starts_with("https://"), "{https}");
+    let plain = https.replacen("https://", "http://", 1);
+    let fix = format!("use --relay {https}/ (https://, not http://)");
+    let home = Home::new();
+    let listen = ["listen", "--json", "--relay", &plain, "-f", "3000"];
+    let events = ["events", "--relay", &plain, "--channel", "ch_x", "--token", "t"];
+    for args in [&listen[..], &events[..]] {
+        let (status, _, stderr) = Cli::run(&home, args).await;
+        assert_eq!(status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(stderr.contains("speaks TLS") && stderr.contains(&fix), "{args:?}: {stderr}");
+    }
+    relay.kill().await;
 }
