@@ -16,6 +16,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::batch::Tally;
 use super::checkpoint::Checkpointer;
+use super::lock::lock_exclusively;
 use super::reader::{self, Readers};
 use super::writer::{Cache, Command, Op, WRITE_QUEUE, Writer, read_cache};
 use super::{ChannelInfo, IdMatch, NewEvent, Store, StoreError};
@@ -95,66 +96,6 @@ pub(crate) struct SqliteStore {
     /// Held until the store is closed: one process per database, because the writer thread
     /// caches each channel's last `seq` and a second writer would hand out the same numbers.
     lock: Mutex<Option<std::fs::File>>,
-}
-
-/// Takes the exclusive lock beside `path` (`hookrelay.lock`) and writes this process's pid
-/// and name into it, or says which process holds it and what to do.
-fn lock_exclusively(path: &Path) -> anyhow::Result<std::fs::File> {
-    let lock_path = path.with_extension("lock");
-    // Not truncated on open: until the lock is ours, the holder's pid must stay readable.
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .read(true)
-        .write(true)
-        .open(&lock_path)
-        .with_context(|| format!("could not open {}", lock_path.display()))?;
-    match file.try_lock() {
-        Ok(()) => {
-            // Best effort: the lock itself is what protects the store, the text only
-            // names the holder in a second process's error.
-            let _ = write_holder(&mut file);
-            Ok(file)
-        }
-        Err(std::fs::TryLockError::WouldBlock) => {
-            let holder = std::fs::read_to_string(&lock_path).ok().and_then(|text| holder(&text));
-            let who = holder.map_or_else(
-                || "another process (a running hookrelayd or hookrelay listen)".to_owned(),
-                |(pid, name)| format!("the running {name} (pid {pid})"),
-            );
-            anyhow::bail!(
-                "the store {} is in use by {who}: stop it, or give this one its own data \
-                 directory (hookrelayd --data-dir DIR, or HOOKRELAY_DATA_DIR for hookrelay)",
-                path.display()
-            )
-        }
-        Err(std::fs::TryLockError::Error(err)) => {
-            Err(err).with_context(|| format!("could not lock {}", lock_path.display()))
-        }
-    }
-}
-
-/// Writes `PID NAME` (e.g. `4242 hookrelay listen`) into the held lock file.
-fn write_holder(file: &mut std::fs::File) -> std::io::Result<()> {
-    use std::io::Write as _;
-    let mut args = std::env::args();
-    let program = args.next().unwrap_or_default();
-    let program = Path::new(&program)
-        .file_name()
-        .map_or_else(|| "hookrelay".to_owned(), |name| name.to_string_lossy().into_owned());
-    let name = match args.next().filter(|arg| !arg.starts_with('-')) {
-        Some(command) => format!("{program} {command}"),
-        None => program,
-    };
-    file.set_len(0)?;
-    file.write_all(format!("{} {name}\n", std::process::id()).as_bytes())?;
-    file.flush()
-}
-
-/// The pid and name a lock file names, if it names one.
-fn holder(text: &str) -> Option<(u32, String)> {
-    let (pid, name) = text.trim().split_once(' ')?;
-    Some((pid.parse().ok()?, name.chars().filter(|c| !c.is_control()).collect()))
 }
 
 /// Every channel with its writer tally (last, oldest stored `seq`, stored bytes).
