@@ -11,7 +11,8 @@
 //! `python3 ../shared/tools/modcycles.py crates/client/src` finds no circle.
 //!
 //! - `cli/`: clap structs only, one file per command family, each turned into its command's
-//!   plain `Config` ([`Cli::into_command`]). Only this crate root imports it.
+//!   plain `Config` ([`Cli::into_command`]), plus what `--help`, `completions` and `man`
+//!   add to the definition (`cli/help.rs`). Only this crate root imports it.
 //! - `commands/`: one file per subcommand, `run(config, env) -> Result<ExitCode>`, and
 //!   `commands::run`, which runs one. `listen` also holds its event processor, the piece
 //!   that joins the tunnel to the forwarders.
@@ -28,7 +29,7 @@
 //! `relay/` and `deliver/` never import each other, and neither draws anything: they send
 //! typed events (`output::queue`) to the renderer. Beside the folders, two leaves any group
 //! may use: `config` (plain values several groups share: the relay selection, the default
-//! port, [`UsageError`]) and `backoff`.
+//! port, URLs as people type them, [`UsageError`]) and `backoff`.
 
 mod backoff;
 mod cli;

@@ -6,7 +6,6 @@ use std::io::IsTerminal as _;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::Parser as _;
 use hookrelay_client::{Cli, UsageError};
 use time::UtcOffset;
 
@@ -14,7 +13,7 @@ use time::UtcOffset;
 const LOG_ENV: &str = "HOOKRELAY_LOG";
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_args();
     let filter = tracing_subscriber::EnvFilter::try_from_env(LOG_ENV)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
     let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();

@@ -13,6 +13,10 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
+mod probe;
+
+pub use probe::{Broken, PROBE_TIMEOUT, Reach, probe, probe_after_failure};
+
 /// Longest wait for a TCP connection to the local app or the relay.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -34,17 +38,21 @@ pub fn install_crypto_provider() {
 
 /// Builds the client. Server certificates are checked against the webpki roots.
 pub fn client() -> HttpClient {
+    Client::builder(TokioExecutor::new()).pool_idle_timeout(POOL_IDLE_TIMEOUT).build(connector())
+}
+
+/// The client's connector: TCP with [`CONNECT_TIMEOUT`], then TLS for `https://`.
+fn connector() -> HttpsConnector<HttpConnector> {
     install_crypto_provider();
     let mut http = HttpConnector::new();
     http.enforce_http(false);
     http.set_nodelay(true);
     http.set_connect_timeout(Some(CONNECT_TIMEOUT));
-    let https = hyper_rustls::HttpsConnectorBuilder::new()
+    hyper_rustls::HttpsConnectorBuilder::new()
         .with_webpki_roots()
         .https_or_http()
         .enable_http1()
-        .wrap_connector(http);
-    Client::builder(TokioExecutor::new()).pool_idle_timeout(POOL_IDLE_TIMEOUT).build(https)
+        .wrap_connector(http)
 }
 
 /// An error and every cause under it, joined by `: ` (hyper's own `Display` omits causes).

@@ -151,9 +151,9 @@ impl Config {
         anyhow::ensure!(self.retention.max_events >= 1, "retention must keep at least 1 event");
         anyhow::ensure!(
             self.retention.max_channel_bytes >= self.max_body as u64,
-            "the channel quota ({} bytes) must hold at least one body of --max-body ({} bytes)",
-            self.retention.max_channel_bytes,
-            self.max_body
+            "the channel quota ({}) must hold at least one body of --max-body ({})",
+            hookrelay_flags::format_size(self.retention.max_channel_bytes),
+            hookrelay_flags::format_size(self.max_body as u64)
         );
         anyhow::ensure!(self.max_sessions >= 1, "max_sessions must be at least 1");
         anyhow::ensure!(
@@ -181,48 +181,6 @@ pub fn default_data_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("hookrelay-data"))
 }
 
-/// Parses a retention age such as `7d`, `12h`, `30m` or `90s` (a bare number is seconds).
-pub fn parse_age(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let number: u64 =
-        number.parse().map_err(|_| format!("{text:?} is not an age like 7d, 12h, 30m or 90s"))?;
-    let seconds = match unit {
-        "" | "s" => 1,
-        "m" => 60,
-        "h" => 60 * 60,
-        "d" => 24 * 60 * 60,
-        _ => return Err(format!("unknown unit {unit:?} in {text:?}: use s, m, h or d")),
-    };
-    number
-        .checked_mul(seconds)
-        .map(Duration::from_secs)
-        .ok_or_else(|| format!("{text:?} is too long"))
-}
-
-/// Parses a size such as `25MiB`, `1GiB`, `64KiB`, `500MB` or a bare number of bytes.
-pub fn parse_size(text: &str) -> Result<u64, String> {
-    let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let number: u64 =
-        number.parse().map_err(|_| format!("{text:?} is not a size like 25MiB, 1GiB or 4096"))?;
-    let multiplier: u64 = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1,
-        "kib" | "k" => 1 << 10,
-        "mib" | "m" => 1 << 20,
-        "gib" | "g" => 1 << 30,
-        "tib" | "t" => 1 << 40,
-        "kb" => 1_000,
-        "mb" => 1_000_000,
-        "gb" => 1_000_000_000,
-        "tb" => 1_000_000_000_000,
-        _ => return Err(format!("unknown unit {unit:?} in {text:?}: use B, KiB, MiB, GiB or TiB")),
-    };
-    number.checked_mul(multiplier).ok_or_else(|| format!("{text:?} is too large"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -242,32 +200,9 @@ mod tests {
     }
 
     #[test]
-    fn sizes_parse_with_units() {
-        assert_eq!(parse_size("4096"), Ok(4096));
-        assert_eq!(parse_size("25MiB"), Ok(25 * 1024 * 1024));
-        assert_eq!(parse_size("1GiB"), Ok(1 << 30));
-        assert_eq!(parse_size("64kib"), Ok(64 * 1024));
-        assert_eq!(parse_size("2 MB"), Ok(2_000_000));
-        assert!(parse_size("MiB").is_err());
-        assert!(parse_size("5 parsecs").is_err());
-        assert!(parse_size("99999999999TiB").is_err());
-    }
-
-    #[test]
     fn a_quota_smaller_than_one_body_is_refused() {
         let retention = Retention { max_channel_bytes: 10, ..Retention::default() };
         assert!(Config { retention, max_body: 11, ..Config::default() }.validate().is_err());
         assert!(Config { retention, max_body: 10, ..Config::default() }.validate().is_ok());
-    }
-
-    #[test]
-    fn ages_parse_with_units() {
-        assert_eq!(parse_age("7d"), Ok(Duration::from_secs(7 * 86_400)));
-        assert_eq!(parse_age("12h"), Ok(Duration::from_secs(12 * 3_600)));
-        assert_eq!(parse_age("30m"), Ok(Duration::from_secs(1_800)));
-        assert_eq!(parse_age("90"), Ok(Duration::from_secs(90)));
-        assert!(parse_age("7w").is_err());
-        assert!(parse_age("d").is_err());
-        assert!(parse_age("").is_err());
     }
 }

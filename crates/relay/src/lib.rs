@@ -56,7 +56,6 @@ pub use config::{
     Config, DEFAULT_BODY_READ_TIMEOUT, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_BODY,
     DEFAULT_MAX_BODY_MEMORY, DEFAULT_MAX_CHANNEL_BYTES, DEFAULT_MAX_CONNECTIONS,
     DEFAULT_MIN_FREE_DISK, DEFAULT_WRITE_TIMEOUT, Retention, StoreKind, TlsFiles, default_data_dir,
-    parse_age, parse_size,
 };
 pub use logging::{LOG_QUEUE_LINES, LogGuard, init_stderr_log, stderr_line, stdout_line};
 pub use session::MAX_CLIENT_MESSAGE;

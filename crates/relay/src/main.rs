@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::Parser;
+use hookrelay_flags::{parse_duration, parse_memory_size, parse_size};
 use hookrelay_relay::{
-    Config, DEFAULT_MAX_BODY_MEMORY, Guard, Relay, Retention, StoreKind, TlsFiles, parse_age,
-    parse_size,
+    Config, DEFAULT_MAX_BODY_MEMORY, Guard, Relay, Retention, StoreKind, TlsFiles,
 };
 use tokio_util::sync::CancellationToken;
 use url::Url;
@@ -18,7 +18,7 @@ use url::Url;
 /// Accepts webhooks at /h/{channel}/..., stores them durably, and streams them to
 /// `hookrelay listen` clients over websockets.
 #[derive(Debug, Parser)]
-#[command(name = "hookrelayd", version)]
+#[command(name = "hookrelayd", version = hookrelay_flags::VERSION, after_help = ENVIRONMENT)]
 struct Args {
     /// Address to listen on (port 0 picks a free port; the chosen address is printed).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8787")]
@@ -33,8 +33,8 @@ struct Args {
     /// Event store: sqlite (durable, in --data-dir) or memory (lost on exit).
     #[arg(long, value_name = "STORE", default_value = "sqlite", value_parser = parse_store)]
     store: StoreKind,
-    /// Largest accepted webhook body (25MiB, 512KiB, or bytes); larger ones get 413.
-    #[arg(long, value_name = "BYTES", default_value = "25MiB", value_parser = parse_body_size)]
+    /// Largest accepted webhook body (e.g. 25MiB, 512KiB, 2MB, or bytes); larger ones get 413.
+    #[arg(long, value_name = "SIZE", default_value = "25MiB", value_parser = parse_memory_size)]
     max_body: usize,
     /// Require `Authorization: Bearer T` to create channels. On a non-loopback --listen
     /// without it, the relay makes one and keeps it in DATA_DIR/admin-token (0600).
@@ -56,17 +56,17 @@ struct Args {
         value_parser = clap::value_parser!(u64).range(1..)
     )]
     retention_events: u64,
-    /// Oldest event kept, e.g. 7d, 12h, 30m. Undelivered events this removes are reported
-    /// to clients as an expired gap, never skipped silently.
-    #[arg(long, value_name = "AGE", default_value = "7d", value_parser = parse_age)]
+    /// Oldest event kept, e.g. 2w, 7d, 12h, 30m. Undelivered events this removes are
+    /// reported to clients as an expired gap, never skipped silently.
+    #[arg(long, value_name = "DURATION", default_value = "7d", value_parser = parse_duration)]
     retention_age: Duration,
     /// Free disk space the store must keep (1GiB, 500MB...): below it every ingest answers
     /// 507 disk_full and /healthz 503, before the disk fills up (0: no check).
-    #[arg(long, value_name = "BYTES", default_value = "1GiB", value_parser = parse_size)]
+    #[arg(long, value_name = "SIZE", default_value = "1GiB", value_parser = parse_size)]
     min_free_disk: u64,
     /// Most body bytes stored per channel. Finished events make room for new ones; when
     /// undelivered events fill it, ingest answers 507 channel_full (providers retry later).
-    #[arg(long, value_name = "BYTES", default_value = "1GiB", value_parser = parse_size)]
+    #[arg(long, value_name = "SIZE", default_value = "1GiB", value_parser = parse_size)]
     max_channel_bytes: u64,
     /// Serve HTTPS and WSS with this PEM certificate chain (needs --tls-key).
     #[arg(long, value_name = "PEM", requires = "tls_key")]
@@ -75,6 +75,18 @@ struct Args {
     #[arg(long, value_name = "PEM", requires = "tls_cert")]
     tls_key: Option<PathBuf>,
 }
+
+/// The environment variables `hookrelayd` reads, for `--help`.
+const ENVIRONMENT: &str = "\
+Environment:
+  HOOKRELAY_ADMIN_TOKEN  the admin token (--admin-token)
+  RUST_LOG               log filter for stderr, e.g. debug or hookrelay_relay=trace [default: info]
+  NO_COLOR               no colors in the log when set
+
+Examples:
+  hookrelayd                                            local relay on 127.0.0.1:8787
+  hookrelayd --listen 0.0.0.0:8787 --public-url https://relay.example.com
+  hookrelayd --retention-age 2w --max-body 5MiB --max-channel-bytes 512MiB";
 
 fn parse_store(text: &str) -> Result<StoreKind, String> {
     match text {
@@ -85,11 +97,6 @@ fn parse_store(text: &str) -> Result<StoreKind, String> {
         }
         other => Err(format!("unknown store {other:?}: use sqlite or memory")),
     }
-}
-
-fn parse_body_size(text: &str) -> Result<usize, String> {
-    let size = parse_size(text)?;
-    usize::try_from(size).map_err(|_| format!("{text:?} is too large"))
 }
 
 fn main() -> ExitCode {

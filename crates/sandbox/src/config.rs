@@ -54,28 +54,19 @@ impl SandboxConfig {
 }
 
 /// Parses a retry schedule such as `1s,2s,4s` or `250ms,1m`; `none` (or empty) means no
-/// retries. Each wait is a whole number with unit `ms`, `s` or `m`, at most one hour.
+/// retries. Each wait is a duration as every flag reads them (`hookrelay_flags`), at most
+/// one hour.
 pub fn parse_retry_schedule(s: &str) -> Result<Vec<Duration>, String> {
     let s = s.trim();
     if s.is_empty() || s == "none" {
         return Ok(Vec::new());
     }
-    s.split(',').map(|part| parse_duration(part.trim())).collect()
+    s.split(',').map(|part| parse_wait(part.trim())).collect()
 }
 
-/// Parses `500ms`, `10s` or `2m` (at most one hour).
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-    let (digits, unit) = s.split_at(split);
-    let n: u64 = digits
-        .parse()
-        .map_err(|_| format!("invalid duration {s:?}: expected e.g. 500ms, 2s or 1m"))?;
-    let d = match unit {
-        "ms" => Duration::from_millis(n),
-        "s" => Duration::from_secs(n),
-        "m" => Duration::from_secs(n.saturating_mul(60)),
-        _ => return Err(format!("invalid duration {s:?}: the unit must be ms, s or m")),
-    };
+/// One wait of a retry schedule, or `--delivery-timeout`: a duration of at most one hour.
+pub fn parse_wait(s: &str) -> Result<Duration, String> {
+    let d = hookrelay_flags::parse_duration(s)?;
     if d > Duration::from_secs(3600) {
         return Err(format!("duration {s:?} is over one hour"));
     }
@@ -95,12 +86,18 @@ mod tests {
     #[test]
     fn retry_schedules_parse_with_units() {
         assert_eq!(
-            parse_retry_schedule("250ms, 2s,1m"),
-            Ok(vec![Duration::from_millis(250), Duration::from_secs(2), Duration::from_secs(60)])
+            parse_retry_schedule("250ms, 2s,1m,1h,5"),
+            Ok(vec![
+                Duration::from_millis(250),
+                Duration::from_secs(2),
+                Duration::from_secs(60),
+                Duration::from_secs(3600),
+                Duration::from_secs(5)
+            ])
         );
         assert_eq!(parse_retry_schedule("none"), Ok(Vec::new()));
         assert_eq!(parse_retry_schedule(""), Ok(Vec::new()));
-        for bad in ["1", "1h", "s", "2s,,3s", "61m", "-1s"] {
+        for bad in ["2h", "s", "2s,,3s", "61m", "-1s"] {
             assert!(parse_retry_schedule(bad).is_err(), "{bad}");
         }
     }

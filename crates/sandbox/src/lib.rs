@@ -35,7 +35,7 @@ mod mode;
 // The public surface is flat: every module is private and what other crates use is here.
 pub use catalog::{Catalog, CatalogError, Event, EventType, Format, Trigger, UnknownEventType};
 pub use config::{
-    DEFAULT_LISTEN, SandboxConfig, generate_api_key, parse_duration, parse_retry_schedule,
+    DEFAULT_LISTEN, SandboxConfig, generate_api_key, parse_retry_schedule, parse_wait,
 };
 pub use deliveries::DeliveryAttempt;
 pub use faker::Faker;

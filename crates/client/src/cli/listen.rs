@@ -8,9 +8,9 @@ use std::time::Duration;
 use clap::Args;
 use url::Url;
 
-use super::{RelayArgs, ResignArgs, parse_http_url};
+use super::{AdminTokenArg, RelayArgs, ResignArgs, parse_app_url};
 use crate::commands::listen::{Config, RoutesFile};
-use crate::config::UsageError;
+use crate::config::{DEFAULT_PORT, RelayChoice, UsageError};
 use crate::deliver::filter::Filter;
 use crate::deliver::outgoing::HeaderOverride;
 use crate::deliver::routes::DEFAULT_ROUTES_FILE;
@@ -19,15 +19,20 @@ use crate::deliver::verify::Verify;
 /// Flags of `hookrelay listen` (DESIGN §4).
 #[derive(Debug, Args)]
 pub struct ListenArgs {
-    /// Your local app's URL; each event's path after /h/{channel} is appended to it.
+    /// Your local app: a URL, host:port/path (http assumed) or a port (3000 is
+    /// http://localhost:3000); each event's path after /h/{channel} is appended to it.
     /// Optional with a routes file: it then takes the events no rule matches (without it,
     /// those are skipped as "no route matched").
-    #[arg(short = 'f', long, value_name = "URL", value_parser = parse_http_url)]
+    #[arg(short = 'f', long, value_name = "URL", value_parser = parse_app_url)]
     pub forward_to: Option<Url>,
 
     /// Which relay and channel.
     #[command(flatten)]
     pub relay: RelayArgs,
+
+    /// The admin token for creating the channel.
+    #[command(flatten)]
+    pub admin: AdminTokenArg,
 
     /// Print one JSON object per line on stdout (a `ready` record, then one per delivery, and
     /// a `gap` record for events the relay no longer has).
@@ -44,10 +49,10 @@ pub struct ListenArgs {
           value_parser = clap::value_parser!(u16).range(1..=256))]
     pub concurrency: u16,
 
-    /// Seconds to wait for the local app's answer before retrying.
-    #[arg(long, value_name = "SECS", default_value_t = 30,
-          value_parser = clap::value_parser!(u64).range(1..=3600))]
-    pub timeout: u64,
+    /// How long to wait for the local app's answer before retrying (e.g. 30s, 2m; a bare
+    /// number is seconds; at most 1h).
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = super::parse_timeout)]
+    pub timeout: Duration,
 
     /// Attempts per event while the app answers 5xx, times out or drops the connection; then
     /// the event is recorded as failed and the next one goes (0: retry forever). A 4xx is
@@ -149,11 +154,12 @@ impl ListenArgs {
             show_response: self.show_response,
             ready_file: self.ready_file,
             exit_on_disconnect: self.exit_on_disconnect,
-            relay: selection.relay,
+            relay: selection.relay.unwrap_or(RelayChoice::Embedded { port: DEFAULT_PORT }),
+            admin_token: self.admin.admin_token,
             channel: selection.channel,
             headers: self.headers,
             concurrency: usize::from(self.concurrency),
-            timeout: Duration::from_secs(self.timeout),
+            timeout: self.timeout,
             max_attempts: self.max_attempts,
             json: self.json,
         })

@@ -2,15 +2,16 @@
 //! their conversion into the plain config each command runs with ([`Cli::into_command`]).
 //! Only the crate root sees these structs; nothing below `cli` imports it.
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
 use hookrelay_signature::{Scheme, Secret};
 use url::Url;
 
 use crate::commands;
-use crate::config::{ChannelCreds, DEFAULT_PORT, RelayChoice, RelaySelection};
+use crate::config::{ChannelCreds, RelayChoice, RelaySelection, parse_app_url, parse_relay_url};
 use crate::deliver::forward::Resign;
 
 mod events;
+mod help;
 mod listen;
 mod replay;
 mod sandbox;
@@ -26,7 +27,7 @@ use trigger::TriggerArgs;
 
 /// hookrelay: get webhooks to your laptop, in order, byte-exact, without losing any.
 #[derive(Debug, Parser)]
-#[command(name = "hookrelay", version, propagate_version = true)]
+#[command(name = "hookrelay", version = hookrelay_flags::VERSION, propagate_version = true)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -48,9 +49,34 @@ pub enum Command {
     Trigger(TriggerArgs),
     /// Run a local emulator of a webhook provider's management API.
     Sandbox(SandboxArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell or elvish).
+    Completions(CompletionsArgs),
+    /// Print the man page (roff).
+    Man,
+}
+
+/// The argument of `hookrelay completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_name = "SHELL", value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 impl Cli {
+    /// The whole definition: the derived one plus each command's examples and the
+    /// environment variables (`--help`, completions and the man page all come from it).
+    pub fn definition() -> clap::Command {
+        help::complete(Self::command())
+    }
+
+    /// Parses the process's arguments against [`Cli::definition`]; on a usage error (or
+    /// `--help`, `--version`) prints as clap does and exits.
+    pub fn parse_args() -> Self {
+        let matches = Self::definition().get_matches();
+        Self::from_arg_matches(&matches).unwrap_or_else(|err| err.exit())
+    }
+
     /// The command to run, as plain config. A problem clap could not see is a
     /// [`UsageError`](crate::config::UsageError) (exit 2), except a bad `replay --secret`,
     /// which has always been a runtime error (exit 1).
@@ -62,6 +88,10 @@ impl Cli {
             Command::Replay(args) => commands::Command::Replay(args.into_config()?),
             Command::Trigger(args) => commands::Command::Trigger(args.into_config()),
             Command::Sandbox(args) => commands::Command::Sandbox(args.into_config()),
+            Command::Completions(args) => {
+                commands::Command::Print(help::completions(Self::definition(), args.shell))
+            }
+            Command::Man => commands::Command::Print(help::man_page(Self::definition())?),
         })
     }
 }
@@ -70,15 +100,24 @@ impl Cli {
 /// Shared by `listen`, `events`, `show`, `replay` and `trigger` (DESIGN §4).
 #[derive(Debug, Clone, Args)]
 pub struct RelayArgs {
-    /// A remote relay's base URL. Without it, the embedded relay on 127.0.0.1:PORT is used
-    /// (started in this process if none is running there; `listen` serves it itself once
-    /// the process that ran it stops).
-    #[arg(long, env = "HOOKRELAY_RELAY", value_name = "URL", value_parser = parse_http_url)]
+    /// A remote relay's base URL (https://relay.example.com, or host:port for http). Without
+    /// it, the embedded relay on 127.0.0.1:PORT is used (started in this process if none is
+    /// running there; `listen` serves it itself once the process that ran it stops).
+    #[arg(long, env = "HOOKRELAY_RELAY", hide_env_values = true, value_name = "URL",
+          value_parser = parse_relay_url)]
     pub relay: Option<Url>,
 
-    /// Port of the embedded relay (on 127.0.0.1), when --relay is not given.
-    #[arg(long, value_name = "N", default_value_t = DEFAULT_PORT, conflicts_with = "relay")]
-    pub port: u16,
+    /// Port of the embedded relay on 127.0.0.1, when --relay is not given. Default: 8787
+    /// for `listen`; for the other commands, the relay `listen` last ran with (its --relay
+    /// or --port), else 8787.
+    #[arg(
+        long,
+        env = "HOOKRELAY_PORT",
+        hide_env_values = true,
+        value_name = "N",
+        conflicts_with = "relay"
+    )]
+    pub port: Option<u16>,
 
     /// Channel id. Without it, the channel saved for this relay is used (`listen` and
     /// `trigger` create and save one when there is none).
@@ -93,15 +132,30 @@ pub struct RelayArgs {
 impl RelayArgs {
     /// The relay and the channel given on the command line, if any.
     pub fn into_selection(self) -> RelaySelection {
-        let relay = match self.relay {
-            Some(url) => RelayChoice::Remote(url),
-            None => RelayChoice::Embedded { port: self.port },
-        };
+        let relay = relay_choice(self.relay, self.port);
         let channel = match (self.channel, self.token) {
             (Some(channel), Some(token)) => Some(ChannelCreds { channel, token }),
             _ => None,
         };
-        RelaySelection { relay, channel }
+        RelaySelection { relay, channel, admin_token: None }
+    }
+}
+
+/// `--admin-token`, for the commands that may create a channel (`listen`, `trigger`).
+#[derive(Debug, Clone, Args)]
+pub struct AdminTokenArg {
+    /// The relay's admin token, sent when this command creates a channel on a relay that
+    /// guards creation (a public hookrelayd).
+    #[arg(long, env = "HOOKRELAY_ADMIN_TOKEN", hide_env_values = true, value_name = "T")]
+    pub admin_token: Option<String>,
+}
+
+/// `--relay` or `--port`, if either is given (clap refuses both at once).
+pub(crate) fn relay_choice(relay: Option<Url>, port: Option<u16>) -> Option<RelayChoice> {
+    match (relay, port) {
+        (Some(url), _) => Some(RelayChoice::Remote(url)),
+        (None, Some(port)) => Some(RelayChoice::Embedded { port }),
+        (None, None) => None,
     }
 }
 
@@ -128,39 +182,60 @@ impl ResignArgs {
     }
 }
 
-fn parse_scheme(text: &str) -> Result<Scheme, String> {
-    text.parse().map_err(|err: hookrelay_signature::SchemeError| err.to_string())
+/// `--timeout`: a duration above zero and at most an hour.
+pub(crate) fn parse_timeout(text: &str) -> Result<std::time::Duration, String> {
+    let timeout = hookrelay_flags::parse_duration(text)?;
+    if timeout.is_zero() || timeout > std::time::Duration::from_secs(3600) {
+        return Err(format!("{text:?} must be above zero and at most 1h"));
+    }
+    Ok(timeout)
 }
 
-/// An absolute `http://` or `https://` URL with a host.
-pub(crate) fn parse_http_url(text: &str) -> Result<Url, String> {
-    let url = Url::parse(text).map_err(|err| {
-        format!(
-            "'{text}' is not an absolute URL ({err}); expected e.g. http://localhost:3000/webhooks"
-        )
-    })?;
-    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
-        return Err(format!("'{text}' must be an http:// or https:// URL with a host"));
-    }
-    Ok(url)
+fn parse_scheme(text: &str) -> Result<Scheme, String> {
+    text.parse().map_err(|err: hookrelay_signature::SchemeError| err.to_string())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory as _;
 
     #[test]
     fn cli_definition_is_consistent() {
         Cli::command().debug_assert();
+        Cli::definition().debug_assert();
     }
 
     #[test]
-    fn forward_to_must_be_absolute_http() {
-        assert!(parse_http_url("http://localhost:3000/webhooks").is_ok());
-        assert!(parse_http_url("https://app.test").is_ok());
-        assert!(parse_http_url("localhost:3000").is_err());
-        assert!(parse_http_url("/webhooks").is_err());
-        assert!(parse_http_url("ftp://host/x").is_err());
+    fn every_command_has_examples_and_the_top_level_lists_every_variable() {
+        let mut definition = Cli::definition();
+        let top = definition.render_help().to_string();
+        for var in [
+            "HOOKRELAY_RELAY",
+            "HOOKRELAY_PORT",
+            "HOOKRELAY_TOKEN",
+            "HOOKRELAY_ADMIN_TOKEN",
+            "HOOKRELAY_DATA_DIR",
+            "HOOKRELAY_CONFIG_DIR",
+            "HOOKRELAY_LOG",
+        ] {
+            assert!(top.contains(var), "{var} missing from:\n{top}");
+        }
+        for sub in definition.get_subcommands_mut().filter(|sub| sub.get_name() != "help") {
+            let help = sub.render_help().to_string();
+            let examples = help.split("Examples:\n").nth(1).unwrap_or_default();
+            let count =
+                examples.lines().filter(|line| line.trim_start().starts_with("hookrelay ")).count();
+            assert!(count >= 1, "{} has no examples:\n{help}", sub.get_name());
+            assert!(!help.contains("=]"), "a stray '=' in:\n{help}");
+        }
+    }
+
+    #[test]
+    fn timeouts_read_like_every_duration_and_stay_in_range() {
+        assert_eq!(parse_timeout("30s"), Ok(std::time::Duration::from_secs(30)));
+        assert_eq!(parse_timeout("45"), Ok(std::time::Duration::from_secs(45)));
+        assert_eq!(parse_timeout("1500ms"), Ok(std::time::Duration::from_millis(1500)));
+        assert!(parse_timeout("0s").is_err());
+        assert!(parse_timeout("2h").is_err());
     }
 }

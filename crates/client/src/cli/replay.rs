@@ -5,7 +5,7 @@ use std::time::Duration;
 use clap::{ArgGroup, Args};
 use url::Url;
 
-use super::{RelayArgs, ResignArgs, parse_http_url};
+use super::{RelayArgs, ResignArgs, parse_app_url};
 use crate::commands::replay::Config;
 use crate::deliver::outgoing::HeaderOverride;
 
@@ -32,9 +32,10 @@ pub struct ReplayArgs {
     #[arg(long)]
     pub failed: bool,
 
-    /// Your local app's URL; each event's path after /h/{channel} is appended to it. Default:
+    /// Your local app: a URL, host:port/path (http assumed) or a port (3000 is
+    /// http://localhost:3000); each event's path after /h/{channel} is appended to it. Default:
     /// where `hookrelay listen` last forwarded this channel.
-    #[arg(short = 'f', long, value_name = "URL", value_parser = parse_http_url)]
+    #[arg(short = 'f', long, value_name = "URL", value_parser = parse_app_url)]
     pub forward_to: Option<Url>,
 
     /// Which relay and channel (as for `listen`).
@@ -53,10 +54,10 @@ pub struct ReplayArgs {
     #[arg(short = 'H', long = "header", value_name = "'Name: value'")]
     pub headers: Vec<HeaderOverride>,
 
-    /// Seconds to wait for the local app's answer.
-    #[arg(long, value_name = "SECS", default_value_t = 30,
-          value_parser = clap::value_parser!(u64).range(1..=3600))]
-    pub timeout: u64,
+    /// How long to wait for the local app's answer (e.g. 30s, 2m; a bare number is seconds;
+    /// at most 1h).
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = super::parse_timeout)]
+    pub timeout: Duration,
 
     /// Attempts per event: 1 sends each event once; more retries a 5xx, a timeout or a
     /// refused connection with backoff (0: until it works).
@@ -80,7 +81,7 @@ impl ReplayArgs {
             relay: self.relay.into_selection(),
             edit: self.edit,
             headers: self.headers,
-            timeout: Duration::from_secs(self.timeout),
+            timeout: self.timeout,
             max_attempts: self.max_attempts,
             json: self.json,
         })

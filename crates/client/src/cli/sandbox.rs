@@ -6,9 +6,12 @@ use std::time::Duration;
 
 use clap::Args;
 use hookrelay_sandbox::DEFAULT_LISTEN;
-use hookrelay_sandbox::{Mode, parse_duration, parse_retry_schedule};
+use hookrelay_sandbox::{Mode, parse_retry_schedule, parse_wait};
 use hookrelay_signature::{Scheme, Secret};
 
+use url::Url;
+
+use super::{parse_relay_url, relay_choice};
 use crate::commands::sandbox::Config;
 
 /// Flags of `hookrelay sandbox` (docs/sandbox.md).
@@ -38,19 +41,35 @@ pub struct SandboxArgs {
     #[arg(long, value_name = "whsec_...", value_parser = parse_secret)]
     pub signing_secret: Option<Secret>,
 
-    /// Waits before each retry of a failed delivery, e.g. 1s,2s,4s or 250ms,1m; `none` for
-    /// no retries.
+    /// Waits before each retry of a failed delivery, e.g. 1s,2s,4s or 250ms,1m (each at most
+    /// 1h); `none` for no retries.
     #[arg(long, value_name = "LIST", default_value = "1s,2s,4s", value_parser = parse_schedule)]
     pub retry_schedule: RetrySchedule,
 
-    /// How long one delivery attempt may take (e.g. 500ms, 10s, 1m).
-    #[arg(long, value_name = "D", default_value = "10s", value_parser = parse_duration)]
+    /// How long one delivery attempt may take (e.g. 500ms, 10s, 1m; at most 1h).
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_wait)]
     pub delivery_timeout: Duration,
 
     /// Print one JSON object per line on stdout: a `ready` record, then one per delivery
     /// attempt.
     #[arg(long)]
     pub json: bool,
+
+    /// The relay whose saved channel the printed example registers (default: the relay
+    /// `hookrelay listen` last ran with).
+    #[arg(long, env = "HOOKRELAY_RELAY", hide_env_values = true, value_name = "URL",
+          value_parser = parse_relay_url)]
+    pub relay: Option<Url>,
+
+    /// Port of the embedded relay whose saved channel the printed example registers.
+    #[arg(
+        long,
+        env = "HOOKRELAY_PORT",
+        hide_env_values = true,
+        value_name = "N",
+        conflicts_with = "relay"
+    )]
+    pub port: Option<u16>,
 }
 
 impl SandboxArgs {
@@ -65,6 +84,7 @@ impl SandboxArgs {
             retry_schedule: self.retry_schedule.0,
             delivery_timeout: self.delivery_timeout,
             json: self.json,
+            relay: relay_choice(self.relay, self.port),
         }
     }
 }

@@ -3,7 +3,7 @@
 use clap::Args;
 use url::Url;
 
-use super::{RelayArgs, parse_http_url};
+use super::{RelayArgs, parse_app_url};
 use crate::commands::show::Config;
 use crate::deliver::outgoing::HeaderOverride;
 
@@ -39,9 +39,10 @@ pub struct ShowArgs {
     #[arg(long)]
     pub reveal: bool,
 
-    /// The local app's URL that --curl targets (the event's path is appended, as in `listen`).
+    /// The local app that --curl targets: a URL, host:port/path or a port, as for `listen`
+    /// (the event's path is appended).
     /// Default: where `hookrelay listen` last forwarded this channel.
-    #[arg(short = 'f', long, value_name = "URL", value_parser = parse_http_url)]
+    #[arg(short = 'f', long, value_name = "URL", value_parser = parse_app_url)]
     pub forward_to: Option<Url>,
 
     /// With --curl: set a header, replacing any of the same name (as `listen -H`).

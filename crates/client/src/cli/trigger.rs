@@ -5,8 +5,9 @@ use std::path::PathBuf;
 use clap::Args;
 use url::Url;
 
-use super::{RelayArgs, parse_http_url};
+use super::{AdminTokenArg, RelayArgs, parse_app_url};
 use crate::commands::trigger::{Config, DataArg};
+use crate::config::RelaySelection;
 
 /// Most events one `--count` may send.
 const MAX_COUNT: u32 = 1000;
@@ -18,8 +19,9 @@ pub struct TriggerArgs {
     #[arg(value_name = "EVENT_TYPE", required_unless_present = "list")]
     pub event_type: Option<String>,
 
-    /// POST straight to this URL instead of the channel's ingest URL (no relay involved).
-    #[arg(long, value_name = "URL", value_parser = parse_http_url)]
+    /// POST straight to this URL (or host:port/path, or a port) instead of the channel's
+    /// ingest URL (no relay involved).
+    #[arg(long, value_name = "URL", value_parser = parse_app_url)]
     pub to: Option<Url>,
 
     /// Use this JSON as the event's data instead of generated fake data; @FILE reads it from
@@ -48,6 +50,10 @@ pub struct TriggerArgs {
     /// Which relay and channel (ignored with --to).
     #[command(flatten)]
     pub relay: RelayArgs,
+
+    /// The admin token for creating a channel when none is saved.
+    #[command(flatten)]
+    pub admin: AdminTokenArg,
 }
 
 impl TriggerArgs {
@@ -61,7 +67,10 @@ impl TriggerArgs {
             catalogs: self.catalogs,
             list: self.list,
             json: self.json,
-            relay: self.relay.into_selection(),
+            relay: RelaySelection {
+                admin_token: self.admin.admin_token,
+                ..self.relay.into_selection()
+            },
         }
     }
 }

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
+use anyhow::Context as _;
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument as _;
@@ -26,14 +27,15 @@ use crate::deliver::forward::Resign;
 use crate::deliver::outgoing::HeaderOverride;
 use crate::deliver::retry::RetryPolicy;
 use crate::deliver::routes::Route;
+use crate::deliver::target::check_target;
 use crate::deliver::verify::Verify;
 use crate::deliver::watermark::Watermark;
 use crate::local::paths::Dirs;
 use crate::local::ready_file::ReadyFile;
-use crate::local::state::{CursorFile, LastTarget};
+use crate::local::state::{CursorFile, LastRelay, LastTarget};
 use crate::output::queue::{Ui, UiEvent};
 use crate::output::render::Renderer;
-use crate::relay::api::RelayApi;
+use crate::relay::api::{RelayApi, check_relay};
 use crate::relay::embedded::RelayHandle;
 use crate::relay::tunnel::Tunnel;
 use hookrelay_http::{HttpClient, install_crypto_provider};
@@ -74,6 +76,8 @@ pub struct Config {
     pub relay: RelayChoice,
     /// The channel; `None`: the one saved for this relay, or a new one.
     pub channel: Option<ChannelCreds>,
+    /// `--admin-token`: sent when creating the channel.
+    pub admin_token: Option<String>,
     /// `-H` overrides.
     pub headers: Vec<HeaderOverride>,
     /// Most events in flight toward the local app (1: strict `seq` order).
@@ -118,11 +122,28 @@ async fn listen(
         );
         ui.send(UiEvent::Notice(note)).await;
     }
-    let result = relay_and_stream(&config, dirs, cancel, ui, ready_file.as_ref()).await;
+    let result = match check_targets(&config).await {
+        Ok(()) => relay_and_stream(&config, dirs, cancel, ui, ready_file.as_ref()).await,
+        Err(err) => Err(err),
+    };
     if let Some(file) = &ready_file {
         file.remove();
     }
     result
+}
+
+/// Fails at once when `--forward-to` or a route's `to` can never answer (DESIGN §4).
+async fn check_targets(config: &Config) -> anyhow::Result<()> {
+    if let Some(target) = &config.forward_to {
+        check_target(target, "-f").await?;
+    }
+    if let Some(file) = &config.routes {
+        for route in &file.routes {
+            let context = || format!("route '{}' in {}", route.name, file.path.display());
+            check_target(&route.to, "to =").await.with_context(context)?;
+        }
+    }
+    Ok(())
 }
 
 async fn relay_and_stream(
@@ -135,7 +156,10 @@ async fn relay_and_stream(
     let client = hookrelay_http::client();
     let session = cancel.child_token();
     let relay = match &config.relay {
-        RelayChoice::Remote(url) => RelayHandle::remote(url.clone()),
+        RelayChoice::Remote(url) => {
+            check_relay(url).await?;
+            RelayHandle::remote(url.clone())
+        }
         RelayChoice::Embedded { port } => {
             let (relay, note) =
                 RelayHandle::embedded(*port, dirs, &client, session.clone()).await?;
@@ -159,7 +183,8 @@ async fn stream(
     session: CancellationToken,
     ready_file: Option<&ReadyFile>,
 ) -> anyhow::Result<()> {
-    let api = RelayApi::new(client.clone(), relay.url.clone());
+    let api = RelayApi::new(client.clone(), relay.url.clone())
+        .with_admin_token(config.admin_token.clone());
     let given = config.channel.clone();
     let resolved =
         crate::relay::channel_choice::resolve(&api, &relay.url, given, dirs, &ui, &session).await?;
@@ -174,6 +199,7 @@ async fn stream(
     })
     .await;
 
+    LastRelay::new(dirs).save(&config.relay)?;
     if let Some(target) = &config.forward_to {
         LastTarget::new(dirs, &relay.url, &channel.channel).save(target)?;
     }

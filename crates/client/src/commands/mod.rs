@@ -9,6 +9,7 @@ use time::UtcOffset;
 use tokio_util::sync::CancellationToken;
 
 use crate::local::paths::Dirs;
+use crate::output::stdout::write_stdout;
 
 pub(crate) mod events;
 pub(crate) mod listen;
@@ -32,6 +33,9 @@ pub enum Command {
     Trigger(trigger::Config),
     /// `hookrelay sandbox`.
     Sandbox(sandbox::Config),
+    /// Text to print as is: a completion script or the man page, which `cli` generates
+    /// from the command line's definition.
+    Print(Vec<u8>),
 }
 
 /// What every command gets besides its own config.
@@ -59,6 +63,7 @@ pub(crate) async fn run(command: Command, offset: UtcOffset) -> anyhow::Result<E
             Command::Replay(config) => replay::run(config, &env).await,
             Command::Trigger(config) => trigger::run(config, &env).await,
             Command::Sandbox(config) => sandbox::run(config, &env).await,
+            Command::Print(text) => write_stdout(&text).map(|()| ExitCode::SUCCESS),
         }
     }
     .await;

@@ -117,6 +117,7 @@ async fn replay(config: &Config, env: &CommandEnv, conn: &Connection) -> anyhow:
         (false, selection) => selection,
     };
     let target = conn.forward_target(config.forward_to.as_ref(), &env.dirs)?;
+    crate::deliver::target::check_target(&target, "-f").await?;
     let forwarder =
         Forwarder::new(conn.client.clone(), target, config.headers.clone(), config.timeout)
             .with_resign(config.resign.clone());

@@ -14,10 +14,12 @@ use hookrelay_signature::Secret;
 use tokio::sync::mpsc;
 
 use crate::commands::CommandEnv;
-use crate::config::DEFAULT_PORT;
-use crate::local::state::ChannelBook;
-use crate::output::sandbox::{ReadyRecord, header, print_attempts};
+use crate::config::RelayChoice;
+use crate::local::state::{ChannelBook, LastRelay};
+use crate::output::sandbox::{ReadyRecord, RegisterTarget, header, print_attempts};
 use crate::output::stdout::write_stdout;
+use crate::relay::api::relay_url;
+use crate::relay::embedded::embedded_url;
 
 /// Delivery attempts waiting to be printed. When the terminal (or a pipe) is this far
 /// behind, further lines are dropped; `GET /v1/webhook_deliveries` still lists them.
@@ -57,6 +59,10 @@ pub struct Config {
     /// Print one JSON object per line on stdout: a `ready` record, then one per delivery
     /// attempt.
     pub json: bool,
+
+    /// The relay whose saved channel the printed example registers (`--relay`, `--port`);
+    /// `None`: the one `listen` last ran with.
+    pub relay: Option<RelayChoice>,
 }
 
 /// Runs the emulator until `env.cancel` (Ctrl-C, SIGTERM).
@@ -90,7 +96,8 @@ pub(crate) async fn run(config: Config, env: &CommandEnv) -> anyhow::Result<Exit
             format!("{}\n", serde_json::to_string(&ready).unwrap_or_default()).as_bytes(),
         )?;
     } else {
-        write_stdout(header(&base, &emulator, saved_ingest_url(env).as_deref()).as_bytes())?;
+        let register = register_target(config.relay.as_ref(), env)?;
+        write_stdout(header(&base, &emulator, &register).as_bytes())?;
     }
     let json = config.json;
     let offset = env.offset;
@@ -112,11 +119,21 @@ fn base_url(addr: SocketAddr) -> String {
     format!("http://{shown}")
 }
 
-/// The ingest URL of the channel `hookrelay listen` saved for the default embedded relay,
-/// so the printed example registers exactly that.
-fn saved_ingest_url(env: &CommandEnv) -> Option<String> {
-    let relay = url::Url::parse(&format!("http://127.0.0.1:{DEFAULT_PORT}")).ok()?;
-    ChannelBook::new(&env.dirs).get(&relay).ok().flatten().map(|saved| saved.ingest_url)
+/// The ingest URL of the channel `hookrelay listen` saved for the relay in use (`--relay`,
+/// `--port`, else the one `listen` last ran with), so the printed example registers
+/// exactly that; with none saved, that relay's `/h/CHANNEL`.
+fn register_target(
+    given: Option<&RelayChoice>,
+    env: &CommandEnv,
+) -> anyhow::Result<RegisterTarget> {
+    let relay = match LastRelay::new(&env.dirs).or_last(given)? {
+        RelayChoice::Remote(url) => url,
+        RelayChoice::Embedded { port } => embedded_url(port),
+    };
+    Ok(match ChannelBook::new(&env.dirs).get(&relay)? {
+        Some(saved) => RegisterTarget::Saved(saved.ingest_url),
+        None => RegisterTarget::Placeholder(relay_url(&relay, &["h", "CHANNEL"]).to_string()),
+    })
 }
 
 #[cfg(test)]

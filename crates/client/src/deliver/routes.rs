@@ -11,6 +11,8 @@ use serde::Deserialize;
 use toml::Spanned;
 use url::Url;
 
+use crate::config::parse_app_url;
+
 /// The file `listen` reads when `--routes` is not given, if it exists.
 pub(crate) const DEFAULT_ROUTES_FILE: &str = "hookrelay.toml";
 
@@ -73,15 +75,8 @@ pub(crate) fn parse(text: &str) -> anyhow::Result<Vec<Route>> {
             let line = line_of(raw.span().start);
             let raw = raw.into_inner();
             let to_line = line_of(raw.to.span().start);
-            let to = Url::parse(raw.to.get_ref())
-                .ok()
-                .filter(|url| matches!(url.scheme(), "http" | "https") && url.has_host())
-                .ok_or_else(|| {
-                    anyhow::anyhow!(
-                        "{to_line}: `to` must be an absolute http(s) URL, got {:?}",
-                        raw.to.get_ref()
-                    )
-                })?;
+            let to = parse_app_url(raw.to.get_ref())
+                .map_err(|err| anyhow::anyhow!("{to_line}: `to`: {err}"))?;
             for (name, value) in &raw.headers {
                 if http_header_invalid(name, value) {
                     bail!("{line}: invalid header {name:?} in `headers` of route {}", index + 1);
@@ -193,9 +188,13 @@ to = "http://localhost:9000/"
 
     #[test]
     fn errors_name_the_line() {
-        let bad_url = "[[route]]\npath = \"/x\"\nto = \"localhost:3000\"\n";
+        let bad_url = "[[route]]\npath = \"/x\"\nto = \"ftp://localhost:3000\"\n";
         let err = parse(bad_url).expect_err("fails").to_string();
-        assert!(err.starts_with("3: `to` must be an absolute http(s) URL"), "{err}");
+        assert!(err.starts_with("3: `to`: 'ftp://localhost:3000' must be an http://"), "{err}");
+        let typed = "[[route]]\nto = \"localhost:3000/a\"\n\n[[route]]\nto = \"4000\"\n";
+        let routes = parse(typed).expect("as people type them");
+        assert_eq!(routes[0].to.as_str(), "http://localhost:3000/a");
+        assert_eq!(routes[1].to.as_str(), "http://localhost:4000/");
 
         let typo =
             "[[route]]\nto = \"http://a/\"\n\n[[route]]\nto = \"http://b/\"\npaht = \"/x\"\n";

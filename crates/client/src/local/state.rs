@@ -1,6 +1,7 @@
 //! Small JSON files that survive restarts: the saved channel per relay (`channels.json`,
-//! it holds tokens), the last acknowledged `seq` per relay and channel (`cursors.json`) and
-//! where `listen` last forwarded them (`targets.json`). Each is rewritten whole with
+//! it holds tokens), the relay `listen` last ran with (`relay.json`), the last acknowledged
+//! `seq` per relay and channel (`cursors.json`) and where `listen` last forwarded them
+//! (`targets.json`). Each is rewritten whole with
 //! [`write_atomic`] (temp file + rename, mode 0600), so a `kill -9` leaves either the old or
 //! the new version, never half of one.
 
@@ -12,6 +13,7 @@ use hookrelay_proto::ChannelCreated;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+use crate::config::{DEFAULT_PORT, RelayChoice};
 use crate::local::atomic::{private_dir, write_atomic};
 use crate::local::paths::Dirs;
 
@@ -54,6 +56,58 @@ impl ChannelBook {
         let mut all: BTreeMap<String, SavedChannel> = read_json(&self.path)?;
         all.insert(relay.as_str().to_owned(), channel.clone());
         write_json_atomic(&self.path, &all)
+    }
+}
+
+/// The relay `listen` last ran with (`relay.json` in the config directory, beside the
+/// channels saved for it): what the other commands use when neither `--relay` nor `--port`
+/// is given, so `listen --port 28787` in one terminal is found by `events` in another.
+pub(crate) struct LastRelay {
+    path: PathBuf,
+}
+
+/// `relay.json`.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum RelayRecord {
+    Embedded { port: u16 },
+    Remote { url: String },
+}
+
+impl LastRelay {
+    /// The record in `dirs.config_dir`.
+    pub(crate) fn new(dirs: &Dirs) -> Self {
+        Self { path: dirs.config_dir.join("relay.json") }
+    }
+
+    /// The relay `listen` last ran with, if it ever ran.
+    pub(crate) fn load(&self) -> anyhow::Result<Option<RelayChoice>> {
+        let record: Option<RelayRecord> = read_json(&self.path)?;
+        let Some(record) = record else { return Ok(None) };
+        Ok(Some(match record {
+            RelayRecord::Embedded { port } => RelayChoice::Embedded { port },
+            RelayRecord::Remote { url } => RelayChoice::Remote(
+                url.parse().with_context(|| format!("{} holds a bad URL", self.path.display()))?,
+            ),
+        }))
+    }
+
+    /// Remembers `relay` (`listen` calls this once its channel is ready).
+    pub(crate) fn save(&self, relay: &RelayChoice) -> anyhow::Result<()> {
+        let record = match relay {
+            RelayChoice::Embedded { port } => RelayRecord::Embedded { port: *port },
+            RelayChoice::Remote(url) => RelayRecord::Remote { url: url.to_string() },
+        };
+        write_json_atomic(&self.path, &record)
+    }
+
+    /// `given`, else the relay `listen` last ran with, else the embedded one on
+    /// [`DEFAULT_PORT`].
+    pub(crate) fn or_last(&self, given: Option<&RelayChoice>) -> anyhow::Result<RelayChoice> {
+        if let Some(relay) = given {
+            return Ok(relay.clone());
+        }
+        Ok(self.load()?.unwrap_or(RelayChoice::Embedded { port: DEFAULT_PORT }))
     }
 }
 
@@ -177,6 +231,20 @@ mod tests {
                 .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
+    }
+
+    #[test]
+    fn the_relay_listen_last_ran_with_is_the_default_of_the_others() {
+        let root = tempfile::tempdir().expect("tempdir");
+        let last = LastRelay::new(&dirs(root.path()));
+        let default = RelayChoice::Embedded { port: DEFAULT_PORT };
+        assert_eq!(last.or_last(None).expect("none yet"), default);
+        last.save(&RelayChoice::Embedded { port: 28787 }).expect("save");
+        assert_eq!(last.or_last(None).expect("load"), RelayChoice::Embedded { port: 28787 });
+        let remote = RelayChoice::Remote("https://relay.example/".parse().expect("url"));
+        assert_eq!(last.or_last(Some(&remote)).expect("given wins"), remote);
+        last.save(&remote).expect("save");
+        assert_eq!(last.load().expect("load"), Some(remote));
     }
 
     #[test]

@@ -9,11 +9,20 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use tokio::sync::mpsc;
 
-use crate::config::DEFAULT_PORT;
 use crate::output::stdout::write_stdout;
 
+/// Where the printed example registers deliveries: the ingest URL of the channel `listen`
+/// saved for the relay in use, or, with none saved yet, that relay's `/h/CHANNEL`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum RegisterTarget {
+    /// The saved channel's ingest URL.
+    Saved(String),
+    /// `{relay}/h/CHANNEL`: no channel saved for this relay yet.
+    Placeholder(String),
+}
+
 /// The start-up text: where, which mode, the key, and ready-to-paste requests.
-pub(crate) fn header(base: &str, config: &SandboxConfig, ingest_url: Option<&str>) -> String {
+pub(crate) fn header(base: &str, config: &SandboxConfig, register: &RegisterTarget) -> String {
     let key = &config.api_key;
     let types = config.catalog.triggerable(config.mode).join(", ");
     let signing = if config.signing_secret.is_some() { "Standard Webhooks" } else { "off" };
@@ -21,12 +30,9 @@ pub(crate) fn header(base: &str, config: &SandboxConfig, ingest_url: Option<&str
         [] => "none".to_owned(),
         waits => waits.iter().map(|d| short(*d)).collect::<Vec<_>>().join(", "),
     };
-    let (target, note) = match ingest_url {
-        Some(url) => (url.to_owned(), "the channel `hookrelay listen` saved"),
-        None => (
-            format!("http://127.0.0.1:{DEFAULT_PORT}/h/CHANNEL"),
-            "use the ingest URL `hookrelay listen` prints",
-        ),
+    let (target, note) = match register {
+        RegisterTarget::Saved(url) => (url, "the channel `hookrelay listen` saved"),
+        RegisterTarget::Placeholder(url) => (url, "use the ingest URL `hookrelay listen` prints"),
     };
     format!(
         "hookrelay sandbox: the provider's webhook API, emulated ({mode} mode)\n\
@@ -166,13 +172,18 @@ mod tests {
     #[test]
     fn the_header_has_a_paste_ready_registration_for_the_saved_channel() {
         let config = SandboxConfig::new("sk_sandbox_k");
-        let text = header("http://127.0.0.1:8788", &config, Some("http://127.0.0.1:8787/h/ch_1"));
+        let saved = RegisterTarget::Saved("http://127.0.0.1:8787/h/ch_1".into());
+        let text = header("http://127.0.0.1:8788", &config, &saved);
         assert!(text.contains("listening on  http://127.0.0.1:8788\n"), "{text}");
         assert!(text.contains(
             r#"curl -s -X PUT -H 'Authorization: Bearer sk_sandbox_k' -d '{"webhook_url": "http://127.0.0.1:8787/h/ch_1"}' http://127.0.0.1:8788/v1/webhook_url"#
         ), "{text}");
         assert!(text.contains("retries after 1s, 2s, 4s"), "{text}");
-        let unsaved = header("http://127.0.0.1:8788", &config, None);
-        assert!(unsaved.contains("/h/CHANNEL"), "{unsaved}");
+        let placeholder = RegisterTarget::Placeholder("http://127.0.0.1:28787/h/CHANNEL".into());
+        let unsaved = header("http://127.0.0.1:8788", &config, &placeholder);
+        assert!(
+            unsaved.contains(r#""webhook_url": "http://127.0.0.1:28787/h/CHANNEL""#),
+            "{unsaved}"
+        );
     }
 }

@@ -1,6 +1,6 @@
 //! What `hookrelay events` prints: a channel's history, newest last, as aligned columns
-//! (seq, short id, time, method, path, event type, size, delivery state in color) or, for
-//! `--json`, one object per line; and the state colors `show` uses too. Runs of events the
+//! (seq, short id, time, method, path, event type, size, delivery state in color) as wide as
+//! they need, or, on a terminal, cut to its width; for `--json`, one object per line; and the state colors `show` uses too. Runs of events the
 //! relay expired before delivery come first, as rows of their own: history never hides a
 //! loss.
 
@@ -11,10 +11,8 @@ use time::{OffsetDateTime, UtcOffset};
 use crate::output::log_line::short_id;
 use crate::output::style::{Tone, escape_controls, paint};
 
-/// The widest a table row may get; the path and type columns shrink (with `…`) to fit.
-const MAX_WIDTH: usize = 100;
 /// The narrowest the path and type columns shrink to.
-const MIN_FLEX_WIDTH: usize = 8;
+const MIN_FLEX_WIDTH: usize = 5;
 
 /// The `--json` record of one event: the relay's summary, in its field order, plus
 /// `received_at` as RFC 3339.
@@ -34,13 +32,16 @@ pub(crate) fn json_line(summary: &EventSummary) -> String {
 
 /// The aligned table, header row first, expired runs (`gaps`, older than every listed
 /// event) before the events. Times are local (`offset`); events from before today also
-/// show their date.
+/// show their date. With a `width` (a terminal's), the path and type columns shrink (with
+/// `…`) so rows fit it; without one (a pipe, a file) nothing is ever cut, so `grep` finds
+/// every type and path whole.
 pub(crate) fn table(
     summaries: &[EventSummary],
     gaps: &[Gap],
     offset: UtcOffset,
     now: OffsetDateTime,
     color: bool,
+    width: Option<usize>,
 ) -> String {
     let today = now.to_offset(offset).date();
     let rows: Vec<[String; 8]> = summaries
@@ -78,7 +79,9 @@ pub(crate) fn table(
             *width = (*width).max(cell.chars().count());
         }
     }
-    shrink_to_fit(&mut widths);
+    if let Some(width) = width {
+        shrink_to_fit(&mut widths, width);
+    }
     let mut out = String::new();
     let head: Vec<String> = header.iter().zip(&widths).map(|(h, w)| pad(h, *w, false)).collect();
     out.push_str(&paint(head.join("  ").trim_end(), Tone::Bold, color));
@@ -111,10 +114,10 @@ pub(crate) fn table(
     out
 }
 
-/// Narrows the path (4) and type (5) columns, widest first, until a row fits [`MAX_WIDTH`].
-fn shrink_to_fit(widths: &mut [usize]) {
+/// Narrows the path (4) and type (5) columns, widest first, until a row fits `max`.
+fn shrink_to_fit(widths: &mut [usize], max: usize) {
     let total = |widths: &[usize]| widths.iter().sum::<usize>() + 2 * (widths.len() - 1);
-    while total(widths) > MAX_WIDTH {
+    while total(widths) > max {
         let column = if widths[4] >= widths[5] { 4 } else { 5 };
         if widths[column] <= MIN_FLEX_WIDTH {
             break;

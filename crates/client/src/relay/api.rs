@@ -31,6 +31,10 @@ pub(crate) enum ApiError {
         /// Why.
         reason: String,
     },
+    /// The relay can never answer as given (`http://` to a TLS port...): the fix, naming
+    /// `--relay`. Never worth retrying.
+    #[error("cannot use the relay: {0}")]
+    Unusable(String),
     /// The relay answered with an error.
     #[error("the relay answered {status}: {message}")]
     Status {
@@ -39,6 +43,18 @@ pub(crate) enum ApiError {
         /// The error envelope's message, or the raw body.
         message: String,
     },
+}
+
+/// Fails with the fix when the relay at `url` can never answer (a host that does not
+/// resolve, `https://` to a plain-HTTP relay, an untrusted certificate). A relay that is
+/// merely down passes: `listen` waits for it, the other commands report it themselves.
+pub(crate) async fn check_relay(url: &Url) -> anyhow::Result<()> {
+    match hookrelay_http::probe(url).await {
+        hookrelay_http::Reach::Never(broken) => {
+            anyhow::bail!("cannot use the relay: {}", broken.advice(url, "--relay"))
+        }
+        hookrelay_http::Reach::Ok | hookrelay_http::Reach::Down(_) => Ok(()),
+    }
 }
 
 /// `base` with `segments` appended as path segments (percent-encoded as needed).
@@ -56,19 +72,38 @@ pub(crate) fn relay_url(base: &Url, segments: &[&str]) -> Url {
 pub(crate) struct RelayApi {
     client: HttpClient,
     base: Url,
+    admin_token: Option<String>,
 }
 
 impl RelayApi {
     /// An API client for the relay at `base`.
     pub(crate) fn new(client: HttpClient, base: Url) -> Self {
-        Self { client, base }
+        Self { client, base, admin_token: None }
+    }
+
+    /// Sends `token` (`--admin-token`) when creating channels on a relay that guards it.
+    pub(crate) fn with_admin_token(mut self, token: Option<String>) -> Self {
+        self.admin_token = token;
+        self
     }
 
     /// `POST /v1/channels`.
     pub(crate) async fn create_channel(&self) -> Result<ChannelCreated, ApiError> {
         let body = serde_json::to_vec(&CreateChannel::default()).expect("serializable");
+        let admin = self.admin_token.as_deref();
         let (status, body) =
-            self.call(http::Method::POST, &["v1", "channels"], None, None, body).await?;
+            self.call(http::Method::POST, &["v1", "channels"], None, admin, body).await?;
+        if status == 401 || status == 403 {
+            let message = error_message(&body);
+            let hint = match admin {
+                None => {
+                    "this relay guards channel creation: pass --admin-token T (or \
+                         HOOKRELAY_ADMIN_TOKEN), or --channel and --token of an existing channel"
+                }
+                Some(_) => "check --admin-token (or HOOKRELAY_ADMIN_TOKEN)",
+            };
+            return Err(ApiError::Status { status, message: format!("{message}; {hint}") });
+        }
         if status != 201 && status != 200 {
             return Err(status_error(status, &body));
         }
@@ -213,10 +248,18 @@ impl RelayApi {
                 .to_bytes();
             Ok::<_, String>((status, body))
         };
-        match tokio::time::timeout(API_TIMEOUT, exchange).await {
-            Ok(Ok(answer)) => Ok(answer),
-            Ok(Err(reason)) => Err(unreachable(reason)),
-            Err(_) => Err(unreachable(format!("no answer within {API_TIMEOUT:?}"))),
+        let reason = match tokio::time::timeout(API_TIMEOUT, exchange).await {
+            Ok(Ok(answer)) => return Ok(answer),
+            Ok(Err(reason)) => reason,
+            Err(_) => format!("no answer within {API_TIMEOUT:?}"),
+        };
+        // Most failures pass (the relay is restarting); a URL that can never work, like
+        // http:// to a TLS port, is said at once instead of being retried.
+        match hookrelay_http::probe_after_failure(&self.base).await {
+            hookrelay_http::Reach::Never(broken) => {
+                Err(ApiError::Unusable(broken.advice(&self.base, "--relay")))
+            }
+            hookrelay_http::Reach::Ok | hookrelay_http::Reach::Down(_) => Err(unreachable(reason)),
         }
     }
 }
@@ -232,10 +275,14 @@ fn decode<T: serde::de::DeserializeOwned>(status: u16, body: &[u8]) -> Result<T,
 }
 
 fn status_error(status: u16, body: &[u8]) -> ApiError {
-    let message = serde_json::from_slice::<ErrorBody>(body)
+    ApiError::Status { status, message: error_message(body) }
+}
+
+/// The error envelope's message, or the raw body.
+fn error_message(body: &[u8]) -> String {
+    serde_json::from_slice::<ErrorBody>(body)
         .map(|body| body.error.message)
-        .unwrap_or_else(|_| String::from_utf8_lossy(body).into_owned());
-    ApiError::Status { status, message }
+        .unwrap_or_else(|_| String::from_utf8_lossy(body).into_owned())
 }
 
 #[cfg(test)]

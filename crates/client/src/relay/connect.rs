@@ -1,17 +1,18 @@
 //! The relay and channel for the commands other than `listen` (`events`, `show`, `replay`,
 //! `trigger`), picked as `listen` picks them: `--relay` or the embedded relay on
 //! `127.0.0.1:PORT` (the one a running `listen` serves, else started here on the same
-//! store), and the channel from [`choose`] (without asking the relay whether a saved one
-//! still exists). Unlike `listen`, these fail at once when the relay cannot be reached: a
-//! one-shot command should not hang.
+//! store), without either the relay `listen` last ran with (`LastRelay`); and the channel
+//! from [`choose`] (without asking the relay whether a saved one still exists). Unlike
+//! `listen`, these fail at once when the relay cannot be reached: a one-shot command should
+//! not hang.
 
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use crate::config::{RelayChoice, RelaySelection, UsageError};
 use crate::local::paths::Dirs;
-use crate::local::state::{ChannelBook, LastTarget, SavedChannel};
-use crate::relay::api::RelayApi;
+use crate::local::state::{ChannelBook, LastRelay, LastTarget, SavedChannel};
+use crate::relay::api::{RelayApi, check_relay};
 use crate::relay::channel_choice::{ChoiceError, IfNoChannel, Policy, choose};
 use crate::relay::embedded::RelayHandle;
 use hookrelay_http::{HttpClient, install_crypto_provider};
@@ -37,13 +38,17 @@ pub(crate) async fn connect(
 ) -> anyhow::Result<Connection> {
     install_crypto_provider();
     let client = hookrelay_http::client();
-    let relay = match &selection.relay {
-        RelayChoice::Remote(url) => RelayHandle::remote(url.clone()),
+    let relay = match LastRelay::new(dirs).or_last(selection.relay.as_ref())? {
+        RelayChoice::Remote(url) => {
+            check_relay(&url).await?;
+            RelayHandle::remote(url)
+        }
         RelayChoice::Embedded { port } => {
-            RelayHandle::embedded(*port, dirs, &client, cancel).await?.0
+            RelayHandle::embedded(port, dirs, &client, cancel).await?.0
         }
     };
-    let api = RelayApi::new(client.clone(), relay.url.clone());
+    let api = RelayApi::new(client.clone(), relay.url.clone())
+        .with_admin_token(selection.admin_token.clone());
     let channel = match pick_channel(selection, dirs, &relay, &api, if_none).await {
         Ok(channel) => channel,
         Err(err) => {

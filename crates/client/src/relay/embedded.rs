@@ -15,7 +15,9 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument as _;
 use url::Url;
 
+use crate::config::RelayChoice;
 use crate::local::paths::Dirs;
+use crate::local::state::LastRelay;
 use crate::relay::api::RelayApi;
 use hookrelay_http::HttpClient;
 
@@ -43,6 +45,11 @@ pub(crate) struct RelayHandle {
     takeover: Option<Takeover>,
 }
 
+/// The base URL of the embedded relay on `port` (the key its saved channel is kept under).
+pub(crate) fn embedded_url(port: u16) -> Url {
+    format!("http://127.0.0.1:{port}").parse().expect("valid URL")
+}
+
 impl RelayHandle {
     /// A relay we do not own.
     pub(crate) fn remote(url: Url) -> Self {
@@ -57,7 +64,7 @@ impl RelayHandle {
         client: &HttpClient,
         on_exit: CancellationToken,
     ) -> anyhow::Result<(Self, Option<String>)> {
-        let url: Url = format!("http://127.0.0.1:{port}").parse().expect("valid URL");
+        let url = embedded_url(port);
         let takeover = Takeover {
             port,
             url: url.clone(),
@@ -88,7 +95,20 @@ impl RelayHandle {
             }
             Err(err) => return Err(err).context(format!("could not listen on 127.0.0.1:{port}")),
         };
-        takeover.serve(listener);
+        // The store is opened before the relay serves: a store another process holds is this
+        // command's error ("in use by the running hookrelay listen (pid N)"), not a relay
+        // that resets every connection.
+        if let Err(err) = takeover.serve_after_open(listener).await {
+            let mut context = format!("could not start the embedded relay on 127.0.0.1:{port}");
+            if let Ok(Some(RelayChoice::Embedded { port: last })) = LastRelay::new(dirs).load()
+                && last != port
+            {
+                context.push_str(&format!(
+                    " (the last `hookrelay listen` ran it on port {last}: add --port {last})"
+                ));
+            }
+            return Err(err.context(context));
+        }
         let description =
             format!("embedded, 127.0.0.1:{port}, store in {}", dirs.data_dir.display());
         Ok((Self { url, description, running: takeover.running, takeover: None }, None))
@@ -191,22 +211,15 @@ impl Takeover {
         }
     }
 
-    /// Opens the store (so a store still locked by the process that is going fails here,
-    /// and the port is let go at once), then serves like [`Takeover::serve`].
+    /// Opens the store (so a store still locked by another process fails here, and the
+    /// port is let go at once), then serves the embedded relay on `listener` in a task of
+    /// its own.
     async fn serve_after_open(&self, listener: TcpListener) -> anyhow::Result<()> {
         let stop = CancellationToken::new();
         let relay =
             hookrelay_relay::Relay::open(self.config(), self.url.clone(), stop.clone()).await?;
         self.spawn(stop, move |_| relay.serve(listener));
         Ok(())
-    }
-
-    /// Serves the embedded relay on `listener` in a task of its own.
-    fn serve(&self, listener: TcpListener) {
-        let config = self.config();
-        self.spawn(CancellationToken::new(), move |stop| {
-            hookrelay_relay::serve(listener, config, stop)
-        });
     }
 
     fn config(&self) -> hookrelay_relay::Config {

@@ -155,6 +155,7 @@ pub(crate) fn command(home: &Home, args: &[&str]) -> tokio::process::Command {
         .env("HOOKRELAY_DATA_DIR", home.data_dir())
         .env("NO_COLOR", "1")
         .env_remove("HOOKRELAY_RELAY")
+        .env_remove("HOOKRELAY_PORT")
         .env_remove("HOOKRELAY_TOKEN")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -166,7 +167,13 @@ pub(crate) fn command(home: &Home, args: &[&str]) -> tokio::process::Command {
 impl Cli {
     /// Starts `hookrelay ARGS...`.
     pub(crate) fn spawn(home: &Home, args: &[&str]) -> Self {
-        let mut child = command(home, args).spawn().expect("hookrelay starts");
+        Self::spawn_with(home, args, &[])
+    }
+
+    /// Starts `hookrelay ARGS...` with more environment variables.
+    pub(crate) fn spawn_with(home: &Home, args: &[&str], env: &[(&str, &str)]) -> Self {
+        let mut child =
+            command(home, args).envs(env.iter().copied()).spawn().expect("hookrelay starts");
         let stdout = BufReader::new(child.stdout.take().expect("piped")).lines();
         let stderr = Stderr::collect(child.stderr.take().expect("piped"));
         Self { child, stdout: Some(stdout), stderr }
@@ -194,14 +201,24 @@ impl Cli {
         self.stderr.text()
     }
 
+    /// The next line on stdout.
+    pub(crate) async fn next_line(&mut self) -> String {
+        let stdout = self.stdout.as_mut().expect("stdout still open");
+        match tokio::time::timeout(WAIT, stdout.next_line()).await {
+            Ok(Ok(Some(line))) => line,
+            other => panic!("no line on stdout ({other:?}); stderr:\n{}", self.stderr()),
+        }
+    }
+
     /// The next NDJSON record on stdout.
     pub(crate) async fn next_record(&mut self) -> Value {
-        let stdout = self.stdout.as_mut().expect("stdout still open");
-        let line = match tokio::time::timeout(WAIT, stdout.next_line()).await {
-            Ok(Ok(Some(line))) => line,
-            other => panic!("no record on stdout ({other:?}); stderr:\n{}", self.stderr()),
-        };
+        let line = self.next_line().await;
         serde_json::from_str(&line).unwrap_or_else(|err| panic!("not JSON ({err}): {line}"))
+    }
+
+    /// Its process id.
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id().expect("still running")
     }
 
     /// The `ready` record.
@@ -225,15 +242,6 @@ impl Cli {
     /// Waits until stderr contains `needle` at least `times` times.
     pub(crate) async fn wait_stderr(&self, needle: &str, times: usize) {
         self.stderr.wait_for(needle, times).await;
-    }
-
-    /// The next line on stdout, whatever it is (human mode).
-    pub(crate) async fn next_line(&mut self) -> String {
-        let stdout = self.stdout.as_mut().expect("stdout still open");
-        match tokio::time::timeout(WAIT, stdout.next_line()).await {
-            Ok(Ok(Some(line))) => line,
-            other => panic!("no line on stdout ({other:?}); stderr:\n{}", self.stderr()),
-        }
     }
 
     /// SIGINT, then the exit status and everything it printed on stdout from then on.

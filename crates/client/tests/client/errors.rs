@@ -7,7 +7,7 @@ use crate::relay::{Http, TestRelay};
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invalid_forward_to_is_a_usage_error_naming_the_flag() {
     let home = Home::new();
-    for bad in ["localhost:3000", "/webhooks", "ftp://host/x", "not a url"] {
+    for bad in ["/webhooks", "ftp://host/x", "not a url", "70000"] {
         let (status, stdout, stderr) = Cli::run(&home, &["listen", "--json", "-f", bad]).await;
         assert_eq!(status.code(), Some(2), "{bad}: {stderr}");
         assert!(stderr.contains("--forward-to"), "{bad}: {stderr}");

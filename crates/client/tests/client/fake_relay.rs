@@ -72,11 +72,20 @@ impl FakeRelay {
             let shared = shared.clone();
             async move {
                 let mut sessions = JoinSet::new();
-                let mut scripts = scripts.into_iter();
+                let scripts = Arc::new(Mutex::new(scripts.into_iter()));
                 while let Ok((tcp, _)) = listener.accept().await {
-                    let mut frames = vec![hello.clone()];
-                    frames.extend(scripts.next().unwrap_or_default());
-                    sessions.spawn(session(tcp, path.clone(), frames, shared.clone()));
+                    let (scripts, hello) = (scripts.clone(), hello.clone());
+                    let (path, shared) = (path.clone(), shared.clone());
+                    sessions.spawn(async move {
+                        // A connection that closes without a byte (the client's reachability
+                        // probe) is not a session and takes no script.
+                        if !matches!(tcp.peek(&mut [0; 1]).await, Ok(1..)) {
+                            return;
+                        }
+                        let mut frames = vec![hello];
+                        frames.extend(scripts.lock().expect("scripts").next().unwrap_or_default());
+                        session(tcp, path, frames, shared).await;
+                    });
                 }
             }
         });

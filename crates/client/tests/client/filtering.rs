@@ -144,7 +144,7 @@ async fn a_bad_routes_file_is_a_usage_error_naming_the_file_and_line() {
     let home = Home::new();
     let dir = tempfile::tempdir().expect("tempdir");
     let bad = "[[route]]\nto = \"http://127.0.0.1:3000/\"\n\n\
-               [[route]]\npath = \"/x\"\nto = \"localhost:4000\"\n";
+               [[route]]\npath = \"/x\"\nto = \"ftp://localhost:4000\"\n";
     std::fs::write(dir.path().join("hookrelay.toml"), bad).expect("written");
     std::fs::write(dir.path().join("typo.toml"), "[[route]]\nto = \"http://a/\"\npaht = \"/x\"\n")
         .expect("written");
@@ -153,7 +153,7 @@ async fn a_bad_routes_file_is_a_usage_error_naming_the_file_and_line() {
     for (output, want) in [
         (
             found.await.expect("runs"),
-            "error: hookrelay.toml:6: `to` must be an absolute http(s) URL",
+            "error: hookrelay.toml:6: `to`: 'ftp://localhost:4000' must be an http://",
         ),
         (given.await.expect("runs"), "error: typo.toml:3: unknown field `paht`"),
     ] {

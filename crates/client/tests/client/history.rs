@@ -75,6 +75,7 @@ impl Setup {
             .env("HOOKRELAY_CONFIG_DIR", self.home.config_dir())
             .env("HOOKRELAY_DATA_DIR", self.home.data_dir())
             .env_remove("HOOKRELAY_RELAY")
+            .env_remove("HOOKRELAY_PORT")
             .env_remove("HOOKRELAY_TOKEN")
             .env_remove("HOOKRELAY_SECRET")
             .env_remove("VISUAL")
@@ -280,4 +281,90 @@ async fn history_commands_work_with_the_embedded_relay_and_a_hookrelayd_process(
     assert_eq!((row["method"].as_str(), row["path"].as_str()), (Some("PUT"), Some("/x")));
     assert_eq!(row["state"], "pending");
     relayd.kill().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_piped_keeps_long_types_and_paths_whole() {
+    let setup = Setup::start().await;
+    let kind = "connectivity.restored.after.a.long.outage.of.the.upstream.network";
+    let path = "/providers/acme/webhooks/v2/loan-servicing/notifications";
+    setup.ingest("POST", path, &[], format!(r#"{{"type":"{kind}"}}"#)).await;
+    let out = setup.run(&["events"]).await.ok();
+    assert!(out.contains(kind) && out.contains(path), "{out}");
+    assert!(!out.contains('…'), "{out}");
+    assert!(out.lines().filter(|line| line.contains(kind)).count() == 1, "grep finds it: {out}");
+    setup.relay.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_on_a_terminal_fits_its_columns() {
+    let setup = Setup::start().await;
+    let kind = "connectivity.restored.after.a.long.outage.of.the.upstream.network";
+    setup
+        .ingest("POST", "/a/long/path/for/the/terminal", &[], format!(r#"{{"type":"{kind}"}}"#))
+        .await;
+    // `script` (util-linux) runs the command on a pseudo-terminal, as a person would.
+    let line = format!(
+        "{} events --relay {} --channel {} --token {}",
+        env!("CARGO_BIN_EXE_hookrelay"),
+        setup.relay.url,
+        setup.channel.channel,
+        setup.channel.token
+    );
+    for columns in ["70", "200"] {
+        let output = tokio::process::Command::new("script")
+            .args(["-qec", &line, "/dev/null"])
+            .env("COLUMNS", columns)
+            .env("NO_COLOR", "1")
+            .env("HOOKRELAY_CONFIG_DIR", setup.home.config_dir())
+            .env("HOOKRELAY_DATA_DIR", setup.home.data_dir())
+            .stdin(Stdio::null())
+            .output()
+            .await
+            .expect("script runs");
+        let text = String::from_utf8_lossy(&output.stdout).replace('\r', "");
+        assert!(output.status.success(), "{text}");
+        let width: usize = columns.parse().expect("number");
+        let rows: Vec<&str> = text.lines().filter(|line| !line.is_empty()).collect();
+        assert_eq!(rows.len(), 2, "{text}");
+        for row in rows {
+            assert!(row.chars().count() <= width, "{} > {width}: {row}", row.chars().count());
+        }
+        assert_eq!(text.contains(kind), width == 200, "{text}");
+    }
+    setup.relay.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_lists_only_failed_a_type_glob_or_recent_events_when_asked() {
+    let setup = Setup::start().await;
+    let rejected: Headers = &[("x-respond", b"404")];
+    setup.ingest("POST", "/a", &[], r#"{"type":"invoice.paid"}"#).await;
+    let bad = setup.ingest("POST", "/b", rejected, r#"{"type":"invoice.failed"}"#).await;
+    setup.ingest("POST", "/c", &[], r#"{"type":"customer.created"}"#).await;
+    setup.listen_until(3).await;
+
+    assert_eq!(ids(&setup, &["events", "--json", "--failed"]).await, vec![bad.clone()]);
+    assert_eq!(ids(&setup, &["events", "--json", "--type", "invoice.*"]).await.len(), 2);
+    assert_eq!(ids(&setup, &["events", "--json", "--type", "invoice.*", "--failed"]).await, [bad]);
+    assert_eq!(ids(&setup, &["events", "--json", "--since", "1h"]).await.len(), 3);
+    assert_eq!(ids(&setup, &["events", "--json", "--since", "1h", "-n", "1"]).await.len(), 1);
+
+    let out = setup.run(&["events", "--type", "nothing.*"]).await;
+    assert!(out.ok().is_empty());
+    assert!(
+        out.stderr.contains("no events match --type 'nothing.*' (of 3 in the channel)"),
+        "{}",
+        out.stderr
+    );
+    let out = setup.run(&["events", "--since", "soon"]).await;
+    assert_eq!(out.status.code(), Some(2), "{}", out.stderr);
+    assert!(out.stderr.contains("--since"), "{}", out.stderr);
+    setup.relay.stop().await;
+}
+
+/// The ids `hookrelay events ARGS` lists as JSON lines.
+async fn ids(setup: &Setup, args: &[&str]) -> Vec<String> {
+    let lines = setup.json_lines(args).await;
+    lines.iter().map(|row| row["id"].as_str().expect("id").to_owned()).collect()
 }

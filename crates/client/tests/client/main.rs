@@ -10,15 +10,18 @@ mod relay;
 mod errors;
 mod failing;
 mod forwarding;
+mod help;
 mod history;
 mod listeners;
 mod misbehaving_relay;
+mod relay_choice;
 mod reliability;
 mod replaying;
 mod retention;
 mod setup;
 mod show;
 mod signals;
+mod targets;
 
 // The provider emulator and `trigger`.
 mod sandbox;

@@ -219,7 +219,7 @@ async fn bad_sandbox_flags_are_usage_errors_and_bad_catalogues_name_the_line() {
     let home = Home::new();
     for (flag, value) in [
         ("--mode", "staging"),
-        ("--retry-schedule", "1h"),
+        ("--retry-schedule", "2h"),
         ("--delivery-timeout", "soon"),
         ("--signing-secret", "whsec_not base64!"),
         ("--listen", "nowhere"),

@@ -471,7 +471,8 @@ async fn sqlite_refuses_a_second_open_of_the_same_file_until_the_first_is_closed
     let first = SqliteStore::open(&path, false, retention(100)).expect("open");
     let err = SqliteStore::open(&path, false, retention(100)).err().expect("refused");
     let message = format!("{err:#}");
-    assert!(message.contains("in use by another process"), "{message}");
+    let holder = format!(" (pid {}): stop it", std::process::id());
+    assert!(message.contains("in use by the running ") && message.contains(&holder), "{message}");
     assert!(message.contains("--data-dir"), "says what to do: {message}");
     first.close().await;
     let again = SqliteStore::open(&path, false, retention(100)).expect("free after close");

@@ -11,6 +11,7 @@
 
 mod batch;
 mod checkpoint;
+mod lock;
 mod memory;
 mod reader;
 mod sqlite;

@@ -16,6 +16,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::batch::Tally;
 use super::checkpoint::Checkpointer;
+use super::lock::lock_exclusively;
 use super::reader::{self, Readers};
 use super::writer::{Cache, Channels, Command, Op, WRITE_QUEUE, Writer, read_cache};
 use super::{ChannelInfo, IdMatch, NewEvent, Store, StoreError};
@@ -107,25 +108,6 @@ fn sibling(path: &Path, suffix: &str) -> std::path::PathBuf {
     let mut name = path.as_os_str().to_owned();
     name.push(suffix);
     name.into()
-}
-
-/// Takes the exclusive lock beside `path` (`hookrelay.lock`), or says who to stop.
-fn lock_exclusively(path: &Path) -> anyhow::Result<std::fs::File> {
-    let lock_path = path.with_extension("lock");
-    let file = crate::files::private_file(&lock_path)
-        .with_context(|| format!("could not open {}", lock_path.display()))?;
-    match file.try_lock() {
-        Ok(()) => Ok(file),
-        Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
-            "the store {} is in use by another process (a running hookrelayd or hookrelay \
-             listen): stop it, or give this one its own data directory (hookrelayd \
-             --data-dir DIR, or HOOKRELAY_DATA_DIR for hookrelay)",
-            path.display()
-        ),
-        Err(std::fs::TryLockError::Error(err)) => {
-            Err(err).with_context(|| format!("could not lock {}", lock_path.display()))
-        }
-    }
 }
 
 /// Every channel with its writer tally (last, oldest stored `seq`, stored bytes).

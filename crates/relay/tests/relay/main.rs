@@ -3,6 +3,7 @@
 
 mod channels;
 mod files;
+mod flags;
 mod guard;
 mod history;
 mod ingest;

@@ -33,7 +33,7 @@ fn table_aligns_columns_and_names_states() {
         summary(13, DeliveryState::Pending, None),
     ];
     let now = datetime!(2026-01-02 18:00:00 UTC);
-    let text = table(&rows, &[], UtcOffset::UTC, now, false);
+    let text = table(&rows, &[], UtcOffset::UTC, now, false, Some(100));
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(
         lines,
@@ -45,7 +45,7 @@ fn table_aligns_columns_and_names_states() {
         ]
     );
     assert!(!text.contains('\u{1b}'));
-    assert!(table(&rows, &[], UtcOffset::UTC, now, true).contains('\u{1b}'));
+    assert!(table(&rows, &[], UtcOffset::UTC, now, true, Some(100)).contains('\u{1b}'));
 }
 
 #[test]
@@ -54,12 +54,29 @@ fn older_events_show_their_date_and_long_cells_are_cut_to_fit() {
     row.path = format!("/{}", "very-long-segment/".repeat(8));
     row.event_type = Some("a.very.long.event.type.name.that.goes.on.and.on".into());
     let now = datetime!(2026-01-05 09:00:00 UTC);
-    let text = table(&[row], &[], UtcOffset::UTC, now, false);
-    let line = text.lines().nth(1).expect("a row");
-    assert!(line.contains("2026-01-02 17:02"), "{line}");
-    assert!(line.contains('…'), "{line}");
-    assert!(line.chars().count() <= MAX_WIDTH, "{} chars: {line}", line.chars().count());
-    assert!(line.ends_with("skipped"), "{line}");
+    for width in [80, 120] {
+        let text = table(&[row.clone()], &[], UtcOffset::UTC, now, false, Some(width));
+        let line = text.lines().nth(1).expect("a row");
+        assert!(line.contains("2026-01-02 17:02"), "{line}");
+        assert!(line.contains('…'), "{line}");
+        assert!(line.chars().count() <= width, "{} chars: {line}", line.chars().count());
+        assert!(line.ends_with("skipped"), "{line}");
+    }
+}
+
+#[test]
+fn without_a_width_nothing_is_cut() {
+    let mut row = summary(1, DeliveryState::Delivered, Some(200));
+    row.path = format!("/{}", "very-long-segment/".repeat(8));
+    row.event_type = Some("connectivity.restored.after.a.very.long.outage.of.the.network".into());
+    let now = datetime!(2026-01-02 18:00:00 UTC);
+    let text = table(&[row.clone()], &[], UtcOffset::UTC, now, false, None);
+    assert!(!text.contains('…'), "{text}");
+    assert!(text.contains(&row.path), "{text}");
+    assert!(
+        text.contains("connectivity.restored.after.a.very.long.outage.of.the.network"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -82,7 +99,7 @@ fn expired_runs_come_first_as_rows_of_their_own() {
     let gaps = [Gap { from_seq: 1, to_seq: 11, reason: GapReason::Expired }];
     let rows = [summary(12, DeliveryState::Pending, None)];
     let now = datetime!(2026-01-02 18:00:00 UTC);
-    let text = table(&rows, &gaps, UtcOffset::UTC, now, false);
+    let text = table(&rows, &gaps, UtcOffset::UTC, now, false, None);
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines[1], "1–11  expired before delivery: 11 events lost");
     assert!(lines[2].starts_with("  12  evt_k2qza9xm"), "{text}");
