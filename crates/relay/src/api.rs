@@ -179,6 +179,17 @@ pub(crate) async fn delete_channel(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// `GET /v1/admin`: `200 {"create_channels": true}` when this request may create channels
+/// (its admin token matches, or creation is open), else `401`. `hookrelay login` checks a
+/// token with it before saving it.
+pub(crate) async fn check_admin(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+) -> Result<Json<serde_json::Value>, RelayError> {
+    auth::check_admin(&headers, state.admin_token.as_ref())?;
+    Ok(Json(serde_json::json!({ "create_channels": true })))
+}
+
 /// `GET /healthz`: 200 when the relay can ingest, else 503 with the reason.
 pub(crate) async fn healthz(State(state): State<Arc<AppState>>) -> Response {
     if let Err(err) = state.disk.check() {

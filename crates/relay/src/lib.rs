@@ -154,6 +154,7 @@ impl Relay {
     pub fn router(&self) -> Router {
         Router::new()
             .route("/v1/channels", post(api::create_channel))
+            .route("/v1/admin", get(api::check_admin))
             .route("/v1/channels/{channel}", axum::routing::delete(api::delete_channel))
             .route("/v1/channels/{channel}/events", get(api::list_events))
             .route("/v1/channels/{channel}/gaps", get(api::list_gaps))

@@ -22,7 +22,7 @@ Environment:
   VISUAL, EDITOR         the editor of replay --edit [default: vi]";
 
 /// Examples, per subcommand.
-const EXAMPLES: [(&str, &str); 8] = [
+const EXAMPLES: [(&str, &str); 10] = [
     (
         "listen",
         "  hookrelay listen -f 3000                       forward to http://localhost:3000
@@ -66,6 +66,12 @@ const EXAMPLES: [(&str, &str); 8] = [
   hookrelay completions fish > ~/.config/fish/completions/hookrelay.fish",
     ),
     ("man", "  hookrelay man > ~/.local/share/man/man1/hookrelay.1 && man hookrelay"),
+    (
+        "login",
+        "  hookrelay login https://relay.example.com --admin-token \"$(cat admin-token)\"\n  \
+         HOOKRELAY_ADMIN_TOKEN=hra_... hookrelay login relay.example.com:8787",
+    ),
+    ("logout", "  hookrelay logout                       # back to the embedded relay"),
 ];
 
 /// `command` with the environment section and each subcommand's examples appended to its

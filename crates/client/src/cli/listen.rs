@@ -10,7 +10,7 @@ use url::Url;
 
 use super::{AdminTokenArg, RelayArgs, ResignArgs, parse_app_url};
 use crate::commands::listen::{Config, RoutesFile};
-use crate::config::{DEFAULT_PORT, RelayChoice, UsageError};
+use crate::config::UsageError;
 use crate::deliver::filter::Filter;
 use crate::deliver::outgoing::HeaderOverride;
 use crate::deliver::routes::DEFAULT_ROUTES_FILE;
@@ -154,7 +154,7 @@ impl ListenArgs {
             show_response: self.show_response,
             ready_file: self.ready_file,
             exit_on_disconnect: self.exit_on_disconnect,
-            relay: selection.relay.unwrap_or(RelayChoice::Embedded { port: DEFAULT_PORT }),
+            relay: selection.relay,
             admin_token: self.admin.admin_token,
             channel: selection.channel,
             headers: self.headers,

@@ -49,10 +49,27 @@ pub enum Command {
     Trigger(TriggerArgs),
     /// Run a local emulator of a webhook provider's management API.
     Sandbox(SandboxArgs),
+    /// Make a deployed relay this laptop's default: check it and the admin token, reuse or
+    /// create a channel, save them, and print the ingest URL to paste into your provider.
+    Login(LoginArgs),
+    /// Forget the relay `login` saved: commands use the embedded relay again.
+    Logout,
     /// Print a shell completion script (bash, zsh, fish, powershell or elvish).
     Completions(CompletionsArgs),
     /// Print the man page (roff).
     Man,
+}
+
+/// The arguments of `hookrelay login`.
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    /// The relay's base URL (https://relay.example.com).
+    #[arg(value_name = "RELAY_URL", value_parser = parse_relay_url)]
+    pub relay: Url,
+
+    /// The relay's admin token, when it guards channel creation.
+    #[command(flatten)]
+    pub admin: AdminTokenArg,
 }
 
 /// The argument of `hookrelay completions`.
@@ -92,6 +109,11 @@ impl Cli {
                 commands::Command::Print(help::completions(Self::definition(), args.shell))
             }
             Command::Man => commands::Command::Print(help::man_page(Self::definition())?),
+            Command::Login(args) => commands::Command::Login(commands::login::Config {
+                relay: args.relay,
+                admin_token: args.admin.admin_token.filter(|token| !token.trim().is_empty()),
+            }),
+            Command::Logout => commands::Command::Logout,
         })
     }
 }

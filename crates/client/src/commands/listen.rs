@@ -19,7 +19,7 @@ use tracing::Instrument as _;
 use url::Url;
 
 use crate::commands::CommandEnv;
-use crate::config::{ChannelCreds, RelayChoice};
+use crate::config::{ChannelCreds, DEFAULT_PORT, RelayChoice};
 use crate::deliver::dispatch::{Dispatch, FALLBACK_NAME, route_overrides};
 use crate::deliver::filter::Filter;
 use crate::deliver::forward::Forwarder;
@@ -32,7 +32,7 @@ use crate::deliver::verify::Verify;
 use crate::deliver::watermark::Watermark;
 use crate::local::paths::Dirs;
 use crate::local::ready_file::ReadyFile;
-use crate::local::state::{CursorFile, LastRelay, LastTarget};
+use crate::local::state::{CursorFile, LastRelay, LastTarget, Login, LoginFile};
 use crate::output::queue::{Ui, UiEvent};
 use crate::output::render::Renderer;
 use crate::relay::api::{RelayApi, check_relay};
@@ -72,8 +72,9 @@ pub struct Config {
     pub ready_file: Option<PathBuf>,
     /// `--exit-on-disconnect`: a lost relay connection (after the first) is fatal.
     pub exit_on_disconnect: bool,
-    /// The relay.
-    pub relay: RelayChoice,
+    /// The relay given (`--relay`, `--port`); `None`: the one `hookrelay login` saved, else
+    /// the embedded one on the default port.
+    pub relay: Option<RelayChoice>,
     /// The channel; `None`: the one saved for this relay, or a new one.
     pub channel: Option<ChannelCreds>,
     /// `--admin-token`: sent when creating the channel.
@@ -88,6 +89,29 @@ pub struct Config {
     pub max_attempts: u32,
     /// `--json`: NDJSON records on stdout instead of the human log.
     pub json: bool,
+}
+
+impl Config {
+    /// The relay to use: the one given (or saved by `login`), else the embedded one.
+    fn relay(&self) -> RelayChoice {
+        self.relay.clone().unwrap_or(RelayChoice::Embedded { port: DEFAULT_PORT })
+    }
+}
+
+/// The relay and admin token a command uses: those given, else what `hookrelay login` saved
+/// (its admin token only for its own relay).
+pub(crate) fn with_login(
+    relay: Option<RelayChoice>,
+    admin_token: Option<String>,
+    login: Option<&Login>,
+) -> (Option<RelayChoice>, Option<String>) {
+    let Some(login) = login else { return (relay, admin_token) };
+    let relay = relay.unwrap_or_else(|| RelayChoice::Remote(login.relay.clone()));
+    let admin_token = admin_token.or_else(|| match &relay {
+        RelayChoice::Remote(url) if *url == login.relay => login.admin_token.clone(),
+        _ => None,
+    });
+    (Some(relay), admin_token)
 }
 
 /// Runs `listen` until `env.cancel` fires (success), stdout is closed (success) or
@@ -107,11 +131,14 @@ pub(crate) async fn run(config: Config, env: &CommandEnv) -> anyhow::Result<Exit
 }
 
 async fn listen(
-    config: Config,
+    mut config: Config,
     dirs: &Dirs,
     cancel: CancellationToken,
     ui: Ui,
 ) -> anyhow::Result<()> {
+    let login = LoginFile::new(dirs).load()?;
+    (config.relay, config.admin_token) =
+        with_login(config.relay.take(), config.admin_token.take(), login.as_ref());
     let ready_file = config.ready_file.as_deref().map(ReadyFile::claim).transpose()?;
     if let Some(routes) = config.routes.as_ref().filter(|routes| routes.discovered) {
         let count = routes.routes.len();
@@ -155,7 +182,7 @@ async fn relay_and_stream(
 ) -> anyhow::Result<()> {
     let client = hookrelay_http::client();
     let session = cancel.child_token();
-    let relay = match &config.relay {
+    let relay = match &config.relay() {
         RelayChoice::Remote(url) => {
             check_relay(url).await?;
             RelayHandle::remote(url.clone())
@@ -199,7 +226,7 @@ async fn stream(
     })
     .await;
 
-    LastRelay::new(dirs).save(&config.relay)?;
+    LastRelay::new(dirs).save(&config.relay())?;
     if let Some(target) = &config.forward_to {
         LastTarget::new(dirs, &relay.url, &channel.channel).save(target)?;
     }

@@ -13,6 +13,7 @@ use crate::output::stdout::write_stdout;
 
 pub(crate) mod events;
 pub(crate) mod listen;
+pub(crate) mod login;
 pub(crate) mod replay;
 pub(crate) mod sandbox;
 pub(crate) mod show;
@@ -33,6 +34,10 @@ pub enum Command {
     Trigger(trigger::Config),
     /// `hookrelay sandbox`.
     Sandbox(sandbox::Config),
+    /// `hookrelay login`.
+    Login(login::Config),
+    /// `hookrelay logout`.
+    Logout,
     /// Text to print as is: a completion script or the man page, which `cli` generates
     /// from the command line's definition.
     Print(Vec<u8>),
@@ -63,6 +68,8 @@ pub(crate) async fn run(command: Command, offset: UtcOffset) -> anyhow::Result<E
             Command::Replay(config) => replay::run(config, &env).await,
             Command::Trigger(config) => trigger::run(config, &env).await,
             Command::Sandbox(config) => sandbox::run(config, &env).await,
+            Command::Login(config) => login::run(config, &env).await,
+            Command::Logout => login::logout(&env).await,
             Command::Print(text) => write_stdout(&text).map(|()| ExitCode::SUCCESS),
         }
     }

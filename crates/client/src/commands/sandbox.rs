@@ -15,7 +15,7 @@ use tokio::sync::mpsc;
 
 use crate::commands::CommandEnv;
 use crate::config::RelayChoice;
-use crate::local::state::{ChannelBook, LastRelay};
+use crate::local::state::{ChannelBook, LastRelay, LoginFile};
 use crate::output::sandbox::{ReadyRecord, RegisterTarget, header, print_attempts};
 use crate::output::stdout::write_stdout;
 use crate::relay::api::relay_url;
@@ -126,7 +126,8 @@ fn register_target(
     given: Option<&RelayChoice>,
     env: &CommandEnv,
 ) -> anyhow::Result<RegisterTarget> {
-    let relay = match LastRelay::new(&env.dirs).or_last(given)? {
+    let login = LoginFile::new(&env.dirs).load()?;
+    let relay = match LastRelay::new(&env.dirs).or_last(given, login.as_ref())? {
         RelayChoice::Remote(url) => url,
         RelayChoice::Embedded { port } => embedded_url(port),
     };

@@ -101,13 +101,89 @@ impl LastRelay {
         write_json_atomic(&self.path, &record)
     }
 
-    /// `given`, else the relay `listen` last ran with, else the embedded one on
-    /// [`DEFAULT_PORT`].
-    pub(crate) fn or_last(&self, given: Option<&RelayChoice>) -> anyhow::Result<RelayChoice> {
+    /// `given`, else the relay `listen` last ran with, else the one `hookrelay login`
+    /// saved, else the embedded one on [`DEFAULT_PORT`].
+    pub(crate) fn or_last(
+        &self,
+        given: Option<&RelayChoice>,
+        login: Option<&Login>,
+    ) -> anyhow::Result<RelayChoice> {
         if let Some(relay) = given {
             return Ok(relay.clone());
         }
-        Ok(self.load()?.unwrap_or(RelayChoice::Embedded { port: DEFAULT_PORT }))
+        if let Some(last) = self.load()? {
+            return Ok(last);
+        }
+        Ok(login.map_or(RelayChoice::Embedded { port: DEFAULT_PORT }, |login| {
+            RelayChoice::Remote(login.relay.clone())
+        }))
+    }
+
+    /// Forgets the relay `listen` last ran with.
+    pub(crate) fn forget(&self) -> anyhow::Result<()> {
+        match std::fs::remove_file(&self.path) {
+            Err(err) if err.kind() != std::io::ErrorKind::NotFound => {
+                Err(err).with_context(|| format!("could not remove {}", self.path.display()))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// `hookrelay login`'s record (`login.json` in the config directory, 0600: it may hold the
+/// admin token): the relay every command uses when none is given, until `hookrelay logout`.
+pub(crate) struct LoginFile {
+    path: PathBuf,
+}
+
+/// What `hookrelay login` saved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Login {
+    /// The relay's base URL.
+    pub relay: Url,
+    /// The admin token that creates channels there, when it guards creation.
+    pub admin_token: Option<String>,
+}
+
+/// `login.json`.
+#[derive(Debug, Serialize, Deserialize)]
+struct LoginRecord {
+    relay: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    admin_token: Option<String>,
+}
+
+impl LoginFile {
+    /// The record in `dirs.config_dir`.
+    pub(crate) fn new(dirs: &Dirs) -> Self {
+        Self { path: dirs.config_dir.join("login.json") }
+    }
+
+    /// The relay logged in to, if any.
+    pub(crate) fn load(&self) -> anyhow::Result<Option<Login>> {
+        let record: Option<LoginRecord> = read_json(&self.path)?;
+        let Some(LoginRecord { relay, admin_token }) = record else { return Ok(None) };
+        let relay =
+            relay.parse().with_context(|| format!("{} holds a bad URL", self.path.display()))?;
+        Ok(Some(Login { relay, admin_token }))
+    }
+
+    /// Saves `login` (replacing any other).
+    pub(crate) fn save(&self, login: &Login) -> anyhow::Result<()> {
+        let record =
+            LoginRecord { relay: login.relay.to_string(), admin_token: login.admin_token.clone() };
+        write_json_atomic(&self.path, &record)
+    }
+
+    /// Forgets the login; `false` when there was none.
+    pub(crate) fn remove(&self) -> anyhow::Result<bool> {
+        match std::fs::remove_file(&self.path) {
+            Ok(()) => Ok(true),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(false),
+            Err(err) => {
+                Err(err).with_context(|| format!("could not remove {}", self.path.display()))
+            }
+        }
     }
 }
 
@@ -238,11 +314,11 @@ mod tests {
         let root = tempfile::tempdir().expect("tempdir");
         let last = LastRelay::new(&dirs(root.path()));
         let default = RelayChoice::Embedded { port: DEFAULT_PORT };
-        assert_eq!(last.or_last(None).expect("none yet"), default);
+        assert_eq!(last.or_last(None, None).expect("none yet"), default);
         last.save(&RelayChoice::Embedded { port: 28787 }).expect("save");
-        assert_eq!(last.or_last(None).expect("load"), RelayChoice::Embedded { port: 28787 });
+        assert_eq!(last.or_last(None, None).expect("load"), RelayChoice::Embedded { port: 28787 });
         let remote = RelayChoice::Remote("https://relay.example/".parse().expect("url"));
-        assert_eq!(last.or_last(Some(&remote)).expect("given wins"), remote);
+        assert_eq!(last.or_last(Some(&remote), None).expect("given wins"), remote);
         last.save(&remote).expect("save");
         assert_eq!(last.load().expect("load"), Some(remote));
     }

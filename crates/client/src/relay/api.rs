@@ -87,6 +87,17 @@ impl RelayApi {
         self
     }
 
+    /// `GET /v1/admin`: whether this client's admin token (or none) may create channels.
+    pub(crate) async fn check_admin(&self) -> Result<(), ApiError> {
+        let admin = self.admin_token.as_deref();
+        let (status, body) =
+            self.call(http::Method::GET, &["v1", "admin"], None, admin, Vec::new()).await?;
+        match status {
+            200..=299 => Ok(()),
+            _ => Err(status_error(status, &body)),
+        }
+    }
+
     /// `POST /v1/channels`.
     pub(crate) async fn create_channel(&self) -> Result<ChannelCreated, ApiError> {
         let body = serde_json::to_vec(&CreateChannel::default()).expect("serializable");

@@ -11,7 +11,7 @@ use url::Url;
 
 use crate::config::{RelayChoice, RelaySelection, UsageError};
 use crate::local::paths::Dirs;
-use crate::local::state::{ChannelBook, LastRelay, LastTarget, SavedChannel};
+use crate::local::state::{ChannelBook, LastRelay, LastTarget, LoginFile, SavedChannel};
 use crate::relay::api::{RelayApi, check_relay};
 use crate::relay::channel_choice::{ChoiceError, IfNoChannel, Policy, choose};
 use crate::relay::embedded::RelayHandle;
@@ -38,7 +38,8 @@ pub(crate) async fn connect(
 ) -> anyhow::Result<Connection> {
     install_crypto_provider();
     let client = hookrelay_http::client();
-    let relay = match LastRelay::new(dirs).or_last(selection.relay.as_ref())? {
+    let login = LoginFile::new(dirs).load()?;
+    let relay = match LastRelay::new(dirs).or_last(selection.relay.as_ref(), login.as_ref())? {
         RelayChoice::Remote(url) => {
             check_relay(&url).await?;
             RelayHandle::remote(url)
@@ -47,8 +48,10 @@ pub(crate) async fn connect(
             RelayHandle::embedded(port, dirs, &client, cancel).await?.0
         }
     };
-    let api = RelayApi::new(client.clone(), relay.url.clone())
-        .with_admin_token(selection.admin_token.clone());
+    let admin_token = selection.admin_token.clone().or_else(|| {
+        login.filter(|login| login.relay == relay.url).and_then(|login| login.admin_token)
+    });
+    let api = RelayApi::new(client.clone(), relay.url.clone()).with_admin_token(admin_token);
     let channel = match pick_channel(selection, dirs, &relay, &api, if_none).await {
         Ok(channel) => channel,
         Err(err) => {

@@ -13,6 +13,7 @@ mod forwarding;
 mod help;
 mod history;
 mod listeners;
+mod login;
 mod misbehaving_relay;
 mod relay_choice;
 mod reliability;
