@@ -22,7 +22,7 @@ Environment:
   VISUAL, EDITOR         the editor of replay --edit [default: vi]";
 
 /// Examples, per subcommand.
-const EXAMPLES: [(&str, &str); 10] = [
+const EXAMPLES: [(&str, &str); 11] = [
     (
         "listen",
         "  hookrelay listen -f 3000                       forward to http://localhost:3000
@@ -72,6 +72,12 @@ const EXAMPLES: [(&str, &str); 10] = [
          HOOKRELAY_ADMIN_TOKEN=hra_... hookrelay login relay.example.com:8787",
     ),
     ("logout", "  hookrelay logout                       # back to the embedded relay"),
+    (
+        "channels",
+        "  hookrelay channels                     # every saved channel, with its newest event\n  \
+         hookrelay channels rotate              # a new token; the ingest URL stays\n  \
+         hookrelay channels new --relay https://relay.example.com",
+    ),
 ];
 
 /// `command` with the environment section and each subcommand's examples appended to its

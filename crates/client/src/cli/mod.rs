@@ -54,10 +54,51 @@ pub enum Command {
     Login(LoginArgs),
     /// Forget the relay `login` saved: commands use the embedded relay again.
     Logout,
+    /// List the channels this laptop has saved; `new`, `delete` or `rotate` the current one.
+    Channels(ChannelsArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell or elvish).
     Completions(CompletionsArgs),
     /// Print the man page (roff).
     Man,
+}
+
+/// The arguments of `hookrelay channels`.
+#[derive(Debug, Args)]
+pub struct ChannelsArgs {
+    /// What to do with the current relay's channel (without one: list them all).
+    #[command(subcommand)]
+    pub action: Option<ChannelAction>,
+}
+
+/// `hookrelay channels new|delete|rotate`.
+#[derive(Debug, clap::Subcommand)]
+pub enum ChannelAction {
+    /// Make a new channel on the current relay (a new ingest URL) and use it from now on.
+    New(ChannelTarget),
+    /// Delete the current relay's channel and its history there, and forget it.
+    Delete(ChannelTarget),
+    /// Get a new token for the current relay's channel; the old one stops working.
+    Rotate(ChannelTarget),
+}
+
+/// Which relay's channel `hookrelay channels new|delete|rotate` works on.
+#[derive(Debug, Args)]
+pub struct ChannelTarget {
+    /// Which relay (as for `listen`).
+    #[command(flatten)]
+    pub relay: RelayArgs,
+
+    /// The admin token, for `new` on a relay that guards channel creation.
+    #[command(flatten)]
+    pub admin: AdminTokenArg,
+}
+
+impl ChannelTarget {
+    fn into_selection(self) -> RelaySelection {
+        let mut selection = self.relay.into_selection();
+        selection.admin_token = self.admin.admin_token;
+        selection
+    }
 }
 
 /// The arguments of `hookrelay login`.
@@ -114,6 +155,15 @@ impl Cli {
                 admin_token: args.admin.admin_token.filter(|token| !token.trim().is_empty()),
             }),
             Command::Logout => commands::Command::Logout,
+            Command::Channels(args) => {
+                use commands::channels::Action;
+                commands::Command::Channels(match args.action {
+                    None => Action::List,
+                    Some(ChannelAction::New(target)) => Action::New(target.into_selection()),
+                    Some(ChannelAction::Delete(target)) => Action::Delete(target.into_selection()),
+                    Some(ChannelAction::Rotate(target)) => Action::Rotate(target.into_selection()),
+                })
+            }
         })
     }
 }

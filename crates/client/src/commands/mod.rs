@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 use crate::local::paths::Dirs;
 use crate::output::stdout::write_stdout;
 
+pub(crate) mod channels;
 pub(crate) mod events;
 pub(crate) mod listen;
 pub(crate) mod login;
@@ -34,6 +35,8 @@ pub enum Command {
     Trigger(trigger::Config),
     /// `hookrelay sandbox`.
     Sandbox(sandbox::Config),
+    /// `hookrelay channels`.
+    Channels(channels::Action),
     /// `hookrelay login`.
     Login(login::Config),
     /// `hookrelay logout`.
@@ -68,6 +71,7 @@ pub(crate) async fn run(command: Command, offset: UtcOffset) -> anyhow::Result<E
             Command::Replay(config) => replay::run(config, &env).await,
             Command::Trigger(config) => trigger::run(config, &env).await,
             Command::Sandbox(config) => sandbox::run(config, &env).await,
+            Command::Channels(config) => channels::run(config, &env).await,
             Command::Login(config) => login::run(config, &env).await,
             Command::Logout => login::logout(&env).await,
             Command::Print(text) => write_stdout(&text).map(|()| ExitCode::SUCCESS),

@@ -51,6 +51,20 @@ impl ChannelBook {
         Ok(all.remove(relay.as_str()))
     }
 
+    /// Every saved channel, by relay base URL.
+    pub(crate) fn all(&self) -> anyhow::Result<BTreeMap<String, SavedChannel>> {
+        read_json(&self.path)
+    }
+
+    /// Forgets the channel saved for `relay`.
+    pub(crate) fn remove(&self, relay: &Url) -> anyhow::Result<()> {
+        let mut all: BTreeMap<String, SavedChannel> = read_json(&self.path)?;
+        if all.remove(relay.as_str()).is_some() {
+            write_json_atomic(&self.path, &all)?;
+        }
+        Ok(())
+    }
+
     /// Saves (or replaces) the channel for `relay`.
     pub(crate) fn put(&self, relay: &Url, channel: &SavedChannel) -> anyhow::Result<()> {
         let mut all: BTreeMap<String, SavedChannel> = read_json(&self.path)?;

@@ -87,6 +87,29 @@ impl RelayApi {
         self
     }
 
+    /// `DELETE /v1/channels/{channel}`: the channel and its history go; its id stays taken.
+    pub(crate) async fn delete_channel(&self, channel: &str, token: &str) -> Result<(), ApiError> {
+        let path = ["v1", "channels", channel];
+        let (status, body) =
+            self.call(http::Method::DELETE, &path, None, Some(token), Vec::new()).await?;
+        match status {
+            200..=299 => Ok(()),
+            _ => Err(status_error(status, &body)),
+        }
+    }
+
+    /// `POST /v1/channels/{channel}/token`: a new token; the old one stops working.
+    pub(crate) async fn rotate_token(
+        &self,
+        channel: &str,
+        token: &str,
+    ) -> Result<ChannelCreated, ApiError> {
+        let path = ["v1", "channels", channel, "token"];
+        let (status, body) =
+            self.call(http::Method::POST, &path, None, Some(token), Vec::new()).await?;
+        decode(status, &body)
+    }
+
     /// `GET /v1/admin`: whether this client's admin token (or none) may create channels.
     pub(crate) async fn check_admin(&self) -> Result<(), ApiError> {
         let admin = self.admin_token.as_deref();

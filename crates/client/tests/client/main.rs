@@ -7,6 +7,7 @@ mod cli;
 mod fake_relay;
 mod relay;
 
+mod channels;
 mod errors;
 mod failing;
 mod forwarding;
