@@ -138,6 +138,11 @@ impl Forwarder {
         crate::deliver::outgoing::authority(&self.target)
     }
 
+    /// The target as given (`-f`, a route's `to`).
+    pub(crate) fn target(&self) -> &Url {
+        &self.target
+    }
+
     /// The URL `event` is sent to: the target with the event's path and query.
     pub(crate) fn url_for(&self, event: &Event) -> String {
         target_url(&self.target, &event.path, event.query.as_deref())

@@ -11,6 +11,8 @@ use std::time::Duration;
 use hookrelay_proto::{ClientMessage, DeliveryResult, Event, Outcome};
 use tokio::sync::mpsc;
 
+use hookrelay_http::{Reach, probe_after_failure};
+
 use crate::backoff::LOCAL_RETRY;
 use crate::deliver::forward::{Answer, ForwardError, Forwarder, Verdict};
 use crate::output::queue::{DeliveryLine, EventRef, Ui, UiEvent};
@@ -63,6 +65,19 @@ pub(crate) async fn deliver(
         result.edited = policy.edited;
         result.resigned = forwarder.resign_scheme();
         result.max_attempts = (policy.max_attempts > 0).then_some(policy.max_attempts);
+        // A failure without an answer may mean the target can never answer (TLS to a plain
+        // port, a name that stopped resolving): checked on the first such try of a run and
+        // then on tries 2, 4, 8..., and then final at once, with the fix, not retried.
+        let tries = if waiting { waits } else { attempt };
+        if result.status.is_none()
+            && retryable
+            && tries.is_power_of_two()
+            && let Reach::Never(broken) = probe_after_failure(forwarder.target()).await
+        {
+            result.error =
+                Some(format!("cannot deliver: {}", broken.advice(forwarder.target(), "-f")));
+            return (event, result);
+        }
         let settled = matches!(result.outcome, Outcome::Delivered | Outcome::Rejected);
         let bounded = policy.max_attempts > 0 && attempt >= policy.max_attempts;
         if settled || !retryable || (bounded && !waiting) {

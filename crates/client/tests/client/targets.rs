@@ -134,3 +134,22 @@ async fn plain_http_to_a_tls_relay_fails_at_once_naming_https() {
     }
     relay.kill().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_target_that_turns_out_never_to_answer_fails_the_event_with_the_fix() {
+    // Down at start (a wait, so listen starts), then up as plain HTTP behind an https:// URL.
+    let (relay, http, channel) = TestRelay::with_channel().await;
+    let mut app = LocalApp::stopped(crate::app::free_port());
+    let target = format!("https://127.0.0.1:{}/hooks", app.port);
+    let home = Home::new();
+    let mut cli = Cli::spawn_ready(&home, &listen_args(&relay.url, &channel, &target)).await;
+    http.ingest("POST", &channel.ingest_url, &[], r#"{"n":0}"#).await;
+    cli.wait_stderr(&format!("waiting for 127.0.0.1:{}", app.port), 1).await;
+    app.restart().await;
+    let failed = &cli.deliveries(1).await[0];
+    assert_eq!(failed["outcome"], "failed", "{failed}");
+    let error = failed["error"].as_str().unwrap_or_default();
+    assert!(error.contains("answers plain HTTP, not TLS: use -f http://"), "{failed}");
+    assert!(cli.interrupt().await.success());
+    relay.stop().await;
+}
