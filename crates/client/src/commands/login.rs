@@ -56,7 +56,9 @@ pub(crate) async fn run(config: Config, env: &CommandEnv) -> anyhow::Result<Exit
             return Err(anyhow::Error::new(err).context("could not create a channel"));
         }
         Err(ChoiceError::Local(err)) => return Err(err),
-        Err(ChoiceError::NoneSaved) => unreachable!("IfNoChannel::Create always has a channel"),
+        Err(err @ (ChoiceError::NoneSaved | ChoiceError::UnknownGiven { .. })) => {
+            return Err(err.into());
+        }
     };
     LoginFile::new(&env.dirs).save(&Login { relay: relay.clone(), admin_token })?;
     LastRelay::new(&env.dirs).save(&RelayChoice::Remote(relay.clone()))?;

@@ -46,6 +46,19 @@ pub(crate) enum ChoiceError {
     /// Nothing given or saved, and [`IfNoChannel::Fail`].
     #[error("no channel is given or saved")]
     NoneSaved,
+    /// The channel given with `--channel`/`--token` is not on the relay, or its token is
+    /// wrong (checked only where `check_saved` asks).
+    #[error(
+        "channel {channel} is not on the relay at {relay}, or --token does not read it: check \
+         --channel and --token (without them, listen uses the channel saved for this relay, \
+         or creates one)"
+    )]
+    UnknownGiven {
+        /// The channel given.
+        channel: String,
+        /// The relay.
+        relay: Url,
+    },
 }
 
 /// Given → saved → created: the channel to use on the relay at `relay`. A channel created
@@ -59,6 +72,12 @@ pub(crate) async fn choose(
     ui: Option<&Ui>,
 ) -> Result<SavedChannel, ChoiceError> {
     if let Some(ChannelCreds { channel, token }) = given {
+        // Checked before anything says "paste into your provider".
+        if policy.check_saved
+            && !api.channel_exists(&channel, &token).await.map_err(ChoiceError::Api)?
+        {
+            return Err(ChoiceError::UnknownGiven { channel, relay: relay.clone() });
+        }
         let ingest_url = relay_url(relay, &["h", &channel]).to_string();
         return Ok(SavedChannel { channel, token, ingest_url });
     }

@@ -82,6 +82,7 @@ async fn pick_channel(
             Err(anyhow::Error::new(err).context("could not create a channel"))
         }
         Err(ChoiceError::Local(err)) => Err(err),
+        Err(err @ ChoiceError::UnknownGiven { .. }) => Err(err.into()),
     }
 }
 

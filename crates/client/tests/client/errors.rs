@@ -96,8 +96,11 @@ async fn a_silent_relay_is_declared_dead_after_three_ping_intervals_and_the_clie
         })
     }
     let sessions = Arc::new(AtomicUsize::new(0));
+    // The history API answers as a real relay's would (listen checks a given channel).
+    let history = axum::routing::get(|| async { axum::Json(Vec::<serde_json::Value>::new()) });
     let router = axum::Router::new()
         .route("/v1/channels/{channel}/stream", axum::routing::get(stream))
+        .route("/v1/channels/{channel}/events", history)
         .with_state(sessions.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let relay = format!("http://{}", listener.local_addr().expect("bound"));
@@ -122,4 +125,18 @@ async fn a_silent_relay_is_declared_dead_after_three_ping_intervals_and_the_clie
     assert!(sessions.load(Ordering::SeqCst) >= 2);
     assert_eq!(cli.interrupt().await.code(), Some(0));
     server.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_channel_is_refused_before_any_ingest_url_is_shown() {
+    let relay = TestRelay::start().await;
+    let home = Home::new();
+    let mut args = vec!["listen", "--relay", &relay.url, "--channel", "ch_nosuchchannel"];
+    args.extend(["--token", "hrt_x", "-f", "http://127.0.0.1:9/"]);
+    let (status, stdout, stderr) = Cli::run(&home, &args).await;
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(!stdout.contains("paste into your provider"), "{stdout}");
+    assert!(stderr.contains("check --channel and --token"), "a CLI hint: {stderr}");
+    assert!(!stderr.contains("POST /v1/channels"), "not an HTTP-API hint: {stderr}");
+    relay.stop().await;
 }

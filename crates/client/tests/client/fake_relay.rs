@@ -82,6 +82,12 @@ impl FakeRelay {
                         if !matches!(tcp.peek(&mut [0; 1]).await, Ok(1..)) {
                             return;
                         }
+                        // listen's check that a given channel exists: the history API answers,
+                        // as a real relay's would, and the connection is not a session.
+                        if history_request(&tcp).await {
+                            answer_empty_history(tcp).await;
+                            return;
+                        }
                         let mut frames = vec![hello];
                         frames.extend(scripts.lock().expect("scripts").next().unwrap_or_default());
                         session(tcp, path, frames, shared).await;
@@ -129,6 +135,30 @@ impl FakeRelay {
         };
         tokio::time::timeout(WAIT, wait).await.ok()
     }
+}
+
+/// Whether the request waiting on `tcp` is `GET /v1/channels/.../events` (not a stream).
+async fn history_request(tcp: &TcpStream) -> bool {
+    let mut head = [0u8; 256];
+    let Ok(read) = tcp.peek(&mut head).await else { return false };
+    let line = String::from_utf8_lossy(&head[..read]);
+    line.lines().next().is_some_and(|line| line.starts_with("GET ") && line.contains("/events"))
+}
+
+/// Answers a history request with an empty page and closes the connection.
+async fn answer_empty_history(mut tcp: TcpStream) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mut request = Vec::new();
+    let mut chunk = [0u8; 1024];
+    while !request.windows(4).any(|window| window == b"\r\n\r\n") {
+        match tcp.read(&mut chunk).await {
+            Ok(0) | Err(_) => return,
+            Ok(read) => request.extend_from_slice(&chunk[..read]),
+        }
+    }
+    let answer = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\
+                  connection: close\r\n\r\n[]";
+    let _ = tcp.write_all(answer.as_bytes()).await;
 }
 
 /// One session: upgrade (checking the route and the subprotocol), send `frames`, record
