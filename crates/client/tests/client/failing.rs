@@ -126,3 +126,25 @@ async fn ctrl_c_ends_listen_with_a_summary_of_what_happened() {
     assert!(!rest.contains('\u{1b}'), "no spinner or colors left on a pipe: {rest:?}");
     relay.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_during_replay_exits_130_and_keeps_the_attempts_made() {
+    let setup = Setup::start().await;
+    let id = setup.ingest("POST", "/x", &[("x-respond", b"500")], r#"{"n":0}"#).await;
+    let target = setup.app.url("/webhooks");
+    let mut replay = setup
+        .command(&["replay", &id, "-f", &target, "--max-attempts", "0"], &[])
+        .spawn()
+        .expect("replay starts");
+    // Once the third request arrived, the first two attempts have their results.
+    setup.app.wait_for(3).await;
+    crate::cli::interrupt(&replay);
+    let status =
+        tokio::time::timeout(crate::WAIT, replay.wait()).await.expect("exits").expect("waited");
+    assert_eq!(status.code(), Some(130), "interrupted before its work was done");
+    let detail = show_json(&setup.run(&["show", &id, "--json"]).await.ok());
+    let attempts = detail["deliveries"].as_array().expect("deliveries");
+    assert!(attempts.len() >= 2, "every attempt made is on record: {detail}");
+    assert!(attempts.iter().all(|a| a["replay"] == true && a["will_retry"] == true), "{detail}");
+    assert_eq!(detail["state"], "pending", "no outcome: the replay was stopped");
+}
