@@ -14,6 +14,7 @@ mod checkpoint;
 mod lock;
 mod memory;
 mod reader;
+mod retention;
 mod sqlite;
 mod writer;
 
