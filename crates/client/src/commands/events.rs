@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 
 use crate::commands::CommandEnv;
 use crate::config::RelaySelection;
-use crate::output::render::gap_json;
+use crate::output::records::gap_json;
 use crate::output::stdout::{stdout_color, stdout_width, write_stdout};
 use crate::output::table::{json_line, table};
 use crate::relay::channel_choice::IfNoChannel;

@@ -11,6 +11,7 @@ pub(crate) mod listener_line;
 pub(crate) mod log_line;
 pub(crate) mod mask;
 pub(crate) mod queue;
+pub(crate) mod records;
 pub(crate) mod render;
 pub(crate) mod sandbox;
 pub(crate) mod stdout;

@@ -6,7 +6,6 @@
 use std::io::{self, Write};
 use std::time::Duration;
 
-use hookrelay_proto::{Gap, Outcome};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 use time::UtcOffset;
@@ -15,7 +14,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::output::listener_line::listener_text;
 use crate::output::log_line::{attempt_words, delivery_line, gap_line, gap_text, response_lines};
-use crate::output::queue::{DeliveryLine, UiEvent};
+use crate::output::queue::UiEvent;
+use crate::output::records::{Outcomes, delivery_json, gap_json};
 use crate::output::stdout::stdout_color;
 use crate::output::style::{Tone, paint};
 
@@ -47,40 +47,6 @@ pub(crate) struct Renderer {
     connected_once: bool,
     width: usize,
     outcomes: Outcomes,
-}
-
-/// How the events shown so far ended, for the summary `listen` prints when it stops.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-struct Outcomes {
-    delivered: u64,
-    rejected: u64,
-    failed: u64,
-    skipped: u64,
-}
-
-impl Outcomes {
-    fn count(&mut self, outcome: Outcome) {
-        match outcome {
-            Outcome::Delivered => self.delivered += 1,
-            Outcome::Rejected => self.rejected += 1,
-            Outcome::Failed => self.failed += 1,
-            Outcome::Skipped => self.skipped += 1,
-        }
-    }
-
-    /// `stopped: 12 delivered, 1 failed, 2 rejected, 3 skipped; ...`.
-    fn summary(&self, in_flight: usize, resume_after: u64) -> String {
-        let Self { delivered, rejected, failed, skipped } = self;
-        let mut text = format!(
-            "stopped: {delivered} delivered, {failed} failed, {rejected} rejected, {skipped} \
-             skipped"
-        );
-        if in_flight > 0 {
-            text.push_str(&format!(", {in_flight} in flight (sent again next run)"));
-        }
-        text.push_str(&format!("; the next run resumes after seq {resume_after}"));
-        text
-    }
 }
 
 impl Renderer {
@@ -312,46 +278,6 @@ impl Renderer {
             spinner.finish_and_clear();
         }
     }
-}
-
-/// The `--json` record of one delivery.
-pub(crate) fn delivery_json(line: &DeliveryLine) -> serde_json::Value {
-    let mut record = json!({
-        "type": "delivery",
-        "id": line.id,
-        "seq": line.seq,
-        "method": line.method,
-        "path": line.path,
-        "query": line.query,
-        "event_type": line.event_type,
-        "status": line.status,
-        "outcome": line.outcome,
-        "attempt": line.attempt,
-        "max_attempts": line.max_attempts,
-        "target": line.target,
-        "latency_ms": line.latency_ms,
-        "error": line.error,
-        "replay": line.replay,
-        "at": line.at.format(&time::format_description::well_known::Rfc3339).ok(),
-    });
-    if let Some(check) = &line.signature {
-        record["signature"] = json!(check);
-    }
-    if let Some(route) = &line.route {
-        record["route"] = json!(route);
-    }
-    if let Some(response) = &line.response {
-        record["response"] = json!(response);
-    }
-    record
-}
-
-/// The `--json` record of a gap (`listen` and `events`).
-pub(crate) fn gap_json(gap: &Gap) -> serde_json::Value {
-    json!({
-        "type": "gap", "from_seq": gap.from_seq, "to_seq": gap.to_seq,
-        "count": gap.count(), "reason": gap.reason,
-    })
 }
 
 /// Without a spinner, waiting for the local app prints a line on tries 1, 2, 4, 8... only,

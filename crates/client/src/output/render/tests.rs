@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex};
 use hookrelay_proto::Outcome;
 
 use super::*;
+use crate::output::queue::DeliveryLine;
 
 #[derive(Clone, Default)]
 struct Buffer(Arc<Mutex<Vec<u8>>>);
