@@ -10,7 +10,8 @@ use url::Url;
 
 use crate::commands::CommandEnv;
 use crate::config::RelayChoice;
-use crate::local::state::{ChannelBook, LastRelay, Login, LoginFile};
+use crate::local::saved_relay::{LastRelay, Login, LoginFile};
+use crate::local::state::ChannelBook;
 use crate::output::stdout::write_stdout;
 use crate::relay::api::{ApiError, RelayApi};
 use crate::relay::channel_choice::{ChoiceError, IfNoChannel, Policy, choose};

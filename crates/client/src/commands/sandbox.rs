@@ -15,7 +15,8 @@ use tokio::sync::mpsc;
 
 use crate::commands::CommandEnv;
 use crate::config::RelayChoice;
-use crate::local::state::{ChannelBook, LastRelay, LoginFile};
+use crate::local::saved_relay::{LastRelay, LoginFile};
+use crate::local::state::ChannelBook;
 use crate::output::sandbox::{ReadyRecord, RegisterTarget, header, print_attempts};
 use crate::output::stdout::write_stdout;
 use crate::relay::api::relay_url;

@@ -6,4 +6,5 @@
 pub(crate) mod atomic;
 pub(crate) mod paths;
 pub(crate) mod ready_file;
+pub(crate) mod saved_relay;
 pub(crate) mod state;

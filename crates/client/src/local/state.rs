@@ -1,7 +1,7 @@
 //! Small JSON files that survive restarts: the saved channel per relay (`channels.json`,
-//! it holds tokens), the relay `listen` last ran with (`relay.json`), the last acknowledged
-//! `seq` per relay and channel (`cursors.json`) and where `listen` last forwarded them
-//! (`targets.json`). Each is rewritten whole with
+//! it holds tokens), the last acknowledged `seq` per relay and channel (`cursors.json`) and
+//! where `listen` last forwarded them (`targets.json`); which relay to use is in
+//! `saved_relay`. Each is rewritten whole with
 //! [`write_atomic`] (temp file + rename, mode 0600), so a `kill -9` leaves either the old or
 //! the new version, never half of one.
 
@@ -13,7 +13,6 @@ use hookrelay_proto::ChannelCreated;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::config::{DEFAULT_PORT, RelayChoice};
 use crate::local::atomic::{private_dir, write_atomic};
 use crate::local::paths::Dirs;
 
@@ -70,134 +69,6 @@ impl ChannelBook {
         let mut all: BTreeMap<String, SavedChannel> = read_json(&self.path)?;
         all.insert(relay.as_str().to_owned(), channel.clone());
         write_json_atomic(&self.path, &all)
-    }
-}
-
-/// The relay `listen` last ran with (`relay.json` in the config directory, beside the
-/// channels saved for it): what the other commands use when neither `--relay` nor `--port`
-/// is given, so `listen --port 28787` in one terminal is found by `events` in another.
-pub(crate) struct LastRelay {
-    path: PathBuf,
-}
-
-/// `relay.json`.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-enum RelayRecord {
-    Embedded { port: u16 },
-    Remote { url: String },
-}
-
-impl LastRelay {
-    /// The record in `dirs.config_dir`.
-    pub(crate) fn new(dirs: &Dirs) -> Self {
-        Self { path: dirs.config_dir.join("relay.json") }
-    }
-
-    /// The relay `listen` last ran with, if it ever ran.
-    pub(crate) fn load(&self) -> anyhow::Result<Option<RelayChoice>> {
-        let record: Option<RelayRecord> = read_json(&self.path)?;
-        let Some(record) = record else { return Ok(None) };
-        Ok(Some(match record {
-            RelayRecord::Embedded { port } => RelayChoice::Embedded { port },
-            RelayRecord::Remote { url } => RelayChoice::Remote(
-                url.parse().with_context(|| format!("{} holds a bad URL", self.path.display()))?,
-            ),
-        }))
-    }
-
-    /// Remembers `relay` (`listen` calls this once its channel is ready).
-    pub(crate) fn save(&self, relay: &RelayChoice) -> anyhow::Result<()> {
-        let record = match relay {
-            RelayChoice::Embedded { port } => RelayRecord::Embedded { port: *port },
-            RelayChoice::Remote(url) => RelayRecord::Remote { url: url.to_string() },
-        };
-        write_json_atomic(&self.path, &record)
-    }
-
-    /// `given`, else the relay `listen` last ran with, else the one `hookrelay login`
-    /// saved, else the embedded one on [`DEFAULT_PORT`].
-    pub(crate) fn or_last(
-        &self,
-        given: Option<&RelayChoice>,
-        login: Option<&Login>,
-    ) -> anyhow::Result<RelayChoice> {
-        if let Some(relay) = given {
-            return Ok(relay.clone());
-        }
-        if let Some(last) = self.load()? {
-            return Ok(last);
-        }
-        Ok(login.map_or(RelayChoice::Embedded { port: DEFAULT_PORT }, |login| {
-            RelayChoice::Remote(login.relay.clone())
-        }))
-    }
-
-    /// Forgets the relay `listen` last ran with.
-    pub(crate) fn forget(&self) -> anyhow::Result<()> {
-        match std::fs::remove_file(&self.path) {
-            Err(err) if err.kind() != std::io::ErrorKind::NotFound => {
-                Err(err).with_context(|| format!("could not remove {}", self.path.display()))
-            }
-            _ => Ok(()),
-        }
-    }
-}
-
-/// `hookrelay login`'s record (`login.json` in the config directory, 0600: it may hold the
-/// admin token): the relay every command uses when none is given, until `hookrelay logout`.
-pub(crate) struct LoginFile {
-    path: PathBuf,
-}
-
-/// What `hookrelay login` saved.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Login {
-    /// The relay's base URL.
-    pub relay: Url,
-    /// The admin token that creates channels there, when it guards creation.
-    pub admin_token: Option<String>,
-}
-
-/// `login.json`.
-#[derive(Debug, Serialize, Deserialize)]
-struct LoginRecord {
-    relay: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    admin_token: Option<String>,
-}
-
-impl LoginFile {
-    /// The record in `dirs.config_dir`.
-    pub(crate) fn new(dirs: &Dirs) -> Self {
-        Self { path: dirs.config_dir.join("login.json") }
-    }
-
-    /// The relay logged in to, if any.
-    pub(crate) fn load(&self) -> anyhow::Result<Option<Login>> {
-        let record: Option<LoginRecord> = read_json(&self.path)?;
-        let Some(LoginRecord { relay, admin_token }) = record else { return Ok(None) };
-        let relay =
-            relay.parse().with_context(|| format!("{} holds a bad URL", self.path.display()))?;
-        Ok(Some(Login { relay, admin_token }))
-    }
-
-    /// Saves `login` (replacing any other).
-    pub(crate) fn save(&self, login: &Login) -> anyhow::Result<()> {
-        let record =
-            LoginRecord { relay: login.relay.to_string(), admin_token: login.admin_token.clone() };
-        write_json_atomic(&self.path, &record)
-    }
-
-    /// Forgets the login; `false` when there was none.
-    pub(crate) fn remove(&self) -> anyhow::Result<bool> {
-        match std::fs::remove_file(&self.path) {
-            Ok(()) => Ok(true),
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(false),
-            Err(err) => {
-                Err(err).with_context(|| format!("could not remove {}", self.path.display()))
-            }
-        }
     }
 }
 
@@ -271,7 +142,7 @@ impl LastTarget {
     }
 }
 
-fn read_json<T: for<'de> Deserialize<'de> + Default>(path: &Path) -> anyhow::Result<T> {
+pub(super) fn read_json<T: for<'de> Deserialize<'de> + Default>(path: &Path) -> anyhow::Result<T> {
     match std::fs::read(path) {
         Ok(bytes) => serde_json::from_slice(&bytes)
             .with_context(|| format!("{} is not valid; fix or delete it", path.display())),
@@ -280,7 +151,7 @@ fn read_json<T: for<'de> Deserialize<'de> + Default>(path: &Path) -> anyhow::Res
     }
 }
 
-fn write_json_atomic<T: Serialize>(path: &Path, value: &T) -> anyhow::Result<()> {
+pub(super) fn write_json_atomic<T: Serialize>(path: &Path, value: &T) -> anyhow::Result<()> {
     let dir = path.parent().context("state file has no parent directory")?;
     private_dir(dir).with_context(|| format!("could not create {}", dir.display()))?;
     let what = || format!("could not write {}", path.display());
@@ -321,20 +192,6 @@ mod tests {
                 .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
-    }
-
-    #[test]
-    fn the_relay_listen_last_ran_with_is_the_default_of_the_others() {
-        let root = tempfile::tempdir().expect("tempdir");
-        let last = LastRelay::new(&dirs(root.path()));
-        let default = RelayChoice::Embedded { port: DEFAULT_PORT };
-        assert_eq!(last.or_last(None, None).expect("none yet"), default);
-        last.save(&RelayChoice::Embedded { port: 28787 }).expect("save");
-        assert_eq!(last.or_last(None, None).expect("load"), RelayChoice::Embedded { port: 28787 });
-        let remote = RelayChoice::Remote("https://relay.example/".parse().expect("url"));
-        assert_eq!(last.or_last(Some(&remote), None).expect("given wins"), remote);
-        last.save(&remote).expect("save");
-        assert_eq!(last.load().expect("load"), Some(remote));
     }
 
     #[test]

@@ -11,7 +11,8 @@ use url::Url;
 
 use crate::config::{RelayChoice, RelaySelection, UsageError};
 use crate::local::paths::Dirs;
-use crate::local::state::{ChannelBook, LastRelay, LastTarget, LoginFile, SavedChannel};
+use crate::local::saved_relay::{LastRelay, LoginFile};
+use crate::local::state::{ChannelBook, LastTarget, SavedChannel};
 use crate::relay::api::{RelayApi, check_relay};
 use crate::relay::channel_choice::{ChoiceError, IfNoChannel, Policy, choose};
 use crate::relay::embedded::RelayHandle;

@@ -17,7 +17,7 @@ use url::Url;
 
 use crate::config::RelayChoice;
 use crate::local::paths::Dirs;
-use crate::local::state::LastRelay;
+use crate::local::saved_relay::LastRelay;
 use crate::relay::api::RelayApi;
 use hookrelay_http::HttpClient;
 
