@@ -8,6 +8,11 @@ use std::sync::{Arc, Mutex};
 use hookrelay_proto::Listener;
 use tokio::sync::watch;
 
+/// Most other sessions named in a `hello` or `listeners` message (the oldest ones). Enough
+/// to warn a user; without a bound, each session joining a busy channel would send every
+/// other session the whole list, growing every socket's buffer with the crowd.
+pub(crate) const MAX_LISTED: usize = 8;
+
 /// Every channel's open sessions.
 #[derive(Default, Clone)]
 pub(crate) struct Listeners(Arc<Mutex<HashMap<String, Channel>>>);
@@ -52,13 +57,14 @@ impl Listeners {
 }
 
 impl Registration {
-    /// The channel's other sessions now, oldest first; marks the current state as seen.
+    /// The channel's other sessions now, the oldest [`MAX_LISTED`] of them; marks the
+    /// current state as seen.
     pub(crate) fn others(&mut self) -> Vec<Listener> {
         self.changes.borrow_and_update();
         let channels = self.listeners.lock();
         let sessions = channels.get(&self.channel).map(|channel| channel.sessions.as_slice());
-        let sessions = sessions.unwrap_or_default().iter();
-        sessions.filter(|(id, _)| *id != self.id).map(|(_, listener)| listener.clone()).collect()
+        let others = sessions.unwrap_or_default().iter().filter(|(id, _)| *id != self.id);
+        others.take(MAX_LISTED).map(|(_, listener)| listener.clone()).collect()
     }
 
     /// Resolves when another session of the channel connected or disconnected since the
@@ -96,6 +102,17 @@ mod tests {
 
     async fn woken(registration: &mut Registration) -> bool {
         tokio::time::timeout(Duration::from_millis(50), registration.changed()).await.is_ok()
+    }
+
+    #[test]
+    fn at_most_the_oldest_few_others_are_named() {
+        let listeners = Listeners::default();
+        let peer = |n: usize| Listener { peer: format!("127.0.0.1:{n}"), connected_at_ms: 0 };
+        let _crowd: Vec<_> = (0..MAX_LISTED + 5).map(|n| listeners.join("ch", peer(n))).collect();
+        let mut me = listeners.join("ch", peer(999));
+        let named = me.others();
+        assert_eq!(named.len(), MAX_LISTED);
+        assert_eq!(named[0], peer(0), "oldest first");
     }
 
     #[tokio::test]

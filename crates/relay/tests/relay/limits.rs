@@ -249,7 +249,23 @@ async fn bodies_in_memory_share_one_budget_and_a_full_budget_makes_readers_wait(
     let head = format!("POST {path} HTTP/1.1\r\nhost: relay\r\ncontent-length: 60000\r\n\r\n");
     send(&mut slow, head.as_bytes()).await;
     send(&mut slow, &[b'a'; 50_000]).await;
-    // A 20 KB body does not fit beside it: its reading waits...
+    // Once the relay holds its reservation (the metric says so)...
+    within(async {
+        loop {
+            let metrics = http(Method::GET, &format!("{}/metrics", relay.url), &[], "").await;
+            let text = String::from_utf8_lossy(&metrics.body).into_owned();
+            let reserved = text
+                .lines()
+                .find_map(|line| line.strip_prefix("hookrelay_body_memory_bytes "))
+                .and_then(|value| value.trim().parse::<usize>().ok());
+            if reserved.is_some_and(|bytes| bytes >= 60_000) {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+    })
+    .await;
+    // ...a 20 KB body does not fit beside it: its reading waits...
     let url = channel.ingest_url.clone();
     let waiting = tokio::spawn(async move { post(&url, vec![b'b'; 20_000]).await });
     let early = tokio::time::timeout(Duration::from_millis(300), async {
