@@ -1,6 +1,6 @@
 //! The event store: channels, their events numbered `seq = 1, 2, 3...`, and the delivery
-//! results clients acknowledge. One trait, two implementations (embedded SQLite, memory);
-//! both keep the same semantics, which the shared suite in `conformance.rs` checks.
+//! results clients acknowledge. One trait, three implementations (embedded SQLite, memory,
+//! Redis); all keep the same semantics, which the shared suite in `conformance.rs` checks.
 //!
 //! Retention never loses an event silently (DESIGN §2.2). A channel's stored events are
 //! always one contiguous run of `seq`s: everything removed is a prefix. Count retention and
@@ -14,6 +14,9 @@ mod checkpoint;
 mod lock;
 mod memory;
 mod reader;
+mod redis;
+mod redis_durability;
+mod redis_lua;
 mod sqlite;
 mod writer;
 
@@ -30,6 +33,7 @@ use crate::config::{Config, StoreKind};
 use crate::ids::TokenHash;
 
 pub(crate) use memory::MemoryStore;
+pub(crate) use redis::RedisStore;
 pub(crate) use sqlite::SqliteStore;
 
 /// What the store knows about a channel.
@@ -198,6 +202,9 @@ pub(crate) trait Store: Send + Sync + 'static {
 pub(crate) async fn open(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
     match &config.store {
         StoreKind::Memory => Ok(Arc::new(MemoryStore::new(config.retention))),
+        StoreKind::Redis { url, accept_unsafe } => {
+            Ok(Arc::new(RedisStore::open(url, *accept_unsafe, config.retention).await?))
+        }
         StoreKind::Sqlite => {
             let path = config.data_dir.join(sqlite::FILE_NAME);
             let (fsync, retention, data_dir) =
@@ -310,6 +317,8 @@ fn expired_runs(seqs: impl IntoIterator<Item = u64>) -> Vec<Gap> {
 
 #[cfg(test)]
 mod conformance;
+#[cfg(test)]
+mod redis_server;
 
 #[cfg(test)]
 mod tests {
