@@ -17,6 +17,7 @@ mod reader;
 mod redis;
 mod redis_durability;
 mod redis_lua;
+mod redis_read;
 mod sqlite;
 mod writer;
 
