@@ -195,6 +195,21 @@ pub(crate) trait Store: Send + Sync + 'static {
     /// The recorded runs of expired unfinished events that overlap `from..=to`, oldest
     /// first (reason `Expired`, not clipped to the range).
     async fn expired(&self, channel: &str, from: u64, to: u64) -> Result<Vec<Gap>, StoreError>;
+    /// Whether other relay processes append to this store too (Redis), so that sessions
+    /// must also be woken by `appended_elsewhere`.
+    fn shared(&self) -> bool {
+        false
+    }
+    /// Waits up to `block` for an append past any `(channel, seq)` cursor, made by any
+    /// process, and returns the newest `seq` of each channel that has one (empty after
+    /// `block`). Only for `shared` stores; the others never have one.
+    async fn appended_elsewhere(
+        &self,
+        _cursors: &[(String, u64)],
+        _block: std::time::Duration,
+    ) -> Result<Vec<(String, u64)>, StoreError> {
+        Ok(Vec::new())
+    }
     /// Finishes pending writes and releases the backend. Later calls fail with `Closed`.
     async fn close(&self);
 }

@@ -31,6 +31,10 @@ pub(crate) struct RedisStore {
     retention: Retention,
     durability: Durability,
     closed: AtomicBool,
+    client: redis::Client,
+    /// The connection of `appended_elsewhere`'s blocking reads, apart from `conn` so that
+    /// they hold up nothing else; made on first use and again after an error.
+    follower: tokio::sync::Mutex<Option<redis::aio::MultiplexedConnection>>,
 }
 
 impl RedisStore {
@@ -46,7 +50,7 @@ impl RedisStore {
         let config = ConnectionManagerConfig::new()
             .set_response_timeout(Some(RESPONSE_TIMEOUT))
             .set_connection_timeout(Some(CONNECT_TIMEOUT));
-        let mut conn = ConnectionManager::new_with_config(client, config)
+        let mut conn = ConnectionManager::new_with_config(client.clone(), config)
             .await
             .with_context(|| format!("could not connect to redis at {url}"))?;
         let durability = Durability::check(&mut conn, accept_unsafe).await?;
@@ -56,6 +60,8 @@ impl RedisStore {
             retention,
             durability,
             closed: AtomicBool::new(false),
+            client,
+            follower: tokio::sync::Mutex::default(),
         })
     }
 
@@ -228,6 +234,49 @@ impl Store for RedisStore {
 
     async fn expired(&self, channel: &str, from: u64, to: u64) -> Result<Vec<Gap>, StoreError> {
         read::expired(&mut self.conn()?, channel, from, to).await
+    }
+
+    fn shared(&self) -> bool {
+        true
+    }
+
+    async fn appended_elsewhere(
+        &self,
+        cursors: &[(String, u64)],
+        block: std::time::Duration,
+    ) -> Result<Vec<(String, u64)>, StoreError> {
+        self.conn()?;
+        let mut follower = self.follower.lock().await;
+        let conn = match follower.as_mut() {
+            Some(conn) => conn,
+            None => {
+                let config = redis::AsyncConnectionConfig::new()
+                    .set_connection_timeout(Some(CONNECT_TIMEOUT))
+                    .set_response_timeout(Some(block + RESPONSE_TIMEOUT));
+                let conn = self.client.get_multiplexed_async_connection_with_config(&config);
+                follower.insert(conn.await.map_err(backend)?)
+            }
+        };
+        let read = read::first_new(conn, cursors, block).await;
+        let channels = match read {
+            Ok(channels) => channels,
+            Err(err) => {
+                *follower = None;
+                return Err(err);
+            }
+        };
+        drop(follower);
+        let mut newest = Vec::with_capacity(channels.len());
+        let mut conn = self.conn()?;
+        for channel in channels {
+            let seq: Option<u64> = redis::cmd("GET")
+                .arg(Keys::new(&channel).seq())
+                .query_async(&mut conn)
+                .await
+                .map_err(backend)?;
+            newest.push((channel, seq.unwrap_or(0)));
+        }
+        Ok(newest)
     }
 
     async fn close(&self) {

@@ -1,6 +1,6 @@
 //! The real `hookrelayd --store redis://...` on a real `redis-server` that the test starts
-//! (loopback port, AOF): ingest, stream, ack, restart the relay, and the refusal of a Redis
-//! that could lose an acked event. A missing `redis-server` fails with the install command.
+//! (loopback port, AOF): ingest, stream, ack, restart the relay, two relays on one Redis,
+//! and the refusal of a Redis that could lose an acked event. A missing `redis-server` fails with the install command.
 
 use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
@@ -127,6 +127,50 @@ async fn hookrelayd_on_redis_ingests_streams_and_a_restarted_relay_resumes() {
     drop(ws);
     relay.signal("-TERM");
     assert!(relay.wait().await.success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_on_one_relay_gets_at_once_what_another_relay_ingests_in_order() {
+    let redis = RedisServer::start(&["--appendfsync", "always"]);
+    let (dir_a, dir_b) = (tempfile::tempdir().expect("dir"), tempfile::tempdir().expect("dir"));
+    let (a, b) = (relay_on(&redis, &dir_a).await, relay_on(&redis, &dir_b).await);
+    let channel = create_channel(&a.url, None).await;
+    let path = &channel.ingest_url[channel.ingest_url.find("/h/").expect("ingest path")..];
+    let mut ws = connect(&b.url, &channel, 0).await;
+    assert_eq!(expect_hello(&mut ws, &channel.channel).await, 0);
+    // Live, one at a time: each event ingested on A reaches B's client before the next.
+    for n in 1..=5u64 {
+        let answer = post(&format!("{}{path}/a/{n}", a.url), format!("{n}")).await;
+        assert_eq!(answer.json::<IngestAck>().seq, n);
+        // Bounded as a whole: pings would otherwise keep a missed wake-up waiting forever.
+        let event = within(next_event(&mut ws)).await;
+        assert_eq!((event.seq, event.path.clone()), (n, format!("/a/{n}")));
+        ack(&mut ws, &event, Outcome::Delivered, 200).await;
+    }
+    // Both relays ingest at once: one gap-free order, every event exactly once.
+    let posts: Vec<_> = (6..=45u64)
+        .map(|n| {
+            let url = format!("{}{path}/{n}", if n % 2 == 0 { &a.url } else { &b.url });
+            tokio::spawn(async move { post(&url, format!("{n}")).await.status })
+        })
+        .collect();
+    for task in posts {
+        assert_eq!(within(task).await.expect("post"), StatusCode::OK);
+    }
+    let mut bodies = Vec::new();
+    for seq in 6..=45u64 {
+        let event = within(next_event(&mut ws)).await;
+        assert_eq!(event.seq, seq, "in seq order");
+        bodies.push(String::from_utf8(event.body.to_vec()).expect("text"));
+        ack(&mut ws, &event, Outcome::Delivered, 200).await;
+    }
+    bodies.sort_by_key(|body| body.parse::<u64>().expect("number"));
+    assert_eq!(bodies, (6..=45u64).map(|n| n.to_string()).collect::<Vec<_>>());
+    drop(ws);
+    for relay in [a, b] {
+        relay.signal("-TERM");
+        assert!(relay.wait().await.success());
+    }
 }
 
 #[tokio::test]
