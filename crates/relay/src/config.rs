@@ -73,6 +73,13 @@ pub enum StoreKind {
     Sqlite,
     /// In process memory: gone when the relay stops. For tests and throwaway relays.
     Memory,
+    /// Redis (`redis://HOST:PORT[/DB]` or `rediss://`), shared by several relays (DESIGN §7).
+    Redis {
+        /// The server's URL.
+        url: String,
+        /// Start even when Redis may lose an acked write (no AOF fsync on every write).
+        accept_unsafe: bool,
+    },
 }
 
 /// What each channel keeps (DESIGN §2.2). No limit removes an event before a client

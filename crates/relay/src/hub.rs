@@ -11,6 +11,8 @@ use tokio::sync::watch;
 #[derive(Default)]
 pub(crate) struct Hub {
     channels: Mutex<HashMap<String, watch::Sender<u64>>>,
+    /// Woken when a channel gets its first subscriber (`follow` then watches it too).
+    new_channel: tokio::sync::Notify,
 }
 
 impl Hub {
@@ -24,6 +26,7 @@ impl Hub {
             None => {
                 let (sender, receiver) = watch::channel(0);
                 channels.insert(channel.to_owned(), sender);
+                self.new_channel.notify_one();
                 receiver
             }
         }
@@ -42,6 +45,19 @@ impl Hub {
             *newest = (*newest).max(seq);
             grew
         });
+    }
+
+    /// The channels that have subscribers now.
+    pub(crate) fn watched(&self) -> Vec<String> {
+        let channels = self.lock();
+        let live = channels.iter().filter(|(_, sender)| sender.receiver_count() > 0);
+        live.map(|(channel, _)| channel.clone()).collect()
+    }
+
+    /// Waits until a channel gets its first subscriber (at once if one did since the last
+    /// call).
+    pub(crate) async fn new_channel(&self) {
+        self.new_channel.notified().await;
     }
 
     /// Ends the channel's sessions (it was deleted).

@@ -13,8 +13,10 @@
 //!   `error::RelayError`.
 //! - `auth` (bearer tokens, `authorize`), `error`, `hub` (per-channel wake-ups), `metrics`,
 //!   `disk` (`--min-free-disk`).
-//! - `store`: the `Store` trait, its SQLite and memory implementations and retention; it
-//!   knows nothing of HTTP.
+//! - `follow` (a store shared by several relays: wakes this relay's sessions for appends
+//!   that other relays made).
+//! - `store`: the `Store` trait, its SQLite, memory and Redis implementations and
+//!   retention; it knows nothing of HTTP.
 //! - leaves: `config`, `ids` (ids, tokens and their hashes), `urls`, `tls`, `server` (the
 //!   accept loop with its limits), `signals`, `files` (private directories and files),
 //!   `logging` (the stderr log that never blocks or fails; `hookrelay` uses it too).
@@ -27,6 +29,7 @@ mod disk;
 mod error;
 mod event_answer;
 mod files;
+mod follow;
 mod hub;
 mod ids;
 mod ingest;
@@ -142,6 +145,16 @@ impl Relay {
         state
             .tasks
             .spawn(expire_old_events(state.clone()).instrument(tracing::info_span!("retention")));
+        if state.store.shared() {
+            let follower = state.clone();
+            state.tasks.spawn(
+                async move {
+                    follow::run(follower.store.clone(), &follower.hub, follower.shutdown.clone())
+                        .await;
+                }
+                .instrument(tracing::info_span!("follow")),
+            );
+        }
         let watched = state.clone();
         state.tasks.spawn(
             async move { watched.disk.watch(watched.shutdown.clone()).await }

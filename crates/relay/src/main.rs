@@ -30,9 +30,16 @@ struct Args {
     /// ~/.local/share/hookrelay, or ./hookrelay-data when there is none]
     #[arg(long, value_name = "DIR")]
     data_dir: Option<PathBuf>,
-    /// Event store: sqlite (durable, in --data-dir) or memory (lost on exit).
+    /// Event store: sqlite (durable, in --data-dir), memory (lost on exit), or
+    /// redis://HOST:PORT[/DB] (also rediss:// for TLS): shared by several relays. Redis must
+    /// keep every acked write on disk (appendonly yes with appendfsync always, or Redis 7.2+
+    /// where the relay waits with WAITAOF); the relay checks at start and refuses otherwise.
     #[arg(long, value_name = "STORE", default_value = "sqlite", value_parser = parse_store)]
     store: StoreKind,
+    /// Start on a Redis whose persistence settings can lose an acked event (no AOF, or no
+    /// fsync per write), or that does not let the relay read them (CONFIG GET).
+    #[arg(long)]
+    redis_unsafe: bool,
     /// Largest accepted webhook body (e.g. 25MiB, 512KiB, 2MB, or bytes); larger ones get 413.
     #[arg(long, value_name = "SIZE", default_value = "25MiB", value_parser = parse_memory_size)]
     max_body: usize,
@@ -86,16 +93,24 @@ Environment:
 Examples:
   hookrelayd                                            local relay on 127.0.0.1:8787
   hookrelayd --listen 0.0.0.0:8787 --public-url https://relay.example.com
-  hookrelayd --retention-age 2w --max-body 5MiB --max-channel-bytes 512MiB";
+  hookrelayd --retention-age 2w --max-body 5MiB --max-channel-bytes 512MiB
+  hookrelayd --store redis://10.0.0.5:6379/0 --listen 0.0.0.0:8787   one of several relays";
 
 fn parse_store(text: &str) -> Result<StoreKind, String> {
     match text {
         "sqlite" => Ok(StoreKind::Sqlite),
         "memory" => Ok(StoreKind::Memory),
-        redis if redis.starts_with("redis://") => {
-            Err("the redis store is not available in this build yet; use sqlite".into())
+        url if url.starts_with("redis://") || url.starts_with("rediss://") => {
+            let parsed =
+                Url::parse(url).map_err(|err| format!("invalid redis url {url:?}: {err}"))?;
+            if parsed.host_str().is_none_or(str::is_empty) {
+                return Err(format!("invalid redis url {url:?}: use redis://HOST:PORT[/DB]"));
+            }
+            Ok(StoreKind::Redis { url: url.to_owned(), accept_unsafe: false })
         }
-        other => Err(format!("unknown store {other:?}: use sqlite or memory")),
+        other => {
+            Err(format!("unknown store {other:?}: use sqlite, memory or redis://HOST:PORT[/DB]"))
+        }
     }
 }
 
@@ -132,10 +147,17 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let local_url = hookrelay_relay::local_url(address, tls.is_some())?;
     let data_dir = args.data_dir.unwrap_or_else(hookrelay_relay::default_data_dir);
     let guard = Guard::decide(args.admin_token, args.open, address, &data_dir)?;
+    let store = match args.store {
+        StoreKind::Redis { url, .. } => StoreKind::Redis { url, accept_unsafe: args.redis_unsafe },
+        other => {
+            anyhow::ensure!(!args.redis_unsafe, "--redis-unsafe is only for --store redis://...");
+            other
+        }
+    };
     let config = Config {
         public_url: args.public_url.clone(),
         data_dir,
-        store: args.store,
+        store,
         max_body: args.max_body,
         admin_token: guard.token(),
         fsync: args.fsync,

@@ -1,6 +1,6 @@
 //! The event store: channels, their events numbered `seq = 1, 2, 3...`, and the delivery
-//! results clients acknowledge. One trait, two implementations (embedded SQLite, memory);
-//! both keep the same semantics, which the shared suite in `conformance.rs` checks.
+//! results clients acknowledge. One trait, three implementations (embedded SQLite, memory,
+//! Redis); all keep the same semantics, which the shared suite in `conformance.rs` checks.
 //!
 //! Retention never loses an event silently (DESIGN §2.2). A channel's stored events are
 //! always one contiguous run of `seq`s: everything removed is a prefix. Count retention and
@@ -14,6 +14,10 @@ mod checkpoint;
 mod lock;
 mod memory;
 mod reader;
+mod redis;
+mod redis_durability;
+mod redis_lua;
+mod redis_read;
 mod retention;
 mod sqlite;
 mod writer;
@@ -31,6 +35,7 @@ use crate::config::{Config, StoreKind};
 use crate::ids::TokenHash;
 
 pub(crate) use memory::MemoryStore;
+pub(crate) use redis::RedisStore;
 pub(crate) use sqlite::SqliteStore;
 
 /// What the store knows about a channel.
@@ -191,6 +196,21 @@ pub(crate) trait Store: Send + Sync + 'static {
     /// The recorded runs of expired unfinished events that overlap `from..=to`, oldest
     /// first (reason `Expired`, not clipped to the range).
     async fn expired(&self, channel: &str, from: u64, to: u64) -> Result<Vec<Gap>, StoreError>;
+    /// Whether other relay processes append to this store too (Redis), so that sessions
+    /// must also be woken by `appended_elsewhere`.
+    fn shared(&self) -> bool {
+        false
+    }
+    /// Waits up to `block` for an append past any `(channel, seq)` cursor, made by any
+    /// process, and returns the newest `seq` of each channel that has one (empty after
+    /// `block`). Only for `shared` stores; the others never have one.
+    async fn appended_elsewhere(
+        &self,
+        _cursors: &[(String, u64)],
+        _block: std::time::Duration,
+    ) -> Result<Vec<(String, u64)>, StoreError> {
+        Ok(Vec::new())
+    }
     /// Finishes pending writes and releases the backend. Later calls fail with `Closed`.
     async fn close(&self);
 }
@@ -199,6 +219,9 @@ pub(crate) trait Store: Send + Sync + 'static {
 pub(crate) async fn open(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
     match &config.store {
         StoreKind::Memory => Ok(Arc::new(MemoryStore::new(config.retention))),
+        StoreKind::Redis { url, accept_unsafe } => {
+            Ok(Arc::new(RedisStore::open(url, *accept_unsafe, config.retention).await?))
+        }
         StoreKind::Sqlite => {
             let path = config.data_dir.join(sqlite::FILE_NAME);
             let (fsync, retention, data_dir) =
@@ -311,6 +334,8 @@ fn expired_runs(seqs: impl IntoIterator<Item = u64>) -> Vec<Gap> {
 
 #[cfg(test)]
 mod conformance;
+#[cfg(test)]
+mod redis_server;
 
 #[cfg(test)]
 mod tests {

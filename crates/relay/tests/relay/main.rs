@@ -10,6 +10,7 @@ mod ingest;
 mod limits;
 mod listeners;
 mod process;
+mod redis;
 mod stream;
 mod tls;
 

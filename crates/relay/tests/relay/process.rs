@@ -10,9 +10,9 @@ use hyper::StatusCode;
 use crate::*;
 
 /// A running `hookrelayd` and the URL it printed.
-struct Daemon {
+pub(crate) struct Daemon {
     child: Child,
-    url: String,
+    pub(crate) url: String,
 }
 
 impl Daemon {
@@ -24,7 +24,7 @@ impl Daemon {
     /// Starts the binary on `listen` over `data_dir`, logging at `level` to `stderr`, and
     /// waits for its "listening on" line. Its stdout is closed once that line is read.
     async fn start_with(listen: &str, data_dir: &Path, stderr: Stdio, level: &str) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_hookrelayd"))
+        let child = Command::new(env!("CARGO_BIN_EXE_hookrelayd"))
             .args(["--listen", listen, "--data-dir"])
             .arg(data_dir)
             .env("RUST_LOG", level)
@@ -32,6 +32,23 @@ impl Daemon {
             .stderr(stderr)
             .spawn()
             .expect("hookrelayd starts");
+        Self::ready(child).await
+    }
+
+    /// Starts the binary on port 0 with `args` and waits for its "listening on" line.
+    pub(crate) async fn start_args(args: &[&str]) -> Self {
+        let child = Command::new(env!("CARGO_BIN_EXE_hookrelayd"))
+            .args(["--listen", "127.0.0.1:0"])
+            .args(args)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("hookrelayd starts");
+        Self::ready(child).await
+    }
+
+    /// Waits for the "listening on" line of a started `child`.
+    async fn ready(mut child: Child) -> Self {
         let stdout = child.stdout.take().expect("piped stdout");
         let line = within(tokio::task::spawn_blocking(move || {
             let mut line = String::new();
@@ -48,7 +65,7 @@ impl Daemon {
         Self { child, url }
     }
 
-    fn signal(&self, signal: &str) {
+    pub(crate) fn signal(&self, signal: &str) {
         let status = Command::new("kill")
             .args([signal, &self.child.id().to_string()])
             .status()
@@ -58,7 +75,7 @@ impl Daemon {
 
     /// Waits for it to exit; one that is still running after `STEP` is killed (so the test
     /// fails instead of hanging) and the test panics.
-    async fn wait(mut self) -> std::process::ExitStatus {
+    pub(crate) async fn wait(mut self) -> std::process::ExitStatus {
         let pid = self.child.id().to_string();
         let waiter = tokio::task::spawn_blocking(move || self.child.wait().expect("wait"));
         match tokio::time::timeout(STEP, waiter).await {

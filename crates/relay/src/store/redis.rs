@@ -1,0 +1,285 @@
+//! `RedisStore`: channels, events, delivery records and tombstones in Redis (DESIGN §7),
+//! so that several relays share them. The layout and the reads are in `redis_read.rs`;
+//! every write is one Lua script (`redis_lua.rs`). An append is acked only once Redis has
+//! it on disk (`redis_durability.rs`).
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anyhow::Context as _;
+use async_trait::async_trait;
+use hookrelay_proto::{DeliveryResult, Event, EventDetail, EventSummary, Gap, Page};
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+
+use super::redis_durability::Durability;
+use super::redis_lua::Scripts;
+use super::redis_read::{self as read, Keys, Stored, backend};
+use super::{ChannelInfo, IdMatch, MAX_ATTEMPTS_KEPT, NewEvent, Store, StoreError};
+use crate::config::Retention;
+use crate::ids::TokenHash;
+
+/// The set of live channel ids (age retention walks it).
+const CHANNELS: &str = "hr:channels";
+/// Longest wait for an answer from Redis (a 25 MiB body included).
+const RESPONSE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+/// Longest wait to (re)connect to Redis.
+const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The Redis-backed store.
+pub(crate) struct RedisStore {
+    conn: ConnectionManager,
+    scripts: Scripts,
+    retention: Retention,
+    durability: Durability,
+    closed: AtomicBool,
+    client: redis::Client,
+    /// The connection of `appended_elsewhere`'s blocking reads, apart from `conn` so that
+    /// they hold up nothing else; made on first use and again after an error.
+    follower: tokio::sync::Mutex<Option<redis::aio::MultiplexedConnection>>,
+}
+
+impl RedisStore {
+    /// Connects to `url` (`redis://` or `rediss://`), checks that an acked write survives a
+    /// crash of Redis (unless `accept_unsafe`), and loads the scripts.
+    pub(crate) async fn open(
+        url: &str,
+        accept_unsafe: bool,
+        retention: Retention,
+    ) -> anyhow::Result<Self> {
+        let client =
+            redis::Client::open(url).with_context(|| format!("invalid redis url {url}"))?;
+        let config = ConnectionManagerConfig::new()
+            .set_response_timeout(Some(RESPONSE_TIMEOUT))
+            .set_connection_timeout(Some(CONNECT_TIMEOUT));
+        let mut conn = ConnectionManager::new_with_config(client.clone(), config)
+            .await
+            .with_context(|| format!("could not connect to redis at {url}"))?;
+        let durability = Durability::check(&mut conn, accept_unsafe).await?;
+        Ok(Self {
+            conn,
+            scripts: Scripts::new(),
+            retention,
+            durability,
+            closed: AtomicBool::new(false),
+            client,
+            follower: tokio::sync::Mutex::default(),
+        })
+    }
+
+    /// A connection, or `Closed` after `close`.
+    fn conn(&self) -> Result<ConnectionManager, StoreError> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(StoreError::Closed);
+        }
+        Ok(self.conn.clone())
+    }
+
+    /// Runs a write script on `channel`'s keys with `args` after the deliveries prefix, and
+    /// waits until the write is durable.
+    async fn write(
+        &self,
+        script: &redis::Script,
+        channel: &str,
+        args: &[&[u8]],
+    ) -> Result<i64, StoreError> {
+        let mut conn = self.conn()?;
+        let keys = Keys::new(channel);
+        let mut call = script.prepare_invoke();
+        for key in &keys.all {
+            call.key(key);
+        }
+        call.arg(&keys.deliveries);
+        for arg in args {
+            call.arg(*arg);
+        }
+        let answer: i64 = call.invoke_async(&mut conn).await.map_err(backend)?;
+        self.durability.wait(&mut conn).await.map_err(backend)?;
+        Ok(answer)
+    }
+}
+
+#[async_trait]
+impl Store for RedisStore {
+    async fn create_channel(&self, id: &str, token_hash: TokenHash) -> Result<(), StoreError> {
+        let created =
+            self.write(&self.scripts.create, id, &[hex::encode(token_hash).as_bytes()]).await?;
+        if created == 0 {
+            return Err(StoreError::ChannelExists(id.to_owned()));
+        }
+        let mut conn = self.conn()?;
+        redis::cmd("SADD").arg(CHANNELS).arg(id).exec_async(&mut conn).await.map_err(backend)
+    }
+
+    async fn channel(&self, id: &str) -> Result<Option<ChannelInfo>, StoreError> {
+        let mut conn = self.conn()?;
+        let keys = Keys::new(id);
+        let (token, last): (Option<String>, Option<u64>) = redis::pipe()
+            .hget(keys.meta(), "token")
+            .get(keys.seq())
+            .query_async(&mut conn)
+            .await
+            .map_err(backend)?;
+        let Some(token) = token else { return Ok(None) };
+        let token_hash = hex::decode(token)
+            .ok()
+            .and_then(|bytes| TokenHash::try_from(bytes).ok())
+            .ok_or_else(|| StoreError::Backend(anyhow::anyhow!("corrupt token hash for {id}")))?;
+        Ok(Some(ChannelInfo { id: id.to_owned(), token_hash, last_seq: last.unwrap_or(0) }))
+    }
+
+    async fn set_token(&self, id: &str, token_hash: TokenHash) -> Result<bool, StoreError> {
+        let hex = hex::encode(token_hash);
+        Ok(self.write(&self.scripts.set_token, id, &[hex.as_bytes()]).await? == 1)
+    }
+
+    async fn deleted(&self, id: &str) -> Result<bool, StoreError> {
+        let mut conn = self.conn()?;
+        let exists: bool = redis::cmd("EXISTS")
+            .arg(Keys::new(id).tomb())
+            .query_async(&mut conn)
+            .await
+            .map_err(backend)?;
+        Ok(exists)
+    }
+
+    async fn delete_channel(&self, id: &str) -> Result<bool, StoreError> {
+        let deleted = self.write(&self.scripts.delete, id, &[]).await? == 1;
+        let mut conn = self.conn()?;
+        redis::cmd("SREM").arg(CHANNELS).arg(id).exec_async(&mut conn).await.map_err(backend)?;
+        Ok(deleted)
+    }
+
+    async fn append(&self, channel: &str, event: NewEvent) -> Result<u64, StoreError> {
+        let stored = Stored {
+            id: event.id.clone(),
+            received_at_ms: event.received_at_ms,
+            method: event.method,
+            path: event.path,
+            query: event.query,
+            headers: event.headers,
+            size: event.body.len() as u64,
+            event_type: event.event_type,
+        };
+        let json = serde_json::to_vec(&stored).expect("an event's fields always serialize");
+        let limit = self.retention.max_channel_bytes;
+        let numbers = [stored.size, limit, self.retention.max_events].map(|n| n.to_string());
+        let received = event.received_at_ms.to_string();
+        let args: [&[u8]; 7] = [
+            &json,
+            &event.body,
+            numbers[0].as_bytes(),
+            numbers[1].as_bytes(),
+            numbers[2].as_bytes(),
+            event.id.as_bytes(),
+            received.as_bytes(),
+        ];
+        match self.write(&self.scripts.append, channel, &args).await? {
+            -1 => Err(StoreError::UnknownChannel(channel.to_owned())),
+            -2 => Err(StoreError::ChannelFull { channel: channel.to_owned(), limit }),
+            seq => Ok(seq as u64),
+        }
+    }
+
+    async fn summaries(&self, channel: &str, page: Page) -> Result<Vec<EventSummary>, StoreError> {
+        read::summaries(&mut self.conn()?, channel, page).await
+    }
+
+    async fn find_event(&self, channel: &str, prefix: &str) -> Result<IdMatch, StoreError> {
+        read::find_event(&mut self.conn()?, channel, prefix).await
+    }
+
+    async fn detail(&self, channel: &str, id: &str) -> Result<Option<EventDetail>, StoreError> {
+        read::detail(&mut self.conn()?, channel, id).await
+    }
+
+    async fn events_after(
+        &self,
+        channel: &str,
+        after: u64,
+        limit: usize,
+        max_bytes: usize,
+    ) -> Result<Vec<Event>, StoreError> {
+        read::events_after(&mut self.conn()?, channel, after, limit, max_bytes).await
+    }
+
+    async fn record_delivery(
+        &self,
+        channel: &str,
+        seq: u64,
+        id: &str,
+        result: DeliveryResult,
+    ) -> Result<bool, StoreError> {
+        let json = serde_json::to_vec(&result).expect("a delivery result always serializes");
+        let (seq, final_, max) = (
+            seq.to_string(),
+            if result.is_final() { "1" } else { "0" },
+            MAX_ATTEMPTS_KEPT.to_string(),
+        );
+        let args: [&[u8]; 5] =
+            [seq.as_bytes(), id.as_bytes(), &json, final_.as_bytes(), max.as_bytes()];
+        Ok(self.write(&self.scripts.deliver, channel, &args).await? == 1)
+    }
+
+    async fn expire_before(&self, cutoff_ms: i64) -> Result<u64, StoreError> {
+        let mut conn = self.conn()?;
+        let channels: Vec<String> =
+            redis::cmd("SMEMBERS").arg(CHANNELS).query_async(&mut conn).await.map_err(backend)?;
+        let cutoff = cutoff_ms.to_string();
+        let mut removed = 0;
+        for channel in channels {
+            let count = self.write(&self.scripts.expire, &channel, &[cutoff.as_bytes()]).await?;
+            removed += count as u64;
+        }
+        Ok(removed)
+    }
+
+    async fn expired(&self, channel: &str, from: u64, to: u64) -> Result<Vec<Gap>, StoreError> {
+        read::expired(&mut self.conn()?, channel, from, to).await
+    }
+
+    fn shared(&self) -> bool {
+        true
+    }
+
+    async fn appended_elsewhere(
+        &self,
+        cursors: &[(String, u64)],
+        block: std::time::Duration,
+    ) -> Result<Vec<(String, u64)>, StoreError> {
+        self.conn()?;
+        let mut follower = self.follower.lock().await;
+        let conn = match follower.as_mut() {
+            Some(conn) => conn,
+            None => {
+                let config = redis::AsyncConnectionConfig::new()
+                    .set_connection_timeout(Some(CONNECT_TIMEOUT))
+                    .set_response_timeout(Some(block + RESPONSE_TIMEOUT));
+                let conn = self.client.get_multiplexed_async_connection_with_config(&config);
+                follower.insert(conn.await.map_err(backend)?)
+            }
+        };
+        let read = read::first_new(conn, cursors, block).await;
+        let channels = match read {
+            Ok(channels) => channels,
+            Err(err) => {
+                *follower = None;
+                return Err(err);
+            }
+        };
+        drop(follower);
+        let mut newest = Vec::with_capacity(channels.len());
+        let mut conn = self.conn()?;
+        for channel in channels {
+            let seq: Option<u64> = redis::cmd("GET")
+                .arg(Keys::new(&channel).seq())
+                .query_async(&mut conn)
+                .await
+                .map_err(backend)?;
+            newest.push((channel, seq.unwrap_or(0)));
+        }
+        Ok(newest)
+    }
+
+    async fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+    }
+}

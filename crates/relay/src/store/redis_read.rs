@@ -1,0 +1,356 @@
+//! The Redis store's layout and reads: the keys of a channel (one hash tag each), the record
+//! kept per event, and the plain commands that answer history, detail and stream reads,
+//! and the blocking read that follows other relays' appends.
+//! Writes are Lua scripts (`redis_lua.rs`), run by `redis.rs`.
+
+use std::collections::HashMap;
+
+use bytes::Bytes;
+use hookrelay_proto::{
+    DeliveryResult, DeliveryState, Event, EventDetail, EventSummary, Gap, GapReason, Header, Page,
+};
+use redis::aio::ConnectionManager;
+use serde::{Deserialize, Serialize};
+
+use super::{IdMatch, MAX_CANDIDATES, StoreError};
+
+/// One `HMGET` answer: a record per field asked, `None` where there is none.
+type Records = Vec<Option<Vec<u8>>>;
+
+/// The keys of one channel, all under the hash tag `{CH}`.
+pub(super) struct Keys {
+    pub all: [String; 11],
+    pub deliveries: String,
+}
+
+impl Keys {
+    pub(super) fn new(channel: &str) -> Self {
+        let key = |name: &str| format!("hr:{{{channel}}}:{name}");
+        let names =
+            ["meta", "seq", "log", "events", "results", "pending", "ids", "times", "attempts"];
+        let [a, b, c, d, e, f, g, h, i] = names.map(key);
+        Self {
+            all: [a, b, c, d, e, f, g, h, i, key("expired"), key("deleted")],
+            deliveries: key("d:"),
+        }
+    }
+    pub(super) fn meta(&self) -> &str {
+        &self.all[0]
+    }
+    pub(super) fn seq(&self) -> &str {
+        &self.all[1]
+    }
+    pub(super) fn log(&self) -> &str {
+        &self.all[2]
+    }
+    pub(super) fn events(&self) -> &str {
+        &self.all[3]
+    }
+    pub(super) fn results(&self) -> &str {
+        &self.all[4]
+    }
+    pub(super) fn ids(&self) -> &str {
+        &self.all[6]
+    }
+    pub(super) fn expired(&self) -> &str {
+        &self.all[9]
+    }
+    pub(super) fn tomb(&self) -> &str {
+        &self.all[10]
+    }
+}
+
+/// What `hr:{CH}:events` and the `event` field of a log entry hold (the body is beside it).
+#[derive(Serialize, Deserialize)]
+pub(super) struct Stored {
+    pub id: String,
+    pub received_at_ms: i64,
+    pub method: String,
+    pub path: String,
+    pub query: Option<String>,
+    pub headers: Vec<Header>,
+    pub size: u64,
+    pub event_type: Option<String>,
+}
+
+pub(super) fn backend(err: redis::RedisError) -> StoreError {
+    StoreError::Backend(anyhow::Error::new(err).context("redis failed"))
+}
+
+pub(super) fn decode<T: serde::de::DeserializeOwned>(raw: &[u8]) -> Result<T, StoreError> {
+    serde_json::from_slice(raw)
+        .map_err(|err| StoreError::Backend(anyhow::anyhow!("corrupt record in redis: {err}")))
+}
+
+/// Up to `count` events of the log from `seq` on, with their bodies.
+async fn read_log(
+    conn: &mut ConnectionManager,
+    keys: &Keys,
+    seq: u64,
+    count: usize,
+) -> Result<Vec<Event>, StoreError> {
+    type Entry = (String, HashMap<String, Vec<u8>>);
+    let entries: Vec<Entry> = redis::cmd("XRANGE")
+        .arg(keys.log())
+        .arg(format!("{seq}-0"))
+        .arg("+")
+        .arg("COUNT")
+        .arg(count)
+        .query_async(conn)
+        .await
+        .map_err(backend)?;
+    let mut events = Vec::with_capacity(entries.len());
+    for (entry_id, mut fields) in entries {
+        let seq = entry_id.split_once('-').and_then(|(seq, _)| seq.parse().ok());
+        let (Some(seq), Some(raw), Some(body)) =
+            (seq, fields.remove("event"), fields.remove("body"))
+        else {
+            return Err(StoreError::Backend(anyhow::anyhow!("corrupt log entry {entry_id}")));
+        };
+        let stored: Stored = decode(&raw)?;
+        events.push(Event {
+            id: stored.id,
+            seq,
+            received_at_ms: stored.received_at_ms,
+            method: stored.method,
+            path: stored.path,
+            query: stored.query,
+            headers: stored.headers,
+            body: Bytes::from(body),
+        });
+    }
+    Ok(events)
+}
+
+/// The stored range `first..=last` of a channel, `None` when it does not exist.
+pub(super) async fn range(
+    conn: &mut ConnectionManager,
+    keys: &Keys,
+) -> Result<Option<(u64, u64)>, StoreError> {
+    let (first, last): (Option<u64>, Option<u64>) = redis::pipe()
+        .hget(keys.meta(), "first")
+        .get(keys.seq())
+        .query_async(conn)
+        .await
+        .map_err(backend)?;
+    Ok(first.map(|first| (first, last.unwrap_or(0))))
+}
+
+pub(super) async fn seq_of(
+    conn: &mut ConnectionManager,
+    keys: &Keys,
+    id: &str,
+) -> Result<Option<u64>, StoreError> {
+    let members: Vec<String> = redis::cmd("ZRANGE")
+        .arg(keys.ids())
+        .arg(format!("[{id}:"))
+        .arg(format!("({id};"))
+        .arg("BYLEX")
+        .query_async(conn)
+        .await
+        .map_err(backend)?;
+    Ok(members
+        .first()
+        .and_then(|member| member.rsplit_once(':'))
+        .and_then(|(_, seq)| seq.parse().ok()))
+}
+
+pub(super) async fn summaries(
+    conn: &mut ConnectionManager,
+    channel: &str,
+    page: Page,
+) -> Result<Vec<EventSummary>, StoreError> {
+    let keys = Keys::new(channel);
+    let Some((first, last)) = range(conn, &keys).await? else {
+        return Err(StoreError::UnknownChannel(channel.to_owned()));
+    };
+    let seqs: Vec<u64> = match page {
+        Page::After { after, limit } => (first.max(after + 1)..=last).take(limit).collect(),
+        Page::Last(n) => (first.max((last + 1).saturating_sub(n as u64))..=last).collect(),
+    };
+    if seqs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (events, results): (Records, Records) = redis::pipe()
+        .cmd("HMGET")
+        .arg(keys.events())
+        .arg(&seqs)
+        .cmd("HMGET")
+        .arg(keys.results())
+        .arg(&seqs)
+        .query_async(conn)
+        .await
+        .map_err(backend)?;
+    let mut summaries = Vec::with_capacity(seqs.len());
+    for ((seq, event), result) in seqs.into_iter().zip(events).zip(results) {
+        let Some(event) = event else { continue };
+        let stored: Stored = decode(&event)?;
+        let last_result: Option<DeliveryResult> = result.map(|raw| decode(&raw)).transpose()?;
+        summaries.push(EventSummary {
+            id: stored.id,
+            seq,
+            received_at_ms: stored.received_at_ms,
+            method: stored.method,
+            path: stored.path,
+            query: stored.query,
+            size: stored.size,
+            event_type: stored.event_type,
+            state: last_result.as_ref().map_or(DeliveryState::Pending, |r| r.outcome.into()),
+            last_result,
+        });
+    }
+    Ok(summaries)
+}
+
+pub(super) async fn find_event(
+    conn: &mut ConnectionManager,
+    channel: &str,
+    prefix: &str,
+) -> Result<IdMatch, StoreError> {
+    let keys = Keys::new(channel);
+    if range(conn, &keys).await?.is_none() {
+        return Err(StoreError::UnknownChannel(channel.to_owned()));
+    }
+    // Members are `id:seq`; ids are alphanumeric, so `(prefix\xff` ends the range.
+    let mut end = format!("({prefix}").into_bytes();
+    end.push(0xff);
+    let members: Vec<String> = redis::cmd("ZRANGE")
+        .arg(keys.ids())
+        .arg(format!("[{prefix}"))
+        .arg(end)
+        .arg("BYLEX")
+        .arg("LIMIT")
+        .arg(0)
+        .arg(MAX_CANDIDATES)
+        .query_async(conn)
+        .await
+        .map_err(backend)?;
+    let mut found = members.iter().filter_map(|member| member.rsplit_once(':'));
+    Ok(match (found.next(), found.next()) {
+        (None, _) => IdMatch::None,
+        (Some((id, seq)), None) => IdMatch::One {
+            id: id.to_owned(),
+            seq: seq
+                .parse()
+                .map_err(|_| StoreError::Backend(anyhow::anyhow!("corrupt id index")))?,
+        },
+        (Some(first), Some(second)) => {
+            let ids = [first, second].into_iter().chain(found);
+            IdMatch::Many(ids.map(|(id, _)| id.to_owned()).collect())
+        }
+    })
+}
+
+pub(super) async fn detail(
+    conn: &mut ConnectionManager,
+    channel: &str,
+    id: &str,
+) -> Result<Option<EventDetail>, StoreError> {
+    let keys = Keys::new(channel);
+    if range(conn, &keys).await?.is_none() {
+        return Err(StoreError::UnknownChannel(channel.to_owned()));
+    }
+    let Some(seq) = seq_of(conn, &keys, id).await? else { return Ok(None) };
+    let event = read_log(conn, &keys, seq, 1).await?.pop();
+    let Some(event) = event.filter(|event| event.seq == seq) else { return Ok(None) };
+    let (result, deliveries): (Option<Vec<u8>>, Vec<Vec<u8>>) = redis::pipe()
+        .hget(keys.results(), seq)
+        .lrange(format!("{}{seq}", keys.deliveries), 0, -1)
+        .query_async(conn)
+        .await
+        .map_err(backend)?;
+    let state = match result {
+        Some(raw) => decode::<DeliveryResult>(&raw)?.outcome.into(),
+        None => DeliveryState::Pending,
+    };
+    let deliveries = deliveries.iter().map(|raw| decode(raw)).collect::<Result<_, _>>()?;
+    Ok(Some(EventDetail { event, state, deliveries }))
+}
+
+pub(super) async fn events_after(
+    conn: &mut ConnectionManager,
+    channel: &str,
+    after: u64,
+    limit: usize,
+    max_bytes: usize,
+) -> Result<Vec<Event>, StoreError> {
+    let keys = Keys::new(channel);
+    let Some((first, last)) = range(conn, &keys).await? else {
+        return Err(StoreError::UnknownChannel(channel.to_owned()));
+    };
+    let seqs: Vec<u64> = (first.max(after + 1)..=last).take(limit).collect();
+    if seqs.is_empty() {
+        return Ok(Vec::new());
+    }
+    // The sizes first, so that bodies past the budget are never fetched.
+    let stored: Vec<Option<Vec<u8>>> = redis::cmd("HMGET")
+        .arg(keys.events())
+        .arg(&seqs)
+        .query_async(conn)
+        .await
+        .map_err(backend)?;
+    let (mut count, mut bytes) = (0, 0);
+    for raw in stored.iter().flatten() {
+        let size = decode::<Stored>(raw)?.size as usize;
+        if count > 0 && bytes + size > max_bytes {
+            break;
+        }
+        bytes += size;
+        count += 1;
+    }
+    read_log(conn, &keys, seqs[0], count.max(1)).await
+}
+
+pub(super) async fn expired(
+    conn: &mut ConnectionManager,
+    channel: &str,
+    from: u64,
+    to: u64,
+) -> Result<Vec<Gap>, StoreError> {
+    let keys = Keys::new(channel);
+    if range(conn, &keys).await?.is_none() {
+        return Err(StoreError::UnknownChannel(channel.to_owned()));
+    }
+    let runs: Vec<String> = redis::cmd("LRANGE")
+        .arg(keys.expired())
+        .arg(0)
+        .arg(-1)
+        .query_async(conn)
+        .await
+        .map_err(backend)?;
+    let runs = runs.iter().filter_map(|run| {
+        let (from_seq, to_seq) = run.split_once(' ')?;
+        Some(Gap {
+            from_seq: from_seq.parse().ok()?,
+            to_seq: to_seq.parse().ok()?,
+            reason: GapReason::Expired,
+        })
+    });
+    Ok(runs.filter(|run| run.to_seq >= from && run.from_seq <= to).collect())
+}
+
+/// Blocks up to `block` for a log entry past any `(channel, seq)` cursor (`XREAD BLOCK`);
+/// returns the channels that have one.
+pub(super) async fn first_new(
+    conn: &mut redis::aio::MultiplexedConnection,
+    cursors: &[(String, u64)],
+    block: std::time::Duration,
+) -> Result<Vec<String>, StoreError> {
+    type Entry = (String, HashMap<String, Vec<u8>>);
+    let mut command = redis::cmd("XREAD");
+    command.arg("COUNT").arg(1).arg("BLOCK").arg(block.as_millis() as u64).arg("STREAMS");
+    let mut channels = HashMap::new();
+    for (channel, _) in cursors {
+        let key = Keys::new(channel).log().to_owned();
+        command.arg(&key);
+        channels.insert(key, channel.clone());
+    }
+    for (_, seq) in cursors {
+        command.arg(format!("{seq}-0"));
+    }
+    let answer: Option<Vec<(String, Vec<Entry>)>> =
+        command.query_async(conn).await.map_err(backend)?;
+    let streams = answer.unwrap_or_default().into_iter();
+    let fresh = streams.filter(|(_, entries)| !entries.is_empty());
+    Ok(fresh.filter_map(|(key, _)| channels.remove(&key)).collect())
+}

@@ -1,0 +1,216 @@
+//! The real `hookrelayd --store redis://...` on a real `redis-server` that the test starts
+//! (loopback port, AOF): ingest, stream, ack, restart the relay, two relays on one Redis,
+//! and the refusal of a Redis that could lose an acked event. A missing `redis-server` fails with the install command.
+
+use std::io::{Read as _, Write as _};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use hookrelay_proto::{EventSummary, IngestAck};
+use hyper::StatusCode;
+
+use crate::process::Daemon;
+use crate::*;
+
+/// A `redis-server` on a free loopback port with its files in a temporary directory,
+/// killed on drop.
+struct RedisServer {
+    child: Child,
+    url: String,
+    _dir: tempfile::TempDir,
+}
+
+impl RedisServer {
+    /// Starts one with the AOF on and `extra` arguments, and waits until it answers PING.
+    fn start(extra: &[&str]) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("a free port")
+            .port();
+        let mut child = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", ""])
+            .args(["--appendonly", "yes", "--dir"])
+            .arg(dir.path())
+            .args(extra)
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|err| {
+                panic!(
+                    "could not start redis-server ({err}): install it with \
+                     `apt-get install redis-server` (CI's .ci/run does)"
+                )
+            });
+        let deadline = Instant::now() + STEP;
+        while !answers_ping(port) {
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!("redis-server exited at start: {status}");
+            }
+            assert!(Instant::now() < deadline, "redis-server did not answer within {STEP:?}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Self { child, url: format!("redis://127.0.0.1:{port}"), _dir: dir }
+    }
+}
+
+fn answers_ping(port: u16) -> bool {
+    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else { return false };
+    let _ = stream.set_read_timeout(Some(STEP));
+    let mut answer = [0; 7];
+    stream.write_all(b"PING\r\n").is_ok()
+        && stream.read_exact(&mut answer).is_ok()
+        && &answer == b"+PONG\r\n"
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn relay_on(redis: &RedisServer, dir: &tempfile::TempDir) -> Daemon {
+    let data_dir = dir.path().to_str().expect("utf-8 temp dir");
+    Daemon::start_args(&["--store", &redis.url, "--data-dir", data_dir]).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hookrelayd_on_redis_ingests_streams_and_a_restarted_relay_resumes() {
+    let redis = RedisServer::start(&["--appendfsync", "always"]);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let relay = relay_on(&redis, &dir).await;
+    let channel = create_channel(&relay.url, None).await;
+    for n in 1..=20u64 {
+        let answer = post(&format!("{}/n/{n}", channel.ingest_url), format!("body {n}")).await;
+        assert_eq!(answer.status, StatusCode::OK);
+        assert_eq!(answer.json::<IngestAck>().seq, n);
+    }
+    let mut ws = connect(&relay.url, &channel, 0).await;
+    assert_eq!(expect_hello(&mut ws, &channel.channel).await, 20);
+    for n in 1..=20u64 {
+        let event = next_event(&mut ws).await;
+        assert_eq!((event.seq, event.body.as_ref()), (n, format!("body {n}").as_bytes()));
+        assert_eq!(event.path, format!("/n/{n}"));
+        ack(&mut ws, &event, Outcome::Delivered, 200).await;
+    }
+    // Live: an event posted while the client listens arrives at once.
+    post(&format!("{}/live", channel.ingest_url), "live").await;
+    let live = next_event(&mut ws).await;
+    assert_eq!((live.seq, live.path.as_str()), (21, "/live"));
+    drop(ws);
+    relay.signal("-TERM");
+    assert!(relay.wait().await.success());
+
+    // Another relay on the same Redis (another data dir: nothing is kept locally) serves the
+    // channel with its history, acks and seqs.
+    let other_dir = tempfile::tempdir().expect("temp dir");
+    let relay = relay_on(&redis, &other_dir).await;
+    let path = &channel.ingest_url[channel.ingest_url.find("/h/").expect("ingest path")..];
+    let ingest_url = format!("{}{path}", relay.url);
+    let answer = post(&ingest_url, "after restart").await;
+    assert_eq!(answer.json::<IngestAck>().seq, 22, "seqs keep growing across relays");
+    let history = get_with_token(
+        &format!("{}/v1/channels/{}/events?after=0&limit=100", relay.url, channel.channel),
+        &channel.token,
+    )
+    .await;
+    assert_eq!(history.status, StatusCode::OK);
+    let summaries: Vec<EventSummary> = history.json();
+    assert_eq!(summaries.len(), 22);
+    let delivered = summaries.iter().filter(|s| s.last_result.is_some()).count();
+    assert_eq!(delivered, 20, "the acks made through the first relay");
+    let mut ws = connect(&relay.url, &channel, 20).await;
+    assert_eq!(expect_hello(&mut ws, &channel.channel).await, 22);
+    assert_eq!(next_event(&mut ws).await.seq, 21);
+    assert_eq!(next_event(&mut ws).await.body.as_ref(), b"after restart");
+    drop(ws);
+    relay.signal("-TERM");
+    assert!(relay.wait().await.success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_on_one_relay_gets_at_once_what_another_relay_ingests_in_order() {
+    let redis = RedisServer::start(&["--appendfsync", "always"]);
+    let (dir_a, dir_b) = (tempfile::tempdir().expect("dir"), tempfile::tempdir().expect("dir"));
+    let (a, b) = (relay_on(&redis, &dir_a).await, relay_on(&redis, &dir_b).await);
+    let channel = create_channel(&a.url, None).await;
+    let path = &channel.ingest_url[channel.ingest_url.find("/h/").expect("ingest path")..];
+    let mut ws = connect(&b.url, &channel, 0).await;
+    assert_eq!(expect_hello(&mut ws, &channel.channel).await, 0);
+    // Live, one at a time: each event ingested on A reaches B's client before the next.
+    for n in 1..=5u64 {
+        let answer = post(&format!("{}{path}/a/{n}", a.url), format!("{n}")).await;
+        assert_eq!(answer.json::<IngestAck>().seq, n);
+        // Bounded as a whole: pings would otherwise keep a missed wake-up waiting forever.
+        let event = within(next_event(&mut ws)).await;
+        assert_eq!((event.seq, event.path.clone()), (n, format!("/a/{n}")));
+        ack(&mut ws, &event, Outcome::Delivered, 200).await;
+    }
+    // Both relays ingest at once: one gap-free order, every event exactly once.
+    let posts: Vec<_> = (6..=45u64)
+        .map(|n| {
+            let url = format!("{}{path}/{n}", if n % 2 == 0 { &a.url } else { &b.url });
+            tokio::spawn(async move { post(&url, format!("{n}")).await.status })
+        })
+        .collect();
+    for task in posts {
+        assert_eq!(within(task).await.expect("post"), StatusCode::OK);
+    }
+    let mut bodies = Vec::new();
+    for seq in 6..=45u64 {
+        let event = within(next_event(&mut ws)).await;
+        assert_eq!(event.seq, seq, "in seq order");
+        bodies.push(String::from_utf8(event.body.to_vec()).expect("text"));
+        ack(&mut ws, &event, Outcome::Delivered, 200).await;
+    }
+    bodies.sort_by_key(|body| body.parse::<u64>().expect("number"));
+    assert_eq!(bodies, (6..=45u64).map(|n| n.to_string()).collect::<Vec<_>>());
+    drop(ws);
+    for relay in [a, b] {
+        relay.signal("-TERM");
+        assert!(relay.wait().await.success());
+    }
+}
+
+#[tokio::test]
+async fn hookrelayd_refuses_a_redis_that_may_lose_acked_events_unless_told() {
+    let redis = RedisServer::start(&["--appendonly", "no"]);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let refused = Command::new(env!("CARGO_BIN_EXE_hookrelayd"))
+        .args(["--listen", "127.0.0.1:0", "--store", &redis.url, "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .expect("runs");
+    assert_eq!(refused.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("appendonly no"), "names the setting: {stderr}");
+    assert!(stderr.contains("appendfsync always"), "names the fix: {stderr}");
+    assert!(stderr.contains("--redis-unsafe"), "names the way out: {stderr}");
+
+    let data_dir = dir.path().to_str().expect("utf-8 temp dir");
+    let relay =
+        Daemon::start_args(&["--store", &redis.url, "--redis-unsafe", "--data-dir", data_dir])
+            .await;
+    let channel = create_channel(&relay.url, None).await;
+    assert_eq!(post(&channel.ingest_url, "{}").await.status, StatusCode::OK);
+    relay.signal("-TERM");
+    assert!(relay.wait().await.success());
+}
+
+#[tokio::test]
+async fn redis_urls_are_checked_and_redis_unsafe_needs_redis() {
+    let bad = Command::new(env!("CARGO_BIN_EXE_hookrelayd"))
+        .args(["--store", "redis://"])
+        .output()
+        .expect("runs");
+    assert_eq!(bad.status.code(), Some(2), "{}", String::from_utf8_lossy(&bad.stderr));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let lone = Command::new(env!("CARGO_BIN_EXE_hookrelayd"))
+        .args(["--listen", "127.0.0.1:0", "--redis-unsafe", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .expect("runs");
+    assert_eq!(lone.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&lone.stderr).contains("--redis-unsafe is only for"));
+}
