@@ -199,6 +199,13 @@ pub(crate) async fn healthz(State(state): State<Arc<AppState>>) -> Response {
         });
         return (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response();
     }
+    if let Err(err) = state.store.reachable().await {
+        let body = serde_json::json!({
+            "status": "store_unavailable", "service": "hookrelay",
+            "version": env!("CARGO_PKG_VERSION"), "error": format!("{err:#}"),
+        });
+        return (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response();
+    }
     healthy().await.into_response()
 }
 

@@ -81,6 +81,9 @@ pub(crate) enum RelayError {
     /// The relay is at a limit or shutting down; the reason says which.
     #[error("{0}; retry shortly")]
     Unavailable(String),
+    /// The store (Redis) cannot be reached: nothing was stored, the provider should retry.
+    #[error("the relay's store is unreachable; nothing was stored, retry shortly")]
+    StoreUnavailable(anyhow::Error),
     /// A bug or a broken disk: logged in full, reported vaguely.
     #[error("internal error: {0:#}")]
     Internal(anyhow::Error),
@@ -103,6 +106,7 @@ impl RelayError {
             Self::ChannelFull { .. } => (StatusCode::INSUFFICIENT_STORAGE, "channel_full"),
             Self::DiskFull { .. } => (StatusCode::INSUFFICIENT_STORAGE, "disk_full"),
             Self::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            Self::StoreUnavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "store_unavailable"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
@@ -115,6 +119,7 @@ impl From<StoreError> for RelayError {
             StoreError::ChannelExists(channel) => Self::NameTaken(channel),
             StoreError::ChannelFull { channel, limit } => Self::ChannelFull { channel, limit },
             StoreError::Closed => Self::Unavailable("the relay is shutting down".into()),
+            StoreError::Unavailable(err) => Self::StoreUnavailable(err),
             StoreError::Backend(err) => Self::Internal(err),
         }
     }
@@ -127,6 +132,10 @@ impl IntoResponse for RelayError {
             Self::Internal(err) => {
                 tracing::error!(error = format!("{err:#}"), "request failed");
                 "internal error; see the relay's log".to_owned()
+            }
+            Self::StoreUnavailable(err) => {
+                tracing::warn!(error = format!("{err:#}"), "store unreachable");
+                self.to_string()
             }
             other => other.to_string(),
         };
@@ -155,6 +164,7 @@ mod tests {
             (RelayError::BodyTooLarge { limit: 1 }, 413, "body_too_large"),
             (RelayError::BodyTimeout(std::time::Duration::from_secs(1)), 408, "body_timeout"),
             (RelayError::ChannelFull { channel: "x".into(), limit: 1 }, 507, "channel_full"),
+            (RelayError::StoreUnavailable(anyhow::anyhow!("down")), 503, "store_unavailable"),
         ];
         for (err, status, code) in cases {
             assert_eq!(err.status_and_code(), (StatusCode::from_u16(status).expect("valid"), code));

@@ -360,7 +360,7 @@ impl Tunnel {
                 "unknown channel {channel} on {} ({message}); check --channel",
                 self.relay
             )),
-            500.. => End::Retry(format!("the relay answered {status}")),
+            500.. => End::Retry(format!("the relay answered {status}: {message}")),
             _ => End::Fatal(anyhow::anyhow!("the relay refused the stream ({status}): {message}")),
         }
     }

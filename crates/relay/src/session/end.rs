@@ -41,6 +41,10 @@ impl From<StoreError> for End {
         match err {
             StoreError::UnknownChannel(_) => End::channel_deleted(),
             StoreError::Closed => End::shutting_down(),
+            StoreError::Unavailable(err) => {
+                tracing::warn!(error = format!("{err:#}"), "store unreachable during a session");
+                End::Close(close_code::AGAIN, "relay store unreachable; reconnect shortly".into())
+            }
             StoreError::Backend(err) => {
                 tracing::error!(error = format!("{err:#}"), "store failed during a session");
                 End::Close(close_code::ERROR, "relay store error; reconnect later".into())

@@ -139,6 +139,10 @@ pub(crate) enum StoreError {
     /// The store was closed (the relay is shutting down).
     #[error("the store is closed")]
     Closed,
+    /// The backend cannot be reached now (Redis down, restarting or loading its data):
+    /// nothing was read or written, and a retry may succeed.
+    #[error("the store is unreachable: {0:#}")]
+    Unavailable(anyhow::Error),
     /// The backend failed (disk full, corrupt file...).
     #[error(transparent)]
     Backend(#[from] anyhow::Error),
@@ -210,6 +214,11 @@ pub(crate) trait Store: Send + Sync + 'static {
         _block: std::time::Duration,
     ) -> Result<Vec<(String, u64)>, StoreError> {
         Ok(Vec::new())
+    }
+    /// `Unavailable` while the backend cannot be reached (for `/healthz`). The local stores
+    /// are always reachable.
+    async fn reachable(&self) -> Result<(), StoreError> {
+        Ok(())
     }
     /// Finishes pending writes and releases the backend. Later calls fail with `Closed`.
     async fn close(&self);

@@ -73,8 +73,24 @@ pub(super) struct Stored {
     pub event_type: Option<String>,
 }
 
+/// A Redis error as a store error: `Unavailable` when Redis cannot be reached or cannot
+/// serve yet (down, restarting, loading its AOF), which a retry may cure; else `Backend`.
 pub(super) fn backend(err: redis::RedisError) -> StoreError {
-    StoreError::Backend(anyhow::Error::new(err).context("redis failed"))
+    use redis::{ErrorKind, ServerErrorKind};
+    let transient = err.is_io_error()
+        || err.is_connection_dropped()
+        || err.is_timeout()
+        || matches!(
+            err.kind(),
+            ErrorKind::Server(
+                ServerErrorKind::BusyLoading
+                    | ServerErrorKind::MasterDown
+                    | ServerErrorKind::TryAgain
+                    | ServerErrorKind::ClusterDown
+            )
+        );
+    let err = anyhow::Error::new(err).context("redis failed");
+    if transient { StoreError::Unavailable(err) } else { StoreError::Backend(err) }
 }
 
 pub(super) fn decode<T: serde::de::DeserializeOwned>(raw: &[u8]) -> Result<T, StoreError> {

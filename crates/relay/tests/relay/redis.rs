@@ -1,6 +1,7 @@
 //! The real `hookrelayd --store redis://...` on a real `redis-server` that the test starts
 //! (loopback port, AOF): ingest, stream, ack, restart the relay, two relays on one Redis,
-//! and the refusal of a Redis that could lose an acked event. A missing `redis-server` fails with the install command.
+//! Redis killed and restarted under a running relay, and the refusal of a Redis that could
+//! lose an acked event. A missing `redis-server` fails with the install command.
 
 use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
@@ -17,8 +18,10 @@ use crate::*;
 /// killed on drop.
 struct RedisServer {
     child: Child,
+    port: u16,
+    args: Vec<String>,
     url: String,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl RedisServer {
@@ -29,29 +32,46 @@ impl RedisServer {
             .and_then(|listener| listener.local_addr())
             .expect("a free port")
             .port();
-        let mut child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", ""])
-            .args(["--appendonly", "yes", "--dir"])
-            .arg(dir.path())
-            .args(extra)
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|err| {
-                panic!(
-                    "could not start redis-server ({err}): install it with \
-                     `apt-get install redis-server` (CI's .ci/run does)"
-                )
-            });
-        let deadline = Instant::now() + STEP;
-        while !answers_ping(port) {
-            if let Ok(Some(status)) = child.try_wait() {
-                panic!("redis-server exited at start: {status}");
-            }
-            assert!(Instant::now() < deadline, "redis-server did not answer within {STEP:?}");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Self { child, url: format!("redis://127.0.0.1:{port}"), _dir: dir }
+        let args: Vec<String> = extra.iter().map(|arg| (*arg).to_owned()).collect();
+        let child = spawn_redis(port, dir.path(), &args);
+        Self { child, port, args, url: format!("redis://127.0.0.1:{port}"), dir }
     }
+
+    /// `kill -9`.
+    fn kill(&mut self) {
+        self.child.kill().expect("kill redis-server");
+        self.child.wait().expect("reap redis-server");
+    }
+
+    /// A new `redis-server` on the same port and files, after `kill` (it replays its AOF).
+    fn restart(&mut self) {
+        self.child = spawn_redis(self.port, self.dir.path(), &self.args);
+    }
+}
+
+fn spawn_redis(port: u16, dir: &std::path::Path, extra: &[String]) -> Child {
+    let mut child = Command::new("redis-server")
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", ""])
+        .args(["--appendonly", "yes", "--dir"])
+        .arg(dir)
+        .args(extra)
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|err| {
+            panic!(
+                "could not start redis-server ({err}): install it with \
+                 `apt-get install redis-server` (CI's .ci/run does)"
+            )
+        });
+    let deadline = Instant::now() + STEP;
+    while !answers_ping(port) {
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("redis-server exited at start: {status}");
+        }
+        assert!(Instant::now() < deadline, "redis-server did not answer within {STEP:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child
 }
 
 fn answers_ping(port: u16) -> bool {
@@ -213,4 +233,66 @@ async fn redis_urls_are_checked_and_redis_unsafe_needs_redis() {
         .expect("runs");
     assert_eq!(lone.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&lone.stderr).contains("--redis-unsafe is only for"));
+}
+
+/// Polls `url` until it answers `status` or `STEP` passes (the relay reconnects to a
+/// restarted Redis in the background).
+async fn until_status(method: Method, url: &str, body: &str, status: StatusCode) -> Answer {
+    let deadline = Instant::now() + STEP;
+    loop {
+        let answer = http(method.clone(), url, &[], body.to_owned()).await;
+        if answer.status == status || Instant::now() > deadline {
+            return answer;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_down_is_503_store_unavailable_and_the_relay_recovers_by_itself() {
+    let mut redis = RedisServer::start(&["--appendfsync", "always"]);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let relay = relay_on(&redis, &dir).await;
+    let channel = create_channel(&relay.url, None).await;
+    for n in 1..=3u64 {
+        let answer = post(&format!("{}/n/{n}", channel.ingest_url), format!("before {n}")).await;
+        assert_eq!(answer.json::<IngestAck>().seq, n);
+    }
+
+    redis.kill();
+    // Never a false 200: every webhook sent while Redis is down is refused with a 503,
+    // which providers retry.
+    for n in 1..=3 {
+        let answer = post(&format!("{}/down/{n}", channel.ingest_url), "lost?").await;
+        assert_eq!(
+            answer.status,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "{}",
+            String::from_utf8_lossy(&answer.body)
+        );
+        assert_eq!(answer.error_code(), "store_unavailable");
+    }
+    let health = http(Method::GET, &format!("{}/healthz", relay.url), &[], "").await;
+    assert_eq!(health.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(health.json::<serde_json::Value>()["status"], "store_unavailable");
+
+    // Redis comes back (replaying its AOF); the relay reconnects by itself.
+    redis.restart();
+    let health =
+        until_status(Method::GET, &format!("{}/healthz", relay.url), "", StatusCode::OK).await;
+    assert_eq!(health.status, StatusCode::OK, "{}", String::from_utf8_lossy(&health.body));
+    let answer = post(&format!("{}/after", channel.ingest_url), "after").await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", String::from_utf8_lossy(&answer.body));
+    assert_eq!(answer.json::<IngestAck>().seq, 4, "the refused webhooks took no seq");
+
+    // Every acked event survived the kill, in order, byte for byte; none of the refused.
+    let mut ws = connect(&relay.url, &channel, 0).await;
+    assert_eq!(expect_hello(&mut ws, &channel.channel).await, 4);
+    for (seq, body) in [(1, "before 1"), (2, "before 2"), (3, "before 3"), (4, "after")] {
+        let event = next_event(&mut ws).await;
+        assert_eq!((event.seq, event.body.as_ref()), (seq, body.as_bytes()));
+    }
+    drop(ws);
+    relay.signal("-TERM");
+    assert!(relay.wait().await.success());
 }
