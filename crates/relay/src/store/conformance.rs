@@ -6,10 +6,10 @@ use std::sync::Arc;
 use bytes::Bytes;
 use hookrelay_proto::{DeliveryResult, DeliveryState, Gap, GapReason, Outcome, Page};
 
-use super::redis_server::RedisServer;
 use super::{IdMatch, MemoryStore, NewEvent, RedisStore, SqliteStore, Store, StoreError};
 use crate::config::Retention;
 use crate::ids::hash_token;
+use hookrelay_test_redis::RedisServer;
 
 fn after(after: u64, limit: usize) -> Page {
     Page::After { after, limit }
@@ -351,7 +351,7 @@ macro_rules! suite {
             use super::{quota, retention};
             $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $test() {
-                let server = super::RedisServer::start();
+                let server = hookrelay_test_redis::RedisServer::start();
                 let store = super::RedisStore::open(&server.url, false, $retention)
                     .await
                     .expect("open");

@@ -343,8 +343,6 @@ fn expired_runs(seqs: impl IntoIterator<Item = u64>) -> Vec<Gap> {
 
 #[cfg(test)]
 mod conformance;
-#[cfg(test)]
-mod redis_server;
 
 #[cfg(test)]
 mod tests {

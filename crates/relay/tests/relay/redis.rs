@@ -3,92 +3,15 @@
 //! Redis killed and restarted under a running relay, and the refusal of a Redis that could
 //! lose an acked event. A missing `redis-server` fails with the install command.
 
-use std::io::{Read as _, Write as _};
-use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use hookrelay_proto::{EventSummary, IngestAck};
+use hookrelay_test_redis::RedisServer;
 use hyper::StatusCode;
 
 use crate::process::Daemon;
 use crate::*;
-
-/// A `redis-server` on a free loopback port with its files in a temporary directory,
-/// killed on drop.
-struct RedisServer {
-    child: Child,
-    port: u16,
-    args: Vec<String>,
-    url: String,
-    dir: tempfile::TempDir,
-}
-
-impl RedisServer {
-    /// Starts one with the AOF on and `extra` arguments, and waits until it answers PING.
-    fn start(extra: &[&str]) -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|listener| listener.local_addr())
-            .expect("a free port")
-            .port();
-        let args: Vec<String> = extra.iter().map(|arg| (*arg).to_owned()).collect();
-        let child = spawn_redis(port, dir.path(), &args);
-        Self { child, port, args, url: format!("redis://127.0.0.1:{port}"), dir }
-    }
-
-    /// `kill -9`.
-    fn kill(&mut self) {
-        self.child.kill().expect("kill redis-server");
-        self.child.wait().expect("reap redis-server");
-    }
-
-    /// A new `redis-server` on the same port and files, after `kill` (it replays its AOF).
-    fn restart(&mut self) {
-        self.child = spawn_redis(self.port, self.dir.path(), &self.args);
-    }
-}
-
-fn spawn_redis(port: u16, dir: &std::path::Path, extra: &[String]) -> Child {
-    let mut child = Command::new("redis-server")
-        .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", ""])
-        .args(["--appendonly", "yes", "--dir"])
-        .arg(dir)
-        .args(extra)
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|err| {
-            panic!(
-                "could not start redis-server ({err}): install it with \
-                 `apt-get install redis-server` (CI's .ci/run does)"
-            )
-        });
-    let deadline = Instant::now() + STEP;
-    while !answers_ping(port) {
-        if let Ok(Some(status)) = child.try_wait() {
-            panic!("redis-server exited at start: {status}");
-        }
-        assert!(Instant::now() < deadline, "redis-server did not answer within {STEP:?}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child
-}
-
-fn answers_ping(port: u16) -> bool {
-    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else { return false };
-    let _ = stream.set_read_timeout(Some(STEP));
-    let mut answer = [0; 7];
-    stream.write_all(b"PING\r\n").is_ok()
-        && stream.read_exact(&mut answer).is_ok()
-        && &answer == b"+PONG\r\n"
-}
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 async fn relay_on(redis: &RedisServer, dir: &tempfile::TempDir) -> Daemon {
     let data_dir = dir.path().to_str().expect("utf-8 temp dir");
@@ -97,7 +20,7 @@ async fn relay_on(redis: &RedisServer, dir: &tempfile::TempDir) -> Daemon {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hookrelayd_on_redis_ingests_streams_and_a_restarted_relay_resumes() {
-    let redis = RedisServer::start(&["--appendfsync", "always"]);
+    let redis = RedisServer::start();
     let dir = tempfile::tempdir().expect("temp dir");
     let relay = relay_on(&redis, &dir).await;
     let channel = create_channel(&relay.url, None).await;
@@ -151,7 +74,7 @@ async fn hookrelayd_on_redis_ingests_streams_and_a_restarted_relay_resumes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_on_one_relay_gets_at_once_what_another_relay_ingests_in_order() {
-    let redis = RedisServer::start(&["--appendfsync", "always"]);
+    let redis = RedisServer::start();
     let (dir_a, dir_b) = (tempfile::tempdir().expect("dir"), tempfile::tempdir().expect("dir"));
     let (a, b) = (relay_on(&redis, &dir_a).await, relay_on(&redis, &dir_b).await);
     let channel = create_channel(&a.url, None).await;
@@ -195,7 +118,7 @@ async fn a_client_on_one_relay_gets_at_once_what_another_relay_ingests_in_order(
 
 #[tokio::test]
 async fn hookrelayd_refuses_a_redis_that_may_lose_acked_events_unless_told() {
-    let redis = RedisServer::start(&["--appendonly", "no"]);
+    let redis = RedisServer::start_with(&["--appendonly", "no"]);
     let dir = tempfile::tempdir().expect("temp dir");
     let refused = Command::new(env!("CARGO_BIN_EXE_hookrelayd"))
         .args(["--listen", "127.0.0.1:0", "--store", &redis.url, "--data-dir"])
@@ -250,7 +173,7 @@ async fn until_status(method: Method, url: &str, body: &str, status: StatusCode)
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_down_is_503_store_unavailable_and_the_relay_recovers_by_itself() {
-    let mut redis = RedisServer::start(&["--appendfsync", "always"]);
+    let mut redis = RedisServer::start();
     let dir = tempfile::tempdir().expect("temp dir");
     let relay = relay_on(&redis, &dir).await;
     let channel = create_channel(&relay.url, None).await;
