@@ -12,7 +12,7 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 use super::redis_durability::Durability;
 use super::redis_lua::Scripts;
-use super::redis_read::{self as read, Keys, Stored, backend};
+use super::redis_read::{self as read, Keys, Stored, store_error};
 use super::{ChannelInfo, IdMatch, MAX_ATTEMPTS_KEPT, NewEvent, Store, StoreError};
 use crate::config::Retention;
 use crate::ids::TokenHash;
@@ -97,8 +97,8 @@ impl RedisStore {
         for arg in args {
             call.arg(*arg);
         }
-        let answer: i64 = call.invoke_async(&mut conn).await.map_err(backend)?;
-        self.durability.wait(&mut conn).await.map_err(backend)?;
+        let answer: i64 = call.invoke_async(&mut conn).await.map_err(store_error)?;
+        self.durability.wait(&mut conn).await.map_err(store_error)?;
         Ok(answer)
     }
 }
@@ -112,7 +112,7 @@ impl Store for RedisStore {
             return Err(StoreError::ChannelExists(id.to_owned()));
         }
         let mut conn = self.conn()?;
-        redis::cmd("SADD").arg(CHANNELS).arg(id).exec_async(&mut conn).await.map_err(backend)
+        redis::cmd("SADD").arg(CHANNELS).arg(id).exec_async(&mut conn).await.map_err(store_error)
     }
 
     async fn channel(&self, id: &str) -> Result<Option<ChannelInfo>, StoreError> {
@@ -123,7 +123,7 @@ impl Store for RedisStore {
             .get(keys.seq())
             .query_async(&mut conn)
             .await
-            .map_err(backend)?;
+            .map_err(store_error)?;
         let Some(token) = token else { return Ok(None) };
         let token_hash = hex::decode(token)
             .ok()
@@ -143,14 +143,19 @@ impl Store for RedisStore {
             .arg(Keys::new(id).tomb())
             .query_async(&mut conn)
             .await
-            .map_err(backend)?;
+            .map_err(store_error)?;
         Ok(exists)
     }
 
     async fn delete_channel(&self, id: &str) -> Result<bool, StoreError> {
         let deleted = self.write(&self.scripts.delete, id, &[]).await? == 1;
         let mut conn = self.conn()?;
-        redis::cmd("SREM").arg(CHANNELS).arg(id).exec_async(&mut conn).await.map_err(backend)?;
+        redis::cmd("SREM")
+            .arg(CHANNELS)
+            .arg(id)
+            .exec_async(&mut conn)
+            .await
+            .map_err(store_error)?;
         Ok(deleted)
     }
 
@@ -227,8 +232,11 @@ impl Store for RedisStore {
 
     async fn expire_before(&self, cutoff_ms: i64) -> Result<u64, StoreError> {
         let mut conn = self.conn()?;
-        let channels: Vec<String> =
-            redis::cmd("SMEMBERS").arg(CHANNELS).query_async(&mut conn).await.map_err(backend)?;
+        let channels: Vec<String> = redis::cmd("SMEMBERS")
+            .arg(CHANNELS)
+            .query_async(&mut conn)
+            .await
+            .map_err(store_error)?;
         let cutoff = cutoff_ms.to_string();
         let mut removed = 0;
         for channel in channels {
@@ -260,7 +268,7 @@ impl Store for RedisStore {
                     .set_connection_timeout(Some(CONNECT_TIMEOUT))
                     .set_response_timeout(Some(block + RESPONSE_TIMEOUT));
                 let conn = self.client.get_multiplexed_async_connection_with_config(&config);
-                follower.insert(conn.await.map_err(backend)?)
+                follower.insert(conn.await.map_err(store_error)?)
             }
         };
         let read = read::first_new(conn, cursors, block).await;
@@ -279,7 +287,7 @@ impl Store for RedisStore {
                 .arg(Keys::new(&channel).seq())
                 .query_async(&mut conn)
                 .await
-                .map_err(backend)?;
+                .map_err(store_error)?;
             newest.push((channel, seq.unwrap_or(0)));
         }
         Ok(newest)
@@ -287,7 +295,7 @@ impl Store for RedisStore {
 
     async fn reachable(&self) -> Result<(), StoreError> {
         let mut conn = self.conn()?;
-        redis::cmd("PING").exec_async(&mut conn).await.map_err(backend)
+        redis::cmd("PING").exec_async(&mut conn).await.map_err(store_error)
     }
 
     async fn close(&self) {

@@ -75,7 +75,7 @@ pub(super) struct Stored {
 
 /// A Redis error as a store error: `Unavailable` when Redis cannot be reached or cannot
 /// serve yet (down, restarting, loading its AOF), which a retry may cure; else `Backend`.
-pub(super) fn backend(err: redis::RedisError) -> StoreError {
+pub(super) fn store_error(err: redis::RedisError) -> StoreError {
     use redis::{ErrorKind, ServerErrorKind};
     let transient = err.is_io_error()
         || err.is_connection_dropped()
@@ -114,7 +114,7 @@ async fn read_log(
         .arg(count)
         .query_async(conn)
         .await
-        .map_err(backend)?;
+        .map_err(store_error)?;
     let mut events = Vec::with_capacity(entries.len());
     for (entry_id, mut fields) in entries {
         let seq = entry_id.split_once('-').and_then(|(seq, _)| seq.parse().ok());
@@ -148,7 +148,7 @@ pub(super) async fn range(
         .get(keys.seq())
         .query_async(conn)
         .await
-        .map_err(backend)?;
+        .map_err(store_error)?;
     Ok(first.map(|first| (first, last.unwrap_or(0))))
 }
 
@@ -164,7 +164,7 @@ pub(super) async fn seq_of(
         .arg("BYLEX")
         .query_async(conn)
         .await
-        .map_err(backend)?;
+        .map_err(store_error)?;
     Ok(members
         .first()
         .and_then(|member| member.rsplit_once(':'))
@@ -196,7 +196,7 @@ pub(super) async fn summaries(
         .arg(&seqs)
         .query_async(conn)
         .await
-        .map_err(backend)?;
+        .map_err(store_error)?;
     let mut summaries = Vec::with_capacity(seqs.len());
     for ((seq, event), result) in seqs.into_iter().zip(events).zip(results) {
         let Some(event) = event else { continue };
@@ -240,7 +240,7 @@ pub(super) async fn find_event(
         .arg(MAX_CANDIDATES)
         .query_async(conn)
         .await
-        .map_err(backend)?;
+        .map_err(store_error)?;
     let mut found = members.iter().filter_map(|member| member.rsplit_once(':'));
     Ok(match (found.next(), found.next()) {
         (None, _) => IdMatch::None,
@@ -274,7 +274,7 @@ pub(super) async fn detail(
         .lrange(format!("{}{seq}", keys.deliveries), 0, -1)
         .query_async(conn)
         .await
-        .map_err(backend)?;
+        .map_err(store_error)?;
     let state = match result {
         Some(raw) => decode::<DeliveryResult>(&raw)?.outcome.into(),
         None => DeliveryState::Pending,
@@ -304,7 +304,7 @@ pub(super) async fn events_after(
         .arg(&seqs)
         .query_async(conn)
         .await
-        .map_err(backend)?;
+        .map_err(store_error)?;
     let (mut count, mut bytes) = (0, 0);
     for raw in stored.iter().flatten() {
         let size = decode::<Stored>(raw)?.size as usize;
@@ -333,7 +333,7 @@ pub(super) async fn expired(
         .arg(-1)
         .query_async(conn)
         .await
-        .map_err(backend)?;
+        .map_err(store_error)?;
     let runs = runs.iter().filter_map(|run| {
         let (from_seq, to_seq) = run.split_once(' ')?;
         Some(Gap {
@@ -365,7 +365,7 @@ pub(super) async fn first_new(
         command.arg(format!("{seq}-0"));
     }
     let answer: Option<Vec<(String, Vec<Entry>)>> =
-        command.query_async(conn).await.map_err(backend)?;
+        command.query_async(conn).await.map_err(store_error)?;
     let streams = answer.unwrap_or_default().into_iter();
     let fresh = streams.filter(|(_, entries)| !entries.is_empty());
     Ok(fresh.filter_map(|(key, _)| channels.remove(&key)).collect())
