@@ -112,6 +112,16 @@ async fn http(
     headers: &[(&str, &str)],
     body: impl Into<Bytes>,
 ) -> Answer {
+    try_http(method, url, headers, body).await.expect("request sent")
+}
+
+/// [`http`] for a server that may be gone: a failed connection or exchange is an `Err`.
+async fn try_http(
+    method: Method,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: impl Into<Bytes>,
+) -> Result<Answer, Box<dyn std::error::Error + Send + Sync>> {
     let client: Client<HttpConnector, Full<Bytes>> =
         Client::builder(TokioExecutor::new()).build_http();
     let mut request = Request::builder().method(method).uri(url);
@@ -119,10 +129,10 @@ async fn http(
         request = request.header(*name, *value);
     }
     let request = request.body(Full::new(body.into())).expect("valid request");
-    let response = within(client.request(request)).await.expect("request sent");
+    let response = within(client.request(request)).await?;
     let (parts, body) = response.into_parts();
-    let body = within(body.collect()).await.expect("body read").to_bytes();
-    Answer { status: parts.status, headers: parts.headers, body }
+    let body = within(body.collect()).await?.to_bytes();
+    Ok(Answer { status: parts.status, headers: parts.headers, body })
 }
 
 async fn post(url: &str, body: impl Into<Bytes>) -> Answer {

@@ -1,9 +1,11 @@
 //! The real `hookrelayd --store redis://...` on a real `redis-server` that the test starts
-//! (loopback port, AOF): ingest, stream, ack, restart the relay, two relays on one Redis,
-//! Redis killed and restarted under a running relay, and the refusal of a Redis that could
-//! lose an acked event. A missing `redis-server` fails with the install command.
+//! (loopback port, AOF): ingest, stream, ack, restart the relay, two relays on one Redis (one
+//! killed with `kill -9` mid-ingest), Redis killed and restarted under a running relay, and
+//! the refusal of a Redis that could lose an acked event. A missing `redis-server` fails with the install command.
 
 use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use hookrelay_proto::{EventSummary, IngestAck};
@@ -114,6 +116,118 @@ async fn a_client_on_one_relay_gets_at_once_what_another_relay_ingests_in_order(
         relay.signal("-TERM");
         assert!(relay.wait().await.success());
     }
+}
+
+/// Posts numbered bodies `{prefix}-{n}` to `ingest_url` one after another until one fails
+/// to get an answer (its relay is gone) or `limit` were sent; returns the acknowledged ones.
+/// `acked` counts them as they come, for the test to act mid-stream.
+async fn post_until_gone(
+    ingest_url: String,
+    prefix: &'static str,
+    limit: u64,
+    acked: Arc<AtomicU64>,
+) -> Vec<String> {
+    let mut bodies = Vec::new();
+    for n in 0..limit {
+        let body = format!("{prefix}-{n}");
+        let Ok(answer) = try_http(Method::POST, &ingest_url, &[], body.clone()).await else {
+            break;
+        };
+        assert_eq!(answer.status, StatusCode::OK, "{}", String::from_utf8_lossy(&answer.body));
+        bodies.push(body);
+        acked.fetch_add(1, Ordering::SeqCst);
+    }
+    bodies
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_of_one_relay_loses_nothing_it_acked_and_the_other_serves_on() {
+    let redis = RedisServer::start();
+    let (dir_a, dir_b) = (tempfile::tempdir().expect("dir"), tempfile::tempdir().expect("dir"));
+    let (a, b) = (relay_on(&redis, &dir_a).await, relay_on(&redis, &dir_b).await);
+    let channel = create_channel(&a.url, None).await;
+    let path = &channel.ingest_url[channel.ingest_url.find("/h/").expect("ingest path")..];
+
+    // A client streams from A, acking as it goes, until A dies under it.
+    let mut ws = connect(&a.url, &channel, 0).await;
+    assert_eq!(expect_hello(&mut ws, &channel.channel).await, 0);
+    let streamed_from_a = tokio::spawn(async move {
+        let mut seen = Vec::new();
+        while let Some(Ok(message)) = within(ws.next()).await {
+            let Message::Text(text) = message else { continue };
+            if let ServerMessage::Event(event) = serde_json::from_str(text.as_str()).expect("json")
+            {
+                let body = String::from_utf8(event.body.to_vec()).expect("text");
+                let done = ClientMessage::Ack {
+                    seq: event.seq,
+                    id: event.id.clone(),
+                    result: DeliveryResult::new(Outcome::Delivered, Some(200), 1, 1),
+                };
+                seen.push((event.seq, body));
+                let text = serde_json::to_string(&done).expect("json");
+                if ws.send(Message::Text(text.into())).await.is_err() {
+                    break;
+                }
+            }
+        }
+        seen
+    });
+
+    // Four senders on A and one on B ingest at once; A is killed mid-ingest.
+    let acked_on_a = Arc::new(AtomicU64::new(0));
+    let senders_a: Vec<_> = ["a0", "a1", "a2", "a3"]
+        .into_iter()
+        .map(|prefix| {
+            let url = format!("{}{path}", a.url);
+            tokio::spawn(post_until_gone(url, prefix, 10_000, acked_on_a.clone()))
+        })
+        .collect();
+    let sender_b =
+        tokio::spawn(post_until_gone(format!("{}{path}", b.url), "b", 60, Arc::default()));
+    within(async {
+        while acked_on_a.load(Ordering::SeqCst) < 40 {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await;
+    a.signal("-KILL");
+    assert!(!a.wait().await.success(), "killed, not exited");
+    let mut acked = Vec::new();
+    for sender in senders_a {
+        acked.extend(within(sender).await.expect("sender"));
+    }
+    let from_b = within(sender_b).await.expect("sender");
+    assert_eq!(from_b.len(), 60, "B answered every webhook while A died");
+    acked.extend(from_b);
+    // B serves on: more webhooks, and the client resumes there from its own cursor.
+    for n in 0..10 {
+        let body = format!("after-{n}");
+        assert_eq!(post(&format!("{}{path}", b.url), body.clone()).await.status, StatusCode::OK);
+        acked.push(body);
+    }
+    let mut streamed = within(streamed_from_a).await.expect("client");
+    let cursor = streamed.last().map_or(0, |(seq, _)| *seq);
+    let mut ws = connect(&b.url, &channel, cursor).await;
+    let head = expect_hello(&mut ws, &channel.channel).await;
+    for _ in cursor..head {
+        let event = within(next_event(&mut ws)).await;
+        streamed.push((event.seq, String::from_utf8(event.body.to_vec()).expect("text")));
+        ack(&mut ws, &event, Outcome::Delivered, 200).await;
+    }
+    drop(ws);
+
+    // One gap-free order across both relays, each stored event once, every acked one there.
+    let seqs: Vec<u64> = streamed.iter().map(|(seq, _)| *seq).collect();
+    assert_eq!(seqs, (1..=head).collect::<Vec<_>>(), "every seq once, in order");
+    let stored: std::collections::HashSet<&String> = streamed.iter().map(|(_, b)| b).collect();
+    assert_eq!(stored.len(), streamed.len(), "no event stored twice");
+    let lost: Vec<&String> = acked.iter().filter(|body| !stored.contains(body)).collect();
+    assert!(lost.is_empty(), "acked but not stored: {lost:?}");
+    // At most the requests in flight at the kill (one per sender) were stored unanswered.
+    let unanswered = streamed.len() - acked.len();
+    assert!(unanswered <= 4, "{unanswered} stored events were never answered");
+    b.signal("-TERM");
+    assert!(b.wait().await.success());
 }
 
 #[tokio::test]
