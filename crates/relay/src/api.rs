@@ -217,15 +217,11 @@ async fn healthy() -> Json<serde_json::Value> {
 
 /// `GET /metrics`: Prometheus text.
 pub(crate) async fn metrics(State(state): State<Arc<AppState>>) -> Response {
-    let mut text = state.metrics.render();
     let units = state.config.max_body_memory.div_ceil(crate::ingest::BUDGET_UNIT);
     let reserved = units.saturating_sub(state.body_budget.available_permits());
-    text.push_str(&format!(
-        "# HELP hookrelay_body_memory_bytes Memory reserved for webhook bodies being read or \
-         stored.\n# TYPE hookrelay_body_memory_bytes gauge\nhookrelay_body_memory_bytes {}\n",
-        reserved * crate::ingest::BUDGET_UNIT
-    ));
-    ([(CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
+    let reserved = i64::try_from(reserved * crate::ingest::BUDGET_UNIT).unwrap_or(i64::MAX);
+    state.metrics.body_memory_bytes.set(reserved);
+    ([(CONTENT_TYPE, crate::metrics::CONTENT_TYPE)], state.metrics.render()).into_response()
 }
 
 /// Every unknown route.

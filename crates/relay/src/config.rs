@@ -82,6 +82,17 @@ pub enum StoreKind {
     },
 }
 
+impl StoreKind {
+    /// The store's name, as `--store` takes it and `/metrics` labels it.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::Sqlite => "sqlite",
+            Self::Memory => "memory",
+            Self::Redis { .. } => "redis",
+        }
+    }
+}
+
 /// What each channel keeps (DESIGN §2.2). No limit removes an event before a client
 /// finished it, except `max_age`, and then the client is told.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -17,7 +17,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::AppState;
 use crate::error::RelayError;
-use crate::metrics::Metrics;
+use crate::metrics::IngestLabels;
 use crate::store::{NewEvent, now_ms};
 
 /// Largest body scanned for a JSON `type`/`event_type` (shown in history); webhook JSON is
@@ -26,13 +26,16 @@ const EVENT_TYPE_SCAN_MAX: usize = 256 * 1024;
 
 /// Stores one webhook.
 pub(crate) async fn ingest(State(state): State<Arc<AppState>>, request: Request) -> Response {
-    match capture(&state, request).await {
+    let response = match capture(&state, request).await {
         Ok(response) => response,
         Err(err) => {
-            Metrics::inc(&state.metrics.ingest_rejected);
+            state.metrics.ingest_rejected.inc();
             err.into_response()
         }
-    }
+    };
+    let status = response.status().as_u16();
+    state.metrics.ingest_requests.get_or_create(&IngestLabels { status }).inc();
+    response
 }
 
 async fn capture(state: &AppState, request: Request) -> Result<Response, RelayError> {
@@ -63,8 +66,8 @@ async fn capture(state: &AppState, request: Request) -> Result<Response, RelayEr
     let id = event.id.clone();
     let seq = state.store.append(channel, event).await?;
     state.hub.notify(channel, seq);
-    Metrics::inc(&state.metrics.events_ingested);
-    state.metrics.bytes_ingested.fetch_add(size, std::sync::atomic::Ordering::Relaxed);
+    state.metrics.events_ingested.inc();
+    state.metrics.bytes_ingested.inc_by(size);
     tracing::debug!(channel, seq, id, size, "event stored");
     Ok(([(EVENT_ID_HEADER, id.clone())], Json(IngestAck { id, seq })).into_response())
 }

@@ -122,14 +122,15 @@ impl Relay {
     ) -> anyhow::Result<Self> {
         config.validate()?;
         let tls = config.tls.as_ref().map(tls::acceptor).transpose()?;
-        let store = store::open(&config).await?;
+        let metrics = metrics::Metrics::default();
+        let store = store::open(&config, &metrics).await?;
         let state = Arc::new(AppState {
             admin_token: config.admin_token.as_deref().map(ids::hash_token),
             base_url: base_url.as_str().trim_end_matches('/').to_owned(),
             store,
             hub: hub::Hub::default(),
             listeners: session::Listeners::default(),
-            metrics: metrics::Metrics::default(),
+            metrics,
             shutdown,
             tasks: TaskTracker::new(),
             session_slots: Arc::new(tokio::sync::Semaphore::new(config.max_sessions)),

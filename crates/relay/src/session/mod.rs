@@ -29,9 +29,10 @@ use tracing::Instrument as _;
 use crate::AppState;
 use crate::auth::authorize;
 use crate::error::RelayError;
-use crate::metrics::Metrics;
+use crate::metrics::BacklogShare;
 use end::{End, close, json, read_error, send};
 pub(crate) use listeners::Listeners;
+use prometheus_client::metrics::gauge::Gauge;
 
 mod end;
 mod listeners;
@@ -116,18 +117,24 @@ struct Session {
 }
 
 /// Counts a session in `sessions_open` for as long as it lives.
-struct Open<'a>(&'a Metrics);
+struct Open<'a>(&'a Gauge);
+
+impl<'a> Open<'a> {
+    fn count(gauge: &'a Gauge) -> Self {
+        gauge.inc();
+        Self(gauge)
+    }
+}
 
 impl Drop for Open<'_> {
     fn drop(&mut self) {
-        self.0.sessions_open.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+        self.0.dec();
     }
 }
 
 impl Session {
     async fn run(self, mut socket: WebSocket) {
-        Metrics::inc(&self.state.metrics.sessions_open);
-        let _open = Open(&self.state.metrics);
+        let _open = Open::count(&self.state.metrics.sessions_open);
         tracing::info!("client connected");
         let Err(end) = self.stream(&mut socket).await;
         match end {
@@ -174,13 +181,14 @@ impl Session {
         let mut ping = tokio::time::interval_at(start, config.ping_interval);
         ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let mut last_heard = Instant::now();
+        let mut backlog = BacklogShare::new(&self.state.metrics.session_backlog);
         loop {
             newest = newest.max(*seqs.borrow_and_update());
             // Refill in batches (half a window, or everything left when that fits): one store
             // read per slot freed would make the stream one round trip per event.
             let batch = (window / 2).max(1);
             let room = window - unacked.len();
-            let ready = room >= batch || newest - fetched <= room as u64;
+            let ready = room >= batch || newest.saturating_sub(fetched) <= room as u64;
             while ready && unacked.len() < window && fetched < newest {
                 let room = window - unacked.len();
                 let events =
@@ -197,9 +205,10 @@ impl Session {
                     // The event (and its body) is dropped before the slow part, the send.
                     let text = json(&ServerMessage::Event(event));
                     send(socket, Message::Text(text.into())).await?;
-                    Metrics::inc(&self.state.metrics.events_streamed);
+                    self.state.metrics.events_streamed.inc();
                 }
             }
+            backlog.set(newest.saturating_sub(fetched) + unacked.len() as u64);
             tokio::select! {
                 () = self.cancel.cancelled() => return Err(End::shutting_down()),
                 changed = seqs.changed() => {
@@ -313,7 +322,7 @@ impl Session {
         let recorded = futures_util::future::join_all(writes).await;
         for ((seq, id, result), recorded) in acks.iter().zip(recorded) {
             if recorded? {
-                Metrics::inc(&self.state.metrics.acks);
+                self.state.metrics.acks.inc();
                 tracing::debug!(seq, id, outcome = ?result.outcome, "ack recorded");
             } else {
                 tracing::debug!(seq, id, "ignoring an ack for an unknown event");

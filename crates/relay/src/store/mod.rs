@@ -13,6 +13,7 @@ mod batch;
 mod checkpoint;
 mod lock;
 mod memory;
+mod metered;
 mod reader;
 mod redis;
 mod redis_durability;
@@ -33,6 +34,7 @@ use hookrelay_proto::{
 
 use crate::config::{Config, StoreKind};
 use crate::ids::TokenHash;
+use crate::metrics::Metrics;
 
 pub(crate) use memory::MemoryStore;
 pub(crate) use redis::RedisStore;
@@ -224,8 +226,13 @@ pub(crate) trait Store: Send + Sync + 'static {
     async fn close(&self);
 }
 
-/// Opens the store `config` asks for.
-pub(crate) async fn open(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+/// Opens the store `config` asks for, measured into `metrics`.
+pub(crate) async fn open(config: &Config, metrics: &Metrics) -> anyhow::Result<Arc<dyn Store>> {
+    let store = open_unmeasured(config).await?;
+    Ok(Arc::new(metered::Metered::new(store, config.store.label(), metrics)))
+}
+
+async fn open_unmeasured(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
     match &config.store {
         StoreKind::Memory => Ok(Arc::new(MemoryStore::new(config.retention))),
         StoreKind::Redis { url, accept_unsafe } => {

@@ -157,10 +157,25 @@ async fn healthz_metrics_and_unknown_routes_answer() {
     let health = http(Method::GET, &format!("{}/healthz", relay.url), &[], "").await;
     assert_eq!(health.status, StatusCode::OK);
     assert_eq!(health.json::<serde_json::Value>()["status"], "ok");
+    let unknown = format!("{}/h/ch_nosuchchannel", relay.url);
+    assert_eq!(post(&unknown, "x").await.status, StatusCode::NOT_FOUND);
     let metrics = http(Method::GET, &format!("{}/metrics", relay.url), &[], "").await;
+    let content_type = metrics.headers.get("content-type").expect("content type");
+    assert!(content_type.to_str().expect("text").starts_with("application/openmetrics-text"));
     let text = String::from_utf8(metrics.body.to_vec()).expect("utf-8");
-    assert!(text.contains("hookrelay_events_ingested_total 1\n"), "{text}");
-    assert!(text.contains("hookrelay_ingest_bytes_total 5\n"), "{text}");
+    for line in [
+        "hookrelay_events_ingested_total 1\n",
+        "hookrelay_ingest_bytes_total 5\n",
+        "hookrelay_ingest_rejected_total 1\n",
+        "hookrelay_ingest_requests_total{status=\"200\"} 1\n",
+        "hookrelay_ingest_requests_total{status=\"404\"} 1\n",
+        "hookrelay_store_append_seconds_count{store=\"sqlite\"} 1\n",
+        "hookrelay_store_errors_total{store=\"sqlite\",kind=\"backend\"} 0\n",
+        "hookrelay_sessions_open 0\n",
+        "# EOF\n",
+    ] {
+        assert!(text.contains(line), "{line:?} missing from\n{text}");
+    }
     let nowhere = http(Method::GET, &format!("{}/nowhere", relay.url), &[], "").await;
     assert_eq!(
         (nowhere.status, nowhere.error_code().as_str()),

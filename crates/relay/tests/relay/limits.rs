@@ -252,13 +252,8 @@ async fn bodies_in_memory_share_one_budget_and_a_full_budget_makes_readers_wait(
     // Once the relay holds its reservation (the metric says so)...
     within(async {
         loop {
-            let metrics = http(Method::GET, &format!("{}/metrics", relay.url), &[], "").await;
-            let text = String::from_utf8_lossy(&metrics.body).into_owned();
-            let reserved = text
-                .lines()
-                .find_map(|line| line.strip_prefix("hookrelay_body_memory_bytes "))
-                .and_then(|value| value.trim().parse::<usize>().ok());
-            if reserved.is_some_and(|bytes| bytes >= 60_000) {
+            let reserved = metric(&relay.url, "hookrelay_body_memory_bytes").await;
+            if reserved.is_some_and(|bytes| bytes >= 60_000.0) {
                 break;
             }
             tokio::task::yield_now().await;

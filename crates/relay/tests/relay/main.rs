@@ -135,6 +135,27 @@ async fn try_http(
     Ok(Answer { status: parts.status, headers: parts.headers, body })
 }
 
+/// The value of one sample on the relay's `/metrics` (`name` with its labels, as printed),
+/// or `None` when it is not there.
+async fn metric(relay_url: &str, name: &str) -> Option<f64> {
+    let answer = http(Method::GET, &format!("{relay_url}/metrics"), &[], "").await;
+    let text = String::from_utf8_lossy(&answer.body).into_owned();
+    text.lines().find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+}
+
+/// Waits (at most `STEP`) until `metric` reads `value`; the relay updates some after it
+/// answers.
+async fn until_metric(relay_url: &str, name: &str, value: f64) {
+    let reached = tokio::time::timeout(STEP, async {
+        while metric(relay_url, name).await != Some(value) {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await;
+    let now = metric(relay_url, name).await;
+    assert!(reached.is_ok(), "{name} is {now:?}, waited for {value}");
+}
+
 async fn post(url: &str, body: impl Into<Bytes>) -> Answer {
     http(Method::POST, url, &[], body).await
 }

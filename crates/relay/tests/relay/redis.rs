@@ -312,6 +312,11 @@ async fn redis_down_is_503_store_unavailable_and_the_relay_recovers_by_itself() 
     let health = http(Method::GET, &format!("{}/healthz", relay.url), &[], "").await;
     assert_eq!(health.status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(health.json::<serde_json::Value>()["status"], "store_unavailable");
+    // An operator sees it on /metrics: the refusals, and Redis errors counted as such.
+    let refused = metric(&relay.url, "hookrelay_ingest_requests_total{status=\"503\"}").await;
+    assert_eq!(refused, Some(3.0));
+    let errors = "hookrelay_store_errors_total{store=\"redis\",kind=\"unavailable\"}";
+    assert!(metric(&relay.url, errors).await.is_some_and(|count| count >= 3.0));
 
     // Redis comes back (replaying its AOF); the relay reconnects by itself.
     redis.restart();

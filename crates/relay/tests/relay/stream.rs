@@ -259,17 +259,29 @@ async fn a_client_close_is_answered_and_frees_the_session() {
             Some(Err(err)) => panic!("no clean close: {err}"),
         }
     }
-    let metrics_url = format!("{}/metrics", relay.url);
-    within(async {
-        loop {
-            let text = http(Method::GET, &metrics_url, &[], "").await.body;
-            if String::from_utf8_lossy(&text).contains("hookrelay_sessions_open 0\n") {
-                break;
-            }
-            tokio::task::yield_now().await;
-        }
-    })
-    .await;
+    until_metric(&relay.url, "hookrelay_sessions_open", 0.0).await;
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn the_backlog_metric_counts_what_open_sessions_have_not_acked() {
+    let relay = TestRelay::start().await;
+    let channel = relay.channel().await;
+    for n in 1..=3 {
+        post(&channel.ingest_url, format!("{n}")).await;
+    }
+    let mut ws = connect(&relay.url, &channel, 0).await;
+    expect_hello(&mut ws, &channel.channel).await;
+    until_metric(&relay.url, "hookrelay_sessions_open", 1.0).await;
+    until_metric(&relay.url, "hookrelay_session_backlog_events", 3.0).await;
+    let first = next_event(&mut ws).await;
+    ack(&mut ws, &first, Outcome::Delivered, 200).await;
+    until_metric(&relay.url, "hookrelay_session_backlog_events", 2.0).await;
+    post(&channel.ingest_url, "4").await;
+    until_metric(&relay.url, "hookrelay_session_backlog_events", 3.0).await;
+    // A session that ends takes its share with it.
+    drop(ws);
+    until_metric(&relay.url, "hookrelay_session_backlog_events", 0.0).await;
     relay.stop().await;
 }
 
