@@ -44,7 +44,8 @@ struct Args {
     #[arg(long, value_name = "SIZE", default_value = "25MiB", value_parser = parse_memory_size)]
     max_body: usize,
     /// Require `Authorization: Bearer T` to create channels. On a non-loopback --listen
-    /// without it, the relay makes one and keeps it in DATA_DIR/admin-token (0600).
+    /// without it, the relay makes one and keeps it in DATA_DIR/admin-token (0600). Relays
+    /// sharing one Redis need the same token: give it to each.
     #[arg(long, value_name = "T", env = "HOOKRELAY_ADMIN_TOKEN", hide_env_values = true)]
     admin_token: Option<String>,
     /// Let anyone who can reach the relay create channels, even on a public address (no
@@ -154,6 +155,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
             other
         }
     };
+    let shared = matches!(store, StoreKind::Redis { .. });
     let config = Config {
         public_url: args.public_url.clone(),
         data_dir,
@@ -185,5 +187,11 @@ async fn run(args: Args) -> anyhow::Result<()> {
     // Where channel creation stands (a warning with --open); a closed stderr is no reason to
     // stop.
     hookrelay_relay::stderr_line(&format!("hookrelayd: {}", guard.describe()));
+    if shared && matches!(guard, Guard::File { .. }) {
+        hookrelay_relay::stderr_line(
+            "hookrelayd: warning: this relay's admin token is its own, in its data directory; \
+             every relay on one Redis needs the same one: give it with HOOKRELAY_ADMIN_TOKEN",
+        );
+    }
     relay.serve(listener).await
 }

@@ -230,6 +230,50 @@ async fn kill_9_of_one_relay_loses_nothing_it_acked_and_the_other_serves_on() {
     assert!(b.wait().await.success());
 }
 
+/// Starts a public `hookrelayd` on `redis` with `token` (none: it makes its own), stops it
+/// with SIGTERM once it serves, and returns everything it wrote to stderr.
+async fn public_relay_stderr(redis: &RedisServer, token: Option<&str>) -> String {
+    let dir = tempfile::tempdir().expect("dir");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_hookrelayd"));
+    command
+        .args(["--listen", "0.0.0.0:0", "--store", &redis.url, "--data-dir"])
+        .arg(dir.path())
+        .env("RUST_LOG", "warn")
+        .env_remove("HOOKRELAY_ADMIN_TOKEN")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    if let Some(token) = token {
+        command.env("HOOKRELAY_ADMIN_TOKEN", token);
+    }
+    let mut child = command.spawn().expect("hookrelayd starts");
+    let mut stdout = child.stdout.take().expect("stdout");
+    let mut stderr = child.stderr.take().expect("stderr");
+    within(tokio::task::spawn_blocking(move || {
+        use std::io::Read as _;
+        let mut first = [0u8; 1];
+        // The first byte of "hookrelayd listening on": it serves.
+        stdout.read_exact(&mut first).expect("serving");
+        let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+        assert!(killed.expect("kill runs").success());
+        let mut text = String::new();
+        stderr.read_to_string(&mut text).expect("stderr");
+        assert!(child.wait().expect("exits").success(), "{text}");
+        text
+    }))
+    .await
+    .expect("relay")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_public_relay_on_redis_warns_when_its_admin_token_is_its_own() {
+    let redis = RedisServer::start();
+    let own = public_relay_stderr(&redis, None).await;
+    assert!(own.contains("every relay on one Redis needs the same one"), "{own}");
+    let given = public_relay_stderr(&redis, Some("shared-admin-token")).await;
+    assert!(given.contains("the admin token given with --admin-token"), "{given}");
+    assert!(!given.contains("every relay on one Redis"), "{given}");
+}
+
 #[tokio::test]
 async fn hookrelayd_refuses_a_redis_that_may_lose_acked_events_unless_told() {
     let redis = RedisServer::start_with(&["--appendonly", "no"]);
