@@ -1,10 +1,12 @@
 //! Measurements 1 to 3 of DESIGN §8, from the same runs: ack latency (p99) and ingest
 //! throughput (req/s) of `hookrelayd` with its default SQLite store against the bare server,
 //! and again while a connected `hookrelay listen` forwards to an app that takes 200 ms per
-//! request. Each round interleaves bare, relay and relay-with-listener at every concurrency,
-//! so drift on a shared machine hits all three alike.
+//! request; with a `redis-server` at hand, the same for a relay on the Redis store. Each
+//! round interleaves bare, relay, relay-with-listener (and relay on Redis) at every
+//! concurrency, so drift on a shared machine hits them all alike.
 
 use std::collections::BTreeMap;
+use std::net::SocketAddr;
 
 use crate::http::create_channel;
 use crate::load::{self, Load, Stats};
@@ -25,6 +27,7 @@ enum Server {
     Bare,
     Relay,
     RelayListening,
+    RelayRedis,
 }
 
 impl Server {
@@ -33,6 +36,7 @@ impl Server {
             Self::Bare => "bare",
             Self::Relay => "relay",
             Self::RelayListening => "relay+listen",
+            Self::RelayRedis => "relay redis",
         }
     }
 }
@@ -40,27 +44,49 @@ impl Server {
 /// Every run's stats by target and concurrency.
 pub(crate) struct AckRuns(BTreeMap<(Server, usize), Vec<Stats>>);
 
-/// Runs `plan.rounds` rounds of bare / relay / relay-with-listener at each concurrency.
-pub(crate) async fn measure(ws: &Workspace, plan: &Plan) -> anyhow::Result<AckRuns> {
+/// Runs `plan.rounds` rounds of bare / relay / relay-with-listener (and a relay on the
+/// Redis at `redis`) at each concurrency.
+pub(crate) async fn measure(
+    ws: &Workspace,
+    plan: &Plan,
+    redis: Option<SocketAddr>,
+) -> anyhow::Result<AckRuns> {
     let bare = ws.app(0).await?;
     let slow_app = ws.app(SLOW_APP_MS).await?;
     let relay = ws.relay().await?;
-    let (bare_pid, relay_pid) = (bare.pid()?, relay.pid()?);
+    let redis_relay = match redis {
+        Some(redis) => Some(ws.redis_relay(redis).await?),
+        None => None,
+    };
+    let mut pids = BTreeMap::from([(Server::Bare, bare.pid()?), (Server::Relay, relay.pid()?)]);
+    pids.insert(Server::RelayListening, relay.pid()?);
+    if let Some(redis_relay) = &redis_relay {
+        pids.insert(Server::RelayRedis, redis_relay.pid()?);
+    }
     let mut runs = BTreeMap::new();
     for round in 1..=plan.rounds {
         let quiet = create_channel(relay.addr).await?;
         let busy = create_channel(relay.addr).await?;
         let (listen, _) = ws.listen(relay.addr, &busy, slow_app.addr, 1).await?;
+        let on_redis = match &redis_relay {
+            Some(redis_relay) => {
+                Some((redis_relay.addr, create_channel(redis_relay.addr).await?.ingest_path()))
+            }
+            None => None,
+        };
         for concurrency in LATENCY_CONCURRENCY {
             let requests = plan.ack_requests(concurrency);
-            let targets = [
+            let mut targets = vec![
                 (Server::Bare, bare.addr, "/in".to_owned()),
                 (Server::Relay, relay.addr, quiet.ingest_path()),
                 (Server::RelayListening, relay.addr, busy.ingest_path()),
             ];
+            if let Some((addr, path)) = &on_redis {
+                targets.push((Server::RelayRedis, *addr, path.clone()));
+            }
             for (target, addr, path) in targets {
                 let warmup = requests / 10;
-                let pid = if target == Server::Bare { bare_pid } else { relay_pid };
+                let pid = pids[&target];
                 let cpu_before = cpu_secs(pid)?;
                 let stats = load::run(&Load { addr, path, concurrency, warmup, requests }).await?;
                 // Only approximate: the warm-up is included, and the clock is 100 Hz.
@@ -81,7 +107,7 @@ pub(crate) async fn measure(ws: &Workspace, plan: &Plan) -> anyhow::Result<AckRu
         }
         listen.stop().await;
     }
-    for proc in [bare, slow_app, relay] {
+    for proc in [bare, slow_app, relay].into_iter().chain(redis_relay) {
         proc.stop().await;
     }
     Ok(AckRuns(runs))
@@ -132,6 +158,38 @@ impl AckRuns {
                 format!("relay {relay:.0}/s"),
                 format!("bare {bare:.0}/s"),
                 relay / bare,
+                Target::AtLeast(0.6),
+            ));
+        }
+        if self.0.keys().any(|(target, _)| *target == Server::RelayRedis) {
+            rows.extend(self.redis_rows());
+        }
+        rows
+    }
+
+    /// The same targets for the relay on Redis, against the same bare runs.
+    fn redis_rows(&self) -> Vec<Row> {
+        let secs = |value: f64| ms(std::time::Duration::from_secs_f64(value));
+        let mut rows = Vec::new();
+        for concurrency in LATENCY_CONCURRENCY {
+            let (bare, redis) =
+                (self.p99(Server::Bare, concurrency), self.p99(Server::RelayRedis, concurrency));
+            rows.push(Row::ratio(
+                &format!("ack p99 c={concurrency}, Redis"),
+                format!("relay {}", secs(redis)),
+                format!("bare {}", secs(bare)),
+                redis / bare,
+                Target::AtMost(1.5),
+            ));
+        }
+        for concurrency in THROUGHPUT_CONCURRENCY {
+            let rps = |target| self.median(target, concurrency, |stats| stats.rps);
+            let (bare, redis) = (rps(Server::Bare), rps(Server::RelayRedis));
+            rows.push(Row::ratio(
+                &format!("ingest req/s c={concurrency}, Redis"),
+                format!("relay {redis:.0}/s"),
+                format!("bare {bare:.0}/s"),
+                redis / bare,
                 Target::AtLeast(0.6),
             ));
         }

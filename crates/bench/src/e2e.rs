@@ -2,6 +2,8 @@
 //! ingest URL while `hookrelay listen --json --concurrency N` forwards them to a `serve-200`
 //! app; the rate is events from the first POST until `listen` has finished all of them. The
 //! baseline is the same load generator POSTing straight to such an app at concurrency 16.
+//! With a `redis-server` at hand, the `--concurrency 16` run is repeated through a relay on
+//! the Redis store.
 //! Every acknowledged event must be accounted for: finished, or reported in a gap record;
 //! a run with a lost or unaccounted event fails instead of reporting a rate.
 
@@ -29,12 +31,27 @@ pub(crate) struct E2eRuns {
     direct: Vec<f64>,
     unordered: Vec<f64>,
     ordered: Vec<f64>,
+    redis: Vec<f64>,
 }
 
-/// Runs `plan.rounds` rounds of direct, `--concurrency 16` and `--concurrency 1`.
-pub(crate) async fn measure(ws: &Workspace, plan: &Plan) -> anyhow::Result<E2eRuns> {
+/// Runs `plan.rounds` rounds of direct, `--concurrency 16` and `--concurrency 1` (and
+/// `--concurrency 16` through a relay on the Redis at `redis`).
+pub(crate) async fn measure(
+    ws: &Workspace,
+    plan: &Plan,
+    redis: Option<SocketAddr>,
+) -> anyhow::Result<E2eRuns> {
     let relay = ws.relay().await?;
-    let mut runs = E2eRuns { direct: Vec::new(), unordered: Vec::new(), ordered: Vec::new() };
+    let redis_relay = match redis {
+        Some(redis) => Some(ws.redis_relay(redis).await?),
+        None => None,
+    };
+    let mut runs = E2eRuns {
+        direct: Vec::new(),
+        unordered: Vec::new(),
+        ordered: Vec::new(),
+        redis: Vec::new(),
+    };
     for round in 1..=plan.rounds {
         let app = ws.app(0).await?;
         let requests = plan.direct_requests;
@@ -60,8 +77,17 @@ pub(crate) async fn measure(ws: &Workspace, plan: &Plan) -> anyhow::Result<E2eRu
                 if listen_concurrency == 1 { &mut runs.ordered } else { &mut runs.unordered };
             into.push(rate);
         }
+        if let Some(redis_relay) = &redis_relay {
+            let relay = (redis_relay.addr, redis_relay.pid()?);
+            let (rate, detail) = through_relay(ws, relay, 16, plan.e2e_events).await?;
+            progress(round, plan, "via relay on Redis, --concurrency 16", plan.e2e_events, rate);
+            eprintln!("      {detail}");
+            runs.redis.push(rate);
+        }
     }
-    relay.stop().await;
+    for proc in [relay].into_iter().chain(redis_relay) {
+        proc.stop().await;
+    }
     Ok(runs)
 }
 
@@ -168,9 +194,13 @@ impl E2eRuns {
                 Target::AtLeast(target),
             )
         };
-        vec![
+        let mut rows = vec![
             row("e2e --concurrency 16", &self.unordered, 0.4),
             row("e2e --concurrency 1", &self.ordered, 0.1),
-        ]
+        ];
+        if !self.redis.is_empty() {
+            rows.push(row("e2e --concurrency 16, Redis", &self.redis, 0.4));
+        }
+        rows
     }
 }

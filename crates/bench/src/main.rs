@@ -33,6 +33,7 @@ struct Args {
     quick: bool,
     /// Extra flag for every hookrelayd started, for experiments (repeat it:
     /// `--relay-arg=--store --relay-arg=memory`). The DESIGN targets are for default flags.
+    /// Not given to the relay of the Redis rows (measured when redis-server is installed).
     #[arg(long, value_name = "ARG", allow_hyphen_values = true)]
     relay_arg: Vec<String>,
     #[command(subcommand)]

@@ -1,5 +1,6 @@
-//! The processes a run starts: `hookrelayd`, `hookrelay listen` and `serve-200` children,
-//! each on a port picked by binding `127.0.0.1:0`, in the run's temporary directory. Every
+//! The processes a run starts: `hookrelayd`, `hookrelay listen`, `serve-200` and
+//! `redis-server` children, each on a port picked by binding `127.0.0.1:0`, in the run's
+//! temporary directory. Every
 //! child is killed when its handle is dropped (end of a measurement, an error, Ctrl-C), and
 //! the temporary directory is removed with the `Workspace`.
 
@@ -65,15 +66,43 @@ impl Workspace {
 
     /// Starts `hookrelayd` with default flags (plus any `relay_args`) on a fresh data dir.
     pub(crate) async fn relay(&self) -> anyhow::Result<Proc> {
+        self.relay_with(&self.relay_args).await
+    }
+
+    /// Starts `hookrelayd` on the Redis at `redis` (without `relay_args`: they are for the
+    /// default store).
+    pub(crate) async fn redis_relay(&self, redis: SocketAddr) -> anyhow::Result<Proc> {
+        self.relay_with(&["--store".to_owned(), format!("redis://{redis}")]).await
+    }
+
+    async fn relay_with(&self, args: &[String]) -> anyhow::Result<Proc> {
         let addr = free_port()?;
         let dir = self.fresh_dir("relay")?;
         let mut command = Command::new(&self.relayd);
         command.arg("--listen").arg(addr.to_string()).arg("--data-dir").arg(&dir);
-        command.args(&self.relay_args);
+        command.args(args);
         command.env("RUST_LOG", "warn");
         let mut proc = Proc::spawn(command, "hookrelayd", addr, &dir)?;
         proc.wait_for_line("hookrelayd listening on").await?;
         Ok(proc)
+    }
+
+    /// Starts `redis-server` as the relay needs it (AOF, fsync before every answer) on a
+    /// fresh directory; `None` when it is not installed.
+    pub(crate) async fn redis(&self) -> anyhow::Result<Option<Proc>> {
+        let addr = free_port()?;
+        let dir = self.fresh_dir("redis")?;
+        let mut command = Command::new("redis-server");
+        command.args(["--bind", "127.0.0.1", "--port", &addr.port().to_string()]);
+        command.args(["--appendonly", "yes", "--appendfsync", "always", "--save", ""]);
+        command.arg("--dir").arg(&dir);
+        let mut proc = match Proc::spawn(command, "redis-server", addr, &dir) {
+            Ok(proc) => proc,
+            Err(err) if not_found(&err) => return Ok(None),
+            Err(err) => return Err(err),
+        };
+        proc.wait_for_line("Ready to accept connections").await?;
+        Ok(Some(proc))
     }
 
     /// Starts `hookrelay-bench serve-200`, answering after `delay_ms`.
@@ -174,7 +203,8 @@ impl Proc {
         let _ = self.child.wait().await;
     }
 
-    async fn wait_for_line(&mut self, prefix: &str) -> anyhow::Result<()> {
+    /// Reads stdout until a line containing `text`.
+    async fn wait_for_line(&mut self, text: &str) -> anyhow::Result<()> {
         let stdout = self.stdout.as_mut().context("stdout already taken")?;
         let mut line = String::new();
         let read = tokio::time::timeout(READY_TIMEOUT, async {
@@ -183,7 +213,7 @@ impl Proc {
                 if stdout.read_line(&mut line).await? == 0 {
                     return Ok::<bool, std::io::Error>(false);
                 }
-                if line.starts_with(prefix) {
+                if line.contains(text) {
                     return Ok(true);
                 }
             }
@@ -204,6 +234,12 @@ impl Proc {
         let tail = lines[lines.len().saturating_sub(10)..].join("\n  ");
         if tail.is_empty() { String::new() } else { format!("; its stderr ends with:\n  {tail}") }
     }
+}
+
+/// Whether `err` says the program is not installed.
+fn not_found(err: &anyhow::Error) -> bool {
+    err.downcast_ref::<std::io::Error>()
+        .is_some_and(|err| err.kind() == std::io::ErrorKind::NotFound)
 }
 
 /// A free loopback port: bind `127.0.0.1:0`, note the port, release it for the child.
