@@ -1,6 +1,7 @@
 //! For a store shared by several relays (Redis): one task per relay that waits, with a
-//! blocking read, for appends to the channels this relay's sessions stream, whoever made
-//! them, and wakes those sessions through the hub. Appends made here wake them directly.
+//! blocking read, for appends to the channels this relay's sessions stream and for channel
+//! deletions, whoever made them, and wakes (or, for a deleted channel, ends) those sessions
+//! through the hub. Appends and deletions made here reach them directly.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -9,7 +10,7 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use crate::hub::Hub;
-use crate::store::Store;
+use crate::store::{Elsewhere, Store};
 
 /// Longest one blocking read waits; the list of watched channels is renewed after it.
 const BLOCK: Duration = Duration::from_secs(1);
@@ -37,25 +38,31 @@ pub(crate) async fn run(store: Arc<dyn Store>, hub: &Hub, shutdown: Cancellation
         let read = async {
             if list.is_empty() {
                 hub.new_channel().await;
-                return Ok(Vec::new());
+                return Ok(Elsewhere::default());
             }
-            store.appended_elsewhere(&list, BLOCK).await
+            store.elsewhere(&list, BLOCK).await
         };
-        let newest = tokio::select! {
+        let seen = tokio::select! {
             () = shutdown.cancelled() => return,
-            newest = read => newest,
+            seen = read => seen,
         };
-        match newest {
-            Ok(newest) => {
-                for (channel, seq) in newest {
+        match seen {
+            Ok(seen) => {
+                for (channel, seq) in seen.appended {
                     hub.notify(&channel, seq);
                     cursors.insert(channel, seq);
+                }
+                for channel in seen.deleted {
+                    if cursors.remove(&channel).is_some() {
+                        tracing::info!(channel, "channel deleted through another relay");
+                        hub.close(&channel);
+                    }
                 }
             }
             Err(err) => {
                 tracing::warn!(
                     error = format!("{err:#}"),
-                    "could not follow other relays' appends"
+                    "could not follow other relays' appends and deletions"
                 );
                 tokio::select! {
                     () = shutdown.cancelled() => return,

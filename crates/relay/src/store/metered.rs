@@ -10,7 +10,7 @@ use hookrelay_proto::{DeliveryResult, Event, EventDetail, EventSummary, Gap, Pag
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::histogram::Histogram;
 
-use super::{ChannelInfo, IdMatch, NewEvent, Store, StoreError};
+use super::{ChannelInfo, Elsewhere, IdMatch, NewEvent, Store, StoreError};
 use crate::ids::TokenHash;
 use crate::metrics::{Metrics, StoreErrorLabels, StoreLabels};
 
@@ -124,12 +124,12 @@ impl Store for Metered {
         self.inner.shared()
     }
 
-    async fn appended_elsewhere(
+    async fn elsewhere(
         &self,
         cursors: &[(String, u64)],
         block: Duration,
-    ) -> Result<Vec<(String, u64)>, StoreError> {
-        self.counted(self.inner.appended_elsewhere(cursors, block).await)
+    ) -> Result<Elsewhere, StoreError> {
+        self.counted(self.inner.elsewhere(cursors, block).await)
     }
 
     async fn reachable(&self) -> Result<(), StoreError> {

@@ -17,6 +17,7 @@ mod metered;
 mod reader;
 mod redis;
 mod redis_durability;
+mod redis_follow;
 mod redis_lua;
 mod redis_read;
 mod retention;
@@ -150,6 +151,15 @@ pub(crate) enum StoreError {
     Backend(#[from] anyhow::Error),
 }
 
+/// What [`Store::elsewhere`] saw other relays do.
+#[derive(Debug, Default)]
+pub(crate) struct Elsewhere {
+    /// Channels with new events, each with its newest `seq`.
+    pub appended: Vec<(String, u64)>,
+    /// Channels deleted (not only the followed ones).
+    pub deleted: Vec<String>,
+}
+
 /// Where events live. Every method is safe to call from many tasks at once.
 #[async_trait]
 pub(crate) trait Store: Send + Sync + 'static {
@@ -203,19 +213,19 @@ pub(crate) trait Store: Send + Sync + 'static {
     /// first (reason `Expired`, not clipped to the range).
     async fn expired(&self, channel: &str, from: u64, to: u64) -> Result<Vec<Gap>, StoreError>;
     /// Whether other relay processes append to this store too (Redis), so that sessions
-    /// must also be woken by `appended_elsewhere`.
+    /// must also be woken by `elsewhere`.
     fn shared(&self) -> bool {
         false
     }
-    /// Waits up to `block` for an append past any `(channel, seq)` cursor, made by any
-    /// process, and returns the newest `seq` of each channel that has one (empty after
-    /// `block`). Only for `shared` stores; the others never have one.
-    async fn appended_elsewhere(
+    /// Waits up to `block` for an append past any `(channel, seq)` cursor or a channel
+    /// deletion, made by any process, and says what happened (nothing after `block`). Only
+    /// for `shared` stores; the others never have any.
+    async fn elsewhere(
         &self,
         _cursors: &[(String, u64)],
         _block: std::time::Duration,
-    ) -> Result<Vec<(String, u64)>, StoreError> {
-        Ok(Vec::new())
+    ) -> Result<Elsewhere, StoreError> {
+        Ok(Elsewhere::default())
     }
     /// `Unavailable` while the backend cannot be reached (for `/healthz`). The local stores
     /// are always reachable.

@@ -11,9 +11,10 @@ use hookrelay_proto::{DeliveryResult, Event, EventDetail, EventSummary, Gap, Pag
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 use super::redis_durability::Durability;
+use super::redis_follow::{Follower, announce_deletion};
 use super::redis_lua::Scripts;
 use super::redis_read::{self as read, Keys, Stored, store_error};
-use super::{ChannelInfo, IdMatch, MAX_ATTEMPTS_KEPT, NewEvent, Store, StoreError};
+use super::{ChannelInfo, Elsewhere, IdMatch, MAX_ATTEMPTS_KEPT, NewEvent, Store, StoreError};
 use crate::config::Retention;
 use crate::ids::TokenHash;
 
@@ -37,9 +38,9 @@ pub(crate) struct RedisStore {
     durability: Durability,
     closed: AtomicBool,
     client: redis::Client,
-    /// The connection of `appended_elsewhere`'s blocking reads, apart from `conn` so that
-    /// they hold up nothing else; made on first use and again after an error.
-    follower: tokio::sync::Mutex<Option<redis::aio::MultiplexedConnection>>,
+    /// `elsewhere`'s blocking reads, on a connection apart from `conn` so that they hold up
+    /// nothing else.
+    follower: tokio::sync::Mutex<Follower>,
 }
 
 impl RedisStore {
@@ -60,6 +61,7 @@ impl RedisStore {
             .await
             .with_context(|| format!("could not connect to redis at {url}"))?;
         let durability = Durability::check(&mut conn, accept_unsafe).await?;
+        let follower = Follower::new(&mut conn).await.context("could not read hr:deleted")?;
         Ok(Self {
             conn,
             scripts: Scripts::new(),
@@ -67,7 +69,7 @@ impl RedisStore {
             durability,
             closed: AtomicBool::new(false),
             client,
-            follower: tokio::sync::Mutex::default(),
+            follower: tokio::sync::Mutex::new(follower),
         })
     }
 
@@ -149,13 +151,13 @@ impl Store for RedisStore {
 
     async fn delete_channel(&self, id: &str) -> Result<bool, StoreError> {
         let deleted = self.write(&self.scripts.delete, id, &[]).await? == 1;
-        let mut conn = self.conn()?;
-        redis::cmd("SREM")
-            .arg(CHANNELS)
-            .arg(id)
-            .exec_async(&mut conn)
-            .await
-            .map_err(store_error)?;
+        // Outside the script: these keys are not in the channel's slot.
+        let mut pipe = redis::pipe();
+        pipe.cmd("SREM").arg(CHANNELS).arg(id).ignore();
+        if deleted {
+            announce_deletion(&mut pipe, id);
+        }
+        pipe.exec_async(&mut self.conn()?).await.map_err(store_error)?;
         Ok(deleted)
     }
 
@@ -254,43 +256,13 @@ impl Store for RedisStore {
         true
     }
 
-    async fn appended_elsewhere(
+    async fn elsewhere(
         &self,
         cursors: &[(String, u64)],
         block: std::time::Duration,
-    ) -> Result<Vec<(String, u64)>, StoreError> {
-        self.conn()?;
-        let mut follower = self.follower.lock().await;
-        let conn = match follower.as_mut() {
-            Some(conn) => conn,
-            None => {
-                let config = redis::AsyncConnectionConfig::new()
-                    .set_connection_timeout(Some(CONNECT_TIMEOUT))
-                    .set_response_timeout(Some(block + RESPONSE_TIMEOUT));
-                let conn = self.client.get_multiplexed_async_connection_with_config(&config);
-                follower.insert(conn.await.map_err(store_error)?)
-            }
-        };
-        let read = read::first_new(conn, cursors, block).await;
-        let channels = match read {
-            Ok(channels) => channels,
-            Err(err) => {
-                *follower = None;
-                return Err(err);
-            }
-        };
-        drop(follower);
-        let mut newest = Vec::with_capacity(channels.len());
+    ) -> Result<Elsewhere, StoreError> {
         let mut conn = self.conn()?;
-        for channel in channels {
-            let seq: Option<u64> = redis::cmd("GET")
-                .arg(Keys::new(&channel).seq())
-                .query_async(&mut conn)
-                .await
-                .map_err(store_error)?;
-            newest.push((channel, seq.unwrap_or(0)));
-        }
-        Ok(newest)
+        self.follower.lock().await.read(&self.client, &mut conn, cursors, block).await
     }
 
     async fn reachable(&self) -> Result<(), StoreError> {

@@ -1,6 +1,5 @@
 //! The Redis store's layout and reads: the keys of a channel (one hash tag each), the record
-//! kept per event, and the plain commands that answer history, detail and stream reads,
-//! and the blocking read that follows other relays' appends.
+//! kept per event, and the plain commands that answer history, detail and stream reads.
 //! Writes are Lua scripts (`redis_lua.rs`), run by `redis.rs`.
 
 use std::collections::HashMap;
@@ -343,30 +342,4 @@ pub(super) async fn expired(
         })
     });
     Ok(runs.filter(|run| run.to_seq >= from && run.from_seq <= to).collect())
-}
-
-/// Blocks up to `block` for a log entry past any `(channel, seq)` cursor (`XREAD BLOCK`);
-/// returns the channels that have one.
-pub(super) async fn first_new(
-    conn: &mut redis::aio::MultiplexedConnection,
-    cursors: &[(String, u64)],
-    block: std::time::Duration,
-) -> Result<Vec<String>, StoreError> {
-    type Entry = (String, HashMap<String, Vec<u8>>);
-    let mut command = redis::cmd("XREAD");
-    command.arg("COUNT").arg(1).arg("BLOCK").arg(block.as_millis() as u64).arg("STREAMS");
-    let mut channels = HashMap::new();
-    for (channel, _) in cursors {
-        let key = Keys::new(channel).log().to_owned();
-        command.arg(&key);
-        channels.insert(key, channel.clone());
-    }
-    for (_, seq) in cursors {
-        command.arg(format!("{seq}-0"));
-    }
-    let answer: Option<Vec<(String, Vec<Entry>)>> =
-        command.query_async(conn).await.map_err(store_error)?;
-    let streams = answer.unwrap_or_default().into_iter();
-    let fresh = streams.filter(|(_, entries)| !entries.is_empty());
-    Ok(fresh.filter_map(|(key, _)| channels.remove(&key)).collect())
 }

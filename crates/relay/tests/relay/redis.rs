@@ -118,6 +118,37 @@ async fn a_client_on_one_relay_gets_at_once_what_another_relay_ingests_in_order(
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_channel_deleted_through_one_relay_closes_its_sessions_on_another() {
+    let redis = RedisServer::start();
+    let (dir_a, dir_b) = (tempfile::tempdir().expect("dir"), tempfile::tempdir().expect("dir"));
+    let (a, b) = (relay_on(&redis, &dir_a).await, relay_on(&redis, &dir_b).await);
+    let channel = create_channel(&a.url, None).await;
+    let other = create_channel(&a.url, None).await;
+    let mut ws = connect(&b.url, &channel, 0).await;
+    expect_hello(&mut ws, &channel.channel).await;
+    let mut bystander = connect(&b.url, &other, 0).await;
+    expect_hello(&mut bystander, &other.channel).await;
+
+    let url = format!("{}/v1/channels/{}", a.url, channel.channel);
+    let auth = format!("Bearer {}", channel.token);
+    let deleted = http(Method::DELETE, &url, &[("authorization", &auth)], "").await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
+    let (code, reason) = expect_close(&mut ws).await;
+    assert_eq!((code, reason.as_str()), (1008, "channel deleted"));
+    // Its ingest URL is gone on every relay; the other channel's session streams on.
+    let path = &channel.ingest_url[channel.ingest_url.find("/h/").expect("ingest path")..];
+    let gone = post(&format!("{}{path}", b.url), "late").await;
+    assert_eq!(gone.status, StatusCode::GONE);
+    post(&format!("{}/x", other.ingest_url), "still here").await;
+    assert_eq!(within(next_event(&mut bystander)).await.body.as_ref(), b"still here");
+    drop(bystander);
+    for relay in [a, b] {
+        relay.signal("-TERM");
+        assert!(relay.wait().await.success());
+    }
+}
+
 /// Posts numbered bodies `{prefix}-{n}` to `ingest_url` one after another until one fails
 /// to get an answer (its relay is gone) or `limit` were sent; returns the acknowledged ones.
 /// `acked` counts them as they come, for the test to act mid-stream.
