@@ -42,7 +42,8 @@ pub struct ListenArgs {
     /// Full-screen inspector: the same forwarding, drawn as a live event list with a detail
     /// view; replay (r), edit and replay (e), stop a retried event (s), filter (/), copy as
     /// curl (c) or the body (y), ? lists the keys, q quits. Without a terminal on stdout,
-    /// the line log is printed instead (with a notice on stderr).
+    /// the line log is printed instead (with a notice on stderr). Log lines stay off while
+    /// it draws unless HOOKRELAY_LOG is set (then send stderr elsewhere: 2>listen.log).
     #[arg(long)]
     pub tui: bool,
 

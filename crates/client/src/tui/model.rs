@@ -566,6 +566,8 @@ impl Model {
         if self.follow || at >= top + height {
             top = (at + 1).saturating_sub(height);
         }
+        // No empty space below the last row while rows above are hidden.
+        top = top.min(visible.len().saturating_sub(height));
         if at < top {
             top = at;
         }

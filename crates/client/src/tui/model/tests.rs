@@ -186,6 +186,7 @@ fn the_filter_narrows_the_list_and_esc_clears_it() {
     key(&mut model, Key::Esc);
     assert!(model.filter.is_empty());
     assert_eq!(model.visible().len(), 6);
+    assert_eq!((model.selected, model.top), (Some(4), Some(2)), "the list stays full");
 }
 
 #[test]
