@@ -318,3 +318,25 @@ async fn scrolling_above_the_newest_page_loads_older_events_from_the_relay() {
     tui.screen.wait_for("/n1 ").await;
     tui.quit().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_gives_the_terminal_back_and_ends_listen_normally() {
+    let setup = Setup::start().await;
+    setup.ingest("POST", "/t", &[], "{}").await;
+    let mut tui = Tui::start(&setup, &[], &[]);
+    tui.screen.wait_for("● connected").await;
+    tui.screen.wait_for("/t").await;
+    // `exec` made hookrelay the child of `script`.
+    let script = tui.child.id().expect("running").to_string();
+    let found = tokio::process::Command::new("pgrep").args(["-P", &script]).output().await;
+    let pid = String::from_utf8_lossy(&found.expect("pgrep runs").stdout).trim().to_owned();
+    assert!(!pid.is_empty() && !pid.contains('\n'), "one child: {pid:?}");
+    let sent = std::process::Command::new("kill").args(["-TERM", &pid]).status().expect("kill");
+    assert!(sent.success());
+    let status = tokio::time::timeout(WAIT, tui.child.wait()).await.expect("ends").expect("waited");
+    let output = tui.screen.text();
+    assert!(status.success(), "{status:?}: {output:?}");
+    let restored = output.rfind("\u{1b}[?1049l").expect("left the alternate screen");
+    assert!(restored > output.rfind("\u{1b}[?1049h").unwrap_or(0), "{output:?}");
+    assert!(output[restored..].contains("stopped: 1 delivered"), "{output:?}");
+}
