@@ -132,8 +132,12 @@ pub(crate) async fn run(config: Config, env: &CommandEnv) -> anyhow::Result<Exit
         eprintln!("hookrelay: --tui needs a terminal, and stdout is not one: printing the log");
     }
     let (backend_tx, backend_rx) = oneshot::channel();
+    // Cancelled once the pipeline is over, which the inspector cannot tell from its queue:
+    // its own actions hold senders of it.
+    let finished = CancellationToken::new();
     let renderer = if tui {
-        tokio::spawn(inspector::run(ui_events, backend_rx, on_closed, env.offset))
+        let ends = inspector::Ends { quit: on_closed, finished: finished.clone() };
+        tokio::spawn(inspector::run(ui_events, backend_rx, ends, env.offset))
     } else {
         let out = Renderer::terminal(config.json, env.offset);
         tokio::task::spawn_blocking(move || {
@@ -143,6 +147,7 @@ pub(crate) async fn run(config: Config, env: &CommandEnv) -> anyhow::Result<Exit
     };
     let inspector = tui.then_some(backend_tx);
     let result = listen(config, &env.dirs, env.cancel.clone(), ui, inspector).await;
+    finished.cancel();
     // Every `Ui` sender is gone now, so the renderer drains what is left and returns.
     let shown = match renderer.await {
         Ok(shown) => shown,

@@ -150,8 +150,13 @@ impl Tui {
     }
 
     /// Presses `q` and returns everything written to the terminal once it exited 0.
-    async fn quit(mut self) -> String {
-        self.press("q").await;
+    async fn quit(self) -> String {
+        self.quit_with("q").await
+    }
+
+    /// [`Tui::quit`] with other keys.
+    async fn quit_with(mut self, keys: &str) -> String {
+        self.press(keys).await;
         let status = tokio::time::timeout(WAIT, self.child.wait()).await.expect("quits");
         let output = self.screen.text();
         assert!(status.expect("waited").success(), "{output:?}");
@@ -316,7 +321,8 @@ async fn scrolling_above_the_newest_page_loads_older_events_from_the_relay() {
     tui.screen.wait_for("/n30 ").await;
     tui.press("g").await;
     tui.screen.wait_for("/n1 ").await;
-    tui.quit().await;
+    // Ctrl-C, which raw mode delivers as a key, quits like q.
+    tui.quit_with("\u{3}").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -339,4 +345,19 @@ async fn sigterm_gives_the_terminal_back_and_ends_listen_normally() {
     let restored = output.rfind("\u{1b}[?1049l").expect("left the alternate screen");
     assert!(restored > output.rfind("\u{1b}[?1049h").unwrap_or(0), "{output:?}");
     assert!(output[restored..].contains("stopped: 1 delivered"), "{output:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fatal_error_gives_the_terminal_back_before_it_is_printed() {
+    let setup = Setup::start().await;
+    setup.ingest("POST", "/f", &[], "{}").await;
+    let mut tui = Tui::start(&setup, &["--exit-on-disconnect"], &[]);
+    tui.screen.wait_for("● connected").await;
+    tui.screen.wait_for("/f").await;
+    setup.relay.stop().await;
+    let status = tokio::time::timeout(WAIT, tui.child.wait()).await.expect("ends").expect("waited");
+    let output = tui.screen.text();
+    assert_eq!(status.code(), Some(1), "{output:?}");
+    let restored = output.rfind("\u{1b}[?1049l").expect("left the alternate screen");
+    assert!(output[restored..].contains("error: "), "{output:?}");
 }

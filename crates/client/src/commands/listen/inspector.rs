@@ -45,15 +45,25 @@ pub(super) enum Done {
     Edited(anyhow::Result<Event>),
 }
 
+/// What ends the inspector besides the user.
+pub(super) struct Ends {
+    /// Ctrl-C or SIGTERM (`listen`'s cancellation); the inspector cancels it itself on `q`,
+    /// so `listen` stops with it.
+    pub quit: CancellationToken,
+    /// The pipeline is over (a fatal error, or the end after `quit`).
+    pub finished: CancellationToken,
+}
+
 /// Runs the inspector until the user quits, `quit` is cancelled (SIGTERM) or the pipeline
-/// ends (every sender of `events` gone); `backend` arrives once the channel is known.
-/// Cancels `quit` on the way out, so `listen` stops with it.
+/// ends; `backend` arrives once the channel is known. Cancels `quit` on the way out, then
+/// takes the pipeline's last events for the summary line.
 pub(super) async fn run(
     mut events: mpsc::Receiver<UiEvent>,
     backend: oneshot::Receiver<Backend>,
-    quit: CancellationToken,
+    ends: Ends,
     offset: UtcOffset,
 ) -> anyhow::Result<()> {
+    let Ends { quit, finished } = ends;
     let mut guard = match TerminalGuard::enter() {
         Ok(guard) => guard,
         Err(err) => {
@@ -62,7 +72,7 @@ pub(super) async fn run(
         }
     };
     let mut model = Model::new(Instant::now(), offset);
-    let looped = run_loop(&mut guard, &mut model, &mut events, backend, &quit).await;
+    let looped = run_loop(&mut guard, &mut model, &mut events, backend, &quit, &finished).await;
     drop(guard);
     quit.cancel();
     // The pipeline winds down now; its last events still count for the summary.
@@ -83,6 +93,7 @@ async fn run_loop(
     events: &mut mpsc::Receiver<UiEvent>,
     mut backend_rx: oneshot::Receiver<Backend>,
     quit: &CancellationToken,
+    finished: &CancellationToken,
 ) -> anyhow::Result<()> {
     let (inputs_tx, mut inputs) = mpsc::channel(INPUT_QUEUE);
     let (done_tx, mut done) = mpsc::channel(INPUT_QUEUE);
@@ -104,6 +115,7 @@ async fn run_loop(
         }
         let commands = tokio::select! {
             () = quit.cancelled() => break Ok(()),
+            () = finished.cancelled() => break Ok(()),
             event = events.recv() => match event {
                 Some(event) => {
                     let mut commands = model.update(Input::Ui(event));
@@ -125,6 +137,9 @@ async fn run_loop(
                         Err(err) => format!("could not copy: {err}"),
                     };
                     model.update(Input::Status(text))
+                }
+                Done::EditReady(_) if state.editing => {
+                    model.update(Input::Status("an edit is already open".into()))
                 }
                 Done::EditReady(event) => {
                     gate.pause();
