@@ -5,16 +5,21 @@
 
 use std::time::{Duration, Instant};
 
-use hookrelay_proto::{EventDetail, EventSummary};
+use hookrelay_proto::EventDetail;
 use time::UtcOffset;
 
 use crate::output::listener_line::listener_text;
 use crate::output::log_line::gap_text;
 use crate::output::queue::UiEvent;
 use crate::output::records::Outcomes;
-use crate::tui::keys::Key;
 use crate::tui::row::Row;
 use crate::tui::window::Window;
+
+mod io;
+mod navigate;
+mod on_key;
+
+pub(crate) use io::{Command, Input};
 
 /// What the header says about the relay connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,78 +78,6 @@ pub(crate) struct DetailView {
     pub error: Option<String>,
     /// First line shown.
     pub scroll: usize,
-}
-
-/// Something that happened.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Input {
-    /// From the forwarding pipeline (the same events the line log gets).
-    Ui(UiEvent),
-    /// A key press.
-    Key(Key),
-    /// The channel's newest events.
-    Latest(Vec<EventSummary>),
-    /// Events older than the oldest row.
-    Older(Vec<EventSummary>),
-    /// Events newer than the newest row, and the page size asked.
-    Newer(Vec<EventSummary>, usize),
-    /// A page of history could not be read.
-    PageFailed(String),
-    /// An event fetched for the detail view (by id), or why not.
-    Detail(String, Result<EventDetail, String>),
-    /// What an action did (`copied ...`, `replay failed: ...`).
-    Status(String),
-    /// The list's height in rows changed (the terminal was resized).
-    Resized(usize),
-}
-
-/// Something the model wants done.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Command {
-    /// Read the newest page of history.
-    LoadLatest,
-    /// Read the page before `before`.
-    LoadOlder {
-        /// Oldest seq held.
-        before: u64,
-    },
-    /// Read the page after `after`.
-    LoadNewer {
-        /// Newest seq held.
-        after: u64,
-    },
-    /// Fetch one event in full.
-    LoadDetail {
-        /// Its id.
-        id: String,
-    },
-    /// Stop waiting on the event being retried.
-    Stop {
-        /// Its seq.
-        seq: u64,
-    },
-    /// Replay an event to the local app.
-    Replay {
-        /// Its id.
-        id: String,
-    },
-    /// Edit an event in `$EDITOR`, then replay it.
-    Edit {
-        /// Its id.
-        id: String,
-    },
-    /// Copy an event as a curl command.
-    CopyCurl {
-        /// Its id.
-        id: String,
-    },
-    /// Copy an event's body.
-    CopyBody {
-        /// Its id.
-        id: String,
-    },
-    /// Leave (terminal restored, `listen` stops).
-    Quit,
 }
 
 /// Everything the screen shows.
@@ -346,235 +279,13 @@ impl Model {
     }
 
     /// The detail view shows `seq`: read it again, its deliveries changed.
-    fn reload_detail(&self, seq: u64) -> Vec<Command> {
+    pub(super) fn reload_detail(&self, seq: u64) -> Vec<Command> {
         match &self.detail {
             Some(detail) if detail.seq == seq && self.screen == Screen::Detail => {
                 vec![Command::LoadDetail { id: detail.id.clone() }]
             }
             _ => Vec::new(),
         }
-    }
-
-    fn on_key(&mut self, key: Key) -> Vec<Command> {
-        if key == Key::Interrupt {
-            return self.quit();
-        }
-        if self.help {
-            return match key {
-                Key::Char('q') => self.quit(),
-                _ => {
-                    self.help = false;
-                    Vec::new()
-                }
-            };
-        }
-        if self.filter_editing {
-            match key {
-                Key::Char(c) => self.filter.push(c),
-                Key::Backspace => {
-                    self.filter.pop();
-                }
-                Key::Enter => self.filter_editing = false,
-                Key::Esc => {
-                    self.filter.clear();
-                    self.filter_editing = false;
-                }
-                _ => {}
-            }
-            return Vec::new();
-        }
-        match (self.screen, key) {
-            (_, Key::Char('q')) => return self.quit(),
-            (_, Key::Char('?')) => self.help = true,
-            (_, Key::Char('r')) => return self.on_target(|id| Command::Replay { id }),
-            (_, Key::Char('e')) => return self.on_target(|id| Command::Edit { id }),
-            (_, Key::Char('c')) => return self.on_target(|id| Command::CopyCurl { id }),
-            (_, Key::Char('y')) => return self.on_target(|id| Command::CopyBody { id }),
-            (_, Key::Char('s')) => return self.stop(),
-            (Screen::Detail, Key::Esc) => {
-                self.screen = Screen::List;
-                self.detail = None;
-            }
-            (Screen::Detail, key) => self.scroll_detail(key),
-            (Screen::List, Key::Esc) => self.filter.clear(),
-            (Screen::List, Key::Char('/')) => {
-                self.filter_editing = true;
-            }
-            (Screen::List, Key::Enter) => {
-                if let Some(row) = self.selected_row() {
-                    let (seq, id) = (row.seq, row.id.clone());
-                    self.screen = Screen::Detail;
-                    let loaded = None;
-                    self.detail =
-                        Some(DetailView { seq, id: id.clone(), loaded, error: None, scroll: 0 });
-                    return vec![Command::LoadDetail { id }];
-                }
-            }
-            (Screen::List, Key::Up | Key::Char('k')) => return self.move_or_page(-1),
-            (Screen::List, Key::Down | Key::Char('j')) => return self.move_or_page(1),
-            (Screen::List, Key::PageUp) => return self.move_or_page(-(self.page() as i64)),
-            (Screen::List, Key::PageDown) => return self.move_or_page(self.page() as i64),
-            (Screen::List, Key::Home | Key::Char('g')) => {
-                self.move_by(i64::MIN / 2);
-                return self.page_older_if_any();
-            }
-            (Screen::List, Key::End | Key::Char('G')) => {
-                self.follow = true;
-                if self.window.detached && !self.loading {
-                    self.loading = true;
-                    return vec![Command::LoadLatest];
-                }
-            }
-            (Screen::List, _) => {}
-        }
-        Vec::new()
-    }
-
-    fn quit(&mut self) -> Vec<Command> {
-        self.quit = true;
-        vec![Command::Quit]
-    }
-
-    fn page(&self) -> usize {
-        self.list_height.saturating_sub(1).max(1)
-    }
-
-    /// The event the action is for: the detail view's, else the selected row's.
-    fn on_target(&mut self, command: impl FnOnce(String) -> Command) -> Vec<Command> {
-        let id = match (&self.screen, &self.detail) {
-            (Screen::Detail, Some(detail)) => Some(detail.id.clone()),
-            _ => self.selected_row().map(|row| row.id.clone()),
-        };
-        match id {
-            Some(id) => vec![command(id)],
-            None => {
-                self.status = Some("no event selected".into());
-                Vec::new()
-            }
-        }
-    }
-
-    /// `s`: the shown event if it is being retried, else the only one that is.
-    fn stop(&mut self) -> Vec<Command> {
-        let shown = match (&self.screen, &self.detail) {
-            (Screen::Detail, Some(detail)) => Some(detail.seq),
-            _ => self.selected,
-        };
-        let shown =
-            shown.and_then(|seq| self.window.get(seq)).filter(|row| row.state.is_retrying());
-        let retrying: Vec<u64> = self
-            .window
-            .rows()
-            .iter()
-            .filter(|row| row.state.is_retrying())
-            .map(|row| row.seq)
-            .collect();
-        let seq = match (shown, retrying.as_slice()) {
-            (Some(row), _) => row.seq,
-            (None, [only]) => *only,
-            (None, []) => {
-                self.status = Some("no event is being retried".into());
-                return Vec::new();
-            }
-            (None, _) => {
-                self.status = Some("several events are being retried: select one, then s".into());
-                return Vec::new();
-            }
-        };
-        self.status = Some(format!("stopping seq {seq}: it will be recorded as failed"));
-        vec![Command::Stop { seq }]
-    }
-
-    fn scroll_detail(&mut self, key: Key) {
-        let page = self.page();
-        let Some(detail) = self.detail.as_mut() else { return };
-        detail.scroll = match key {
-            Key::Up | Key::Char('k') => detail.scroll.saturating_sub(1),
-            Key::Down | Key::Char('j') => detail.scroll + 1,
-            Key::PageUp => detail.scroll.saturating_sub(page),
-            Key::PageDown => detail.scroll + page,
-            Key::Home | Key::Char('g') => 0,
-            Key::End | Key::Char('G') => usize::MAX / 2,
-            _ => detail.scroll,
-        };
-    }
-
-    /// Moves the selection; past the oldest row pages older events in, past the newest
-    /// pages newer ones back (when the window does not reach them).
-    fn move_or_page(&mut self, delta: i64) -> Vec<Command> {
-        let visible = self.visible();
-        let at = self.selected_index(&visible);
-        let last = visible.len().saturating_sub(1);
-        drop(visible);
-        self.move_by(delta);
-        match at {
-            Some(0) | None if delta < 0 => self.page_older_if_any(),
-            Some(at) if delta > 0 && at == last && self.window.detached && !self.loading => {
-                self.loading = true;
-                let after = self.window.bounds().map_or(0, |b| b.1);
-                vec![Command::LoadNewer { after }]
-            }
-            _ => Vec::new(),
-        }
-    }
-
-    fn page_older_if_any(&mut self) -> Vec<Command> {
-        if !self.window.older || self.loading {
-            return Vec::new();
-        }
-        let Some((before, _)) = self.window.bounds() else { return Vec::new() };
-        self.loading = true;
-        self.status = Some("loading older events…".into());
-        vec![Command::LoadOlder { before }]
-    }
-
-    fn selected_index(&self, visible: &[&Row]) -> Option<usize> {
-        let seq = self.selected?;
-        visible.iter().position(|row| row.seq == seq)
-    }
-
-    fn move_by(&mut self, delta: i64) {
-        let visible = self.visible();
-        if visible.is_empty() {
-            return;
-        }
-        let last = visible.len() - 1;
-        let at = self.selected_index(&visible).unwrap_or(last) as i64;
-        let to = (at.saturating_add(delta)).clamp(0, last as i64) as usize;
-        self.selected = Some(visible[to].seq);
-        self.follow = to == last && !self.window.detached;
-    }
-
-    /// Keeps the selection on a visible row (the newest while following) and on screen.
-    fn settle(&mut self) {
-        let visible = self.visible();
-        if visible.is_empty() {
-            return;
-        }
-        let last = visible.len() - 1;
-        let at = match self.selected_index(&visible) {
-            Some(at) if !self.follow => at,
-            // A selection the filter hides moves to the nearest row before it.
-            None if !self.follow && self.selected.is_some() => {
-                let seq = self.selected.unwrap_or(0);
-                visible.iter().rposition(|row| row.seq < seq).unwrap_or(0)
-            }
-            _ => last,
-        };
-        let height = self.list_height.max(1);
-        let mut top = visible.iter().position(|row| Some(row.seq) >= self.top).unwrap_or(0);
-        if self.follow || at >= top + height {
-            top = (at + 1).saturating_sub(height);
-        }
-        // No empty space below the last row while rows above are hidden.
-        top = top.min(visible.len().saturating_sub(height));
-        if at < top {
-            top = at;
-        }
-        let (selected, top) = (visible[at].seq, visible[top].seq);
-        drop(visible);
-        self.selected = Some(selected);
-        self.top = Some(top);
     }
 }
 

@@ -5,6 +5,7 @@ use time::UtcOffset;
 
 use super::*;
 use crate::output::queue::{DeliveryLine, EventRef};
+use crate::tui::keys::Key;
 use crate::tui::row::RowState;
 
 fn summary(seq: u64) -> EventSummary {
