@@ -13,6 +13,7 @@ use crate::output::log_line::gap_text;
 use crate::output::queue::UiEvent;
 use crate::output::records::Outcomes;
 use crate::tui::row::Row;
+use crate::tui::text::detail_lines;
 use crate::tui::window::Window;
 
 mod io;
@@ -74,6 +75,8 @@ pub(crate) struct DetailView {
     pub id: String,
     /// The event as the relay has it, once fetched.
     pub loaded: Option<EventDetail>,
+    /// Its lines as the view shows them (rendered once, when it arrives).
+    pub lines: Vec<String>,
     /// Why it could not be fetched.
     pub error: Option<String>,
     /// First line shown.
@@ -202,7 +205,10 @@ impl Model {
             Input::Detail(id, fetched) => {
                 if let Some(detail) = self.detail.as_mut().filter(|detail| detail.id == id) {
                     match fetched {
-                        Ok(event) => (detail.loaded, detail.error) = (Some(event), None),
+                        Ok(event) => {
+                            detail.lines = detail_lines(&event, self.offset);
+                            (detail.loaded, detail.error) = (Some(event), None);
+                        }
                         Err(why) => detail.error = Some(why),
                     }
                 }

@@ -7,11 +7,9 @@ use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::Line;
 use ratatui::widgets::Paragraph;
-use time::UtcOffset;
 
-use crate::output::event_view;
-use crate::tui::draw::{clean, fit};
 use crate::tui::model::DetailView;
+use crate::tui::text::{clean, fit};
 
 /// The title line above the view.
 pub(super) fn titles(frame: &mut Frame<'_>, area: Rect, view: &DetailView) {
@@ -21,21 +19,13 @@ pub(super) fn titles(frame: &mut Frame<'_>, area: Rect, view: &DetailView) {
     frame.render_widget(Paragraph::new(Line::styled(fit(&text, area.width.into()), style)), area);
 }
 
-/// The view's text lines (shared with the copy of the screen in tests).
-pub(super) fn lines(view: &DetailView, offset: UtcOffset) -> Vec<String> {
-    match (&view.loaded, &view.error) {
-        (_, Some(error)) => vec![format!(" could not read the event: {}", clean(error))],
-        (None, None) => vec![" loading…".to_owned()],
-        (Some(detail), None) => event_view::render(detail, offset, false, false)
-            .lines()
-            .map(|line| format!(" {}", clean(line)))
-            .collect(),
-    }
-}
-
 /// Draws the view from its scroll position (clamped so the last page stays full).
-pub(super) fn draw(frame: &mut Frame<'_>, area: Rect, view: &DetailView, offset: UtcOffset) {
-    let all = lines(view, offset);
+pub(super) fn draw(frame: &mut Frame<'_>, area: Rect, view: &DetailView) {
+    let all: Vec<String> = match (&view.error, view.loaded.is_some()) {
+        (Some(error), _) => vec![format!(" could not read the event: {}", clean(error))],
+        (None, false) => vec![" loading…".to_owned()],
+        (None, true) => view.lines.clone(),
+    };
     let height = usize::from(area.height);
     let scroll = view.scroll.min(all.len().saturating_sub(height));
     let shown: Vec<Line<'_>> = all

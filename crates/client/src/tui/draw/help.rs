@@ -6,8 +6,8 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
-use crate::tui::draw::fit;
 use crate::tui::keys::HELP;
+use crate::tui::text::fit;
 
 /// Draws the overlay centred in `area`.
 pub(super) fn draw(frame: &mut Frame<'_>, area: Rect) {

@@ -9,9 +9,9 @@ use ratatui::widgets::Paragraph;
 use time::UtcOffset;
 use time::macros::format_description;
 
-use crate::tui::draw::{clean, fit};
 use crate::tui::model::Model;
 use crate::tui::row::{Row, RowState};
+use crate::tui::text::{clean, fit};
 
 /// Widths of the fixed columns: time, seq, method, status, latency, attempts, marks.
 const FIXED: [usize; 7] = [8, 5, 6, 4, 7, 3, 2];

@@ -1,6 +1,6 @@
 //! Draws the [`Model`] on a ratatui frame: header (relay, channel, ingest URL, target,
 //! connection state), the event list or the detail view, a status line and the keys bar,
-//! and the help overlay on top. Everything from event data goes through [`clean`] first, so
+//! and the help overlay on top. Everything from event data goes through `text::clean` first, so
 //! control characters never reach the terminal raw (DESIGN §9).
 
 mod detail;
@@ -13,8 +13,8 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use crate::output::style::escape_controls;
 use crate::tui::model::{Conn, Model, Screen};
+use crate::tui::text::{clean, fit};
 
 /// Lines above the list (header and column titles) and below it (status line, keys).
 const CHROME_ROWS: u16 = 6;
@@ -22,24 +22,6 @@ const CHROME_ROWS: u16 = 6;
 /// The list's height in a terminal of `height` rows.
 pub(crate) fn list_height(height: u16) -> usize {
     usize::from(height.saturating_sub(CHROME_ROWS).max(1))
-}
-
-/// `text` safe to put in a cell: control characters shown escaped, tabs as spaces.
-pub(crate) fn clean(text: &str) -> String {
-    escape_controls(&text.replace('\t', "    "), false).into_owned()
-}
-
-/// `text` cut to `width` characters, with `…` where it was cut.
-pub(crate) fn fit(text: &str, width: usize) -> String {
-    if text.chars().count() <= width {
-        return text.to_owned();
-    }
-    if width == 0 {
-        return String::new();
-    }
-    let mut cut: String = text.chars().take(width - 1).collect();
-    cut.push('…');
-    cut
 }
 
 /// Draws the whole screen.
@@ -56,7 +38,7 @@ pub(crate) fn draw(frame: &mut Frame<'_>, model: &Model) {
     match (model.screen, &model.detail) {
         (Screen::Detail, Some(view)) => {
             detail::titles(frame, titles, view);
-            detail::draw(frame, middle, view, model.offset);
+            detail::draw(frame, middle, view);
         }
         _ => {
             list::titles(frame, titles);

@@ -55,8 +55,14 @@ impl Model {
                     let (seq, id) = (row.seq, row.id.clone());
                     self.screen = Screen::Detail;
                     let loaded = None;
-                    self.detail =
-                        Some(DetailView { seq, id: id.clone(), loaded, error: None, scroll: 0 });
+                    self.detail = Some(DetailView {
+                        seq,
+                        id: id.clone(),
+                        loaded,
+                        lines: Vec::new(),
+                        error: None,
+                        scroll: 0,
+                    });
                     return vec![Command::LoadDetail { id }];
                 }
             }
