@@ -1,7 +1,7 @@
 //! Draws the [`Model`] on a ratatui frame: header (relay, channel, ingest URL, target,
 //! connection state), the event list or the detail view, a status line and the keys bar,
-//! and the help overlay on top. Everything from event data goes through `text::clean` first, so
-//! control characters never reach the terminal raw (DESIGN §9).
+//! and the help overlay on top. Everything from event data goes through `text::clean`
+//! first, so control characters never reach the terminal raw (DESIGN §9).
 
 mod detail;
 mod help;
