@@ -154,7 +154,8 @@ impl Model {
 
     /// The rows the filter lets through, oldest first.
     pub(crate) fn visible(&self) -> Vec<&Row> {
-        self.window.rows().iter().filter(|row| row.matches(&self.filter)).collect()
+        let filter = self.filter.to_lowercase();
+        self.window.rows().iter().filter(|row| row.matches_lowercase(&filter)).collect()
     }
 
     /// The selected row, if it is visible.

@@ -84,6 +84,9 @@ pub(crate) struct Row {
     pub replayed: bool,
     /// The last error, if any.
     pub error: Option<String>,
+    /// What the filter looks at, lowercased (kept up to date by every change above, so
+    /// filtering a full list costs no allocation per row).
+    search: String,
 }
 
 fn with_query(path: &str, query: Option<&str>) -> String {
@@ -117,10 +120,12 @@ impl Row {
             signature: None,
             replayed: false,
             error: None,
+            search: String::new(),
         };
         if let Some(result) = &summary.last_result {
             row.take_result(result);
         }
+        row.refresh_search();
         row
     }
 
@@ -140,6 +145,7 @@ impl Row {
             signature: None,
             replayed: false,
             error: None,
+            search: String::new(),
         }
     }
 
@@ -162,6 +168,7 @@ impl Row {
     pub(crate) fn set_waiting(&mut self, reason: &str) {
         self.state = RowState::Waiting;
         self.error = Some(reason.to_owned());
+        self.refresh_search();
     }
 
     /// Takes what a delivery line says (an attempt to be retried, or the final result).
@@ -177,13 +184,14 @@ impl Row {
             // A replay does not change where the live delivery left the event's attempts.
             self.replayed = true;
             self.state = line.outcome.into();
-            return;
+        } else {
+            self.attempts = line.attempt;
+            if line.signature.is_some() {
+                self.signature.clone_from(&line.signature);
+            }
+            self.state = if retrying { RowState::Retrying } else { line.outcome.into() };
         }
-        self.attempts = line.attempt;
-        if line.signature.is_some() {
-            self.signature.clone_from(&line.signature);
-        }
-        self.state = if retrying { RowState::Retrying } else { line.outcome.into() };
+        self.refresh_search();
     }
 
     fn take_result(&mut self, result: &DeliveryResult) {
@@ -195,16 +203,21 @@ impl Row {
         self.error.clone_from(&result.error);
     }
 
+    fn refresh_search(&mut self) {
+        let status = self.status.map(|s| s.to_string()).unwrap_or_default();
+        let fields = [self.event_type.as_deref().unwrap_or(""), &self.path, &status];
+        // A newline cannot be typed into the filter, so no match spans two fields.
+        self.search = format!("{}\n{}", fields.join("\n"), self.state.word()).to_lowercase();
+    }
+
     /// Whether the filter text matches its type, path, status or state (case-insensitive).
     pub(crate) fn matches(&self, filter: &str) -> bool {
-        if filter.is_empty() {
-            return true;
-        }
-        let filter = filter.to_lowercase();
-        let status = self.status.map(|s| s.to_string()).unwrap_or_default();
-        [self.event_type.as_deref().unwrap_or(""), &self.path, &status, self.state.word()]
-            .iter()
-            .any(|field| field.to_lowercase().contains(&filter))
+        self.matches_lowercase(&filter.to_lowercase())
+    }
+
+    /// [`Row::matches`] for a filter already lowercased.
+    pub(crate) fn matches_lowercase(&self, filter: &str) -> bool {
+        filter.is_empty() || self.search.contains(filter)
     }
 }
 
@@ -227,8 +240,9 @@ mod tests {
 
     #[test]
     fn the_filter_looks_at_type_path_status_and_state() {
-        let mut row = Row::from_line(&line(Outcome::Rejected, Some(404)), false);
-        row.event_type = Some("Invoice.Paid".into());
+        let mut rejected = line(Outcome::Rejected, Some(404));
+        rejected.event_type = Some("Invoice.Paid".into());
+        let row = Row::from_line(&rejected, false);
         for text in ["invoice", "/STRIPE", "404", "reject", ""] {
             assert!(row.matches(text), "{text}");
         }
