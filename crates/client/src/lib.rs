@@ -16,6 +16,9 @@
 //! - `commands/`: one file per subcommand, `run(config, env) -> Result<ExitCode>`, and
 //!   `commands::run`, which runs one. `listen` also holds its event processor, the piece
 //!   that joins the tunnel to the forwarders.
+//! - `tui/`: the terminal inspector of `listen --tui`: its model, keys and drawing (pure,
+//!   like `output/`), the terminal guard and key reader. No network: the loop that feeds it
+//!   and its actions live in `commands::listen::inspector`.
 //! - `relay/`: everything that talks to the relay: its HTTP API, the websocket tunnel, the
 //!   embedded relay, the one given → saved → created channel choice, history reads.
 //! - `deliver/`: everything that sends to the local app: filters, routes, dispatch, the
@@ -41,6 +44,7 @@ mod output;
 mod relay;
 #[cfg(test)]
 pub(crate) mod test_support;
+mod tui;
 
 use std::process::ExitCode;
 

@@ -14,8 +14,13 @@ const LOG_ENV: &str = "HOOKRELAY_LOG";
 
 fn main() -> ExitCode {
     let cli = Cli::parse_args();
+    // Unless asked for, no log lines while `listen --tui` draws on the terminal they would
+    // go to: the inspector shows what matters in its status line.
+    let quiet = cli.wants_full_screen()
+        && std::io::stdout().is_terminal()
+        && std::io::stderr().is_terminal();
     let filter = tracing_subscriber::EnvFilter::try_from_env(LOG_ENV)
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(if quiet { "off" } else { "warn" }));
     let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     // Never blocks or fails on a closed stderr, so Ctrl-C always ends the command.
     let log = hookrelay_relay::init_stderr_log(filter, color);

@@ -33,6 +33,7 @@ pub(crate) fn line(outcome: Outcome, status: Option<u16>) -> DeliveryLine {
         at: time::macros::datetime!(2026-01-02 17:02:11 UTC),
         id: "evt_k2qza9xmk2qza9xmk2qza9xm".into(),
         seq: 3,
+        received_at_ms: 1_767_373_331_000,
         method: "POST".into(),
         path: "/stripe".into(),
         query: None,

@@ -27,6 +27,7 @@ const EXAMPLES: [(&str, &str); 11] = [
         "listen",
         "  hookrelay listen -f 3000                       forward to http://localhost:3000
   hookrelay listen -f localhost:3000/webhooks --events 'invoice.*'
+  hookrelay listen -f 3000 --tui                 full-screen inspector (? lists the keys)
   hookrelay listen --relay https://relay.example.com -f localhost:3000/webhooks --json",
     ),
     (

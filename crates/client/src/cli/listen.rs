@@ -36,8 +36,16 @@ pub struct ListenArgs {
 
     /// Print one JSON object per line on stdout (a `ready` record, then one per delivery, and
     /// a `gap` record for events the relay no longer has).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "tui")]
     pub json: bool,
+
+    /// Full-screen inspector: the same forwarding, drawn as a live event list with a detail
+    /// view; replay (r), edit and replay (e), stop a retried event (s), filter (/), copy as
+    /// curl (c) or the body (y), ? lists the keys, q quits. Without a terminal on stdout,
+    /// the line log is printed instead (with a notice on stderr). Log lines stay off while
+    /// it draws unless HOOKRELAY_LOG is set (then send stderr elsewhere: 2>listen.log).
+    #[arg(long)]
+    pub tui: bool,
 
     /// Set a header on every forwarded request, replacing any of the same name.
     #[arg(short = 'H', long = "header", value_name = "'Name: value'")]
@@ -162,6 +170,7 @@ impl ListenArgs {
             timeout: self.timeout,
             max_attempts: self.max_attempts,
             json: self.json,
+            tui: self.tui,
         })
     }
 }

@@ -135,6 +135,12 @@ impl Cli {
         Self::from_arg_matches(&matches).unwrap_or_else(|err| err.exit())
     }
 
+    /// `listen --tui`: the command may draw full-screen (if stdout is a terminal), where a
+    /// log line on the same terminal would scribble over it.
+    pub fn wants_full_screen(&self) -> bool {
+        matches!(&self.command, Command::Listen(args) if args.tui)
+    }
+
     /// The command to run, as plain config. A problem clap could not see is a
     /// [`UsageError`](crate::config::UsageError) (exit 2), except a bad `replay --secret`,
     /// which has always been a runtime error (exit 1).

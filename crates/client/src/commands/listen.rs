@@ -1,11 +1,14 @@
 //! `hookrelay listen` end to end: pick the relay (embedded by default) and the channel,
 //! build a forwarder per target (routes, `--forward-to`), then run the transport
 //! (`relay::tunnel`), the event processor (`processor`) and the renderer
-//! (`output::render`), joined by bounded queues, until Ctrl-C, a closed stdout or a fatal
-//! error. Also owns `--ready-file`.
+//! (`output::render`, or with `--tui` on a terminal the inspector, `inspector`), joined by
+//! bounded queues, until Ctrl-C, a closed stdout, `q` or a fatal error. Also owns
+//! `--ready-file`.
 
+mod inspector;
 mod processor;
 
+use std::io::IsTerminal as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -27,6 +30,7 @@ use crate::deliver::forward::Resign;
 use crate::deliver::outgoing::HeaderOverride;
 use crate::deliver::retry::RetryPolicy;
 use crate::deliver::routes::Route;
+use crate::deliver::stop::StopRequests;
 use crate::deliver::target::check_target;
 use crate::deliver::verify::Verify;
 use crate::deliver::watermark::Watermark;
@@ -90,6 +94,8 @@ pub struct Config {
     pub max_attempts: u32,
     /// `--json`: NDJSON records on stdout instead of the human log.
     pub json: bool,
+    /// `--tui`: the full-screen inspector instead of the log (when stdout is a terminal).
+    pub tui: bool,
 }
 
 impl Config {
@@ -119,23 +125,49 @@ pub(crate) fn with_login(
 /// something fatal happens (Err: bad token, unknown channel, port taken, unwritable state...).
 pub(crate) async fn run(config: Config, env: &CommandEnv) -> anyhow::Result<ExitCode> {
     install_crypto_provider();
-    let out = Renderer::terminal(config.json, env.offset);
     let (ui, ui_events) = Ui::channel();
     let on_closed = env.cancel.clone();
-    let renderer = tokio::task::spawn_blocking(move || out.run_blocking(ui_events, on_closed));
-    let result = listen(config, &env.dirs, env.cancel.clone(), ui).await;
-    // Every `Ui` sender is gone now, so the renderer drains what is left and returns.
-    if let Err(err) = renderer.await {
-        tracing::warn!("the renderer panicked: {err}");
+    let tui = config.tui && std::io::stdout().is_terminal();
+    if config.tui && !tui {
+        eprintln!("hookrelay: --tui needs a terminal, and stdout is not one: printing the log");
     }
-    result.map(|()| ExitCode::SUCCESS)
+    let (backend_tx, backend_rx) = oneshot::channel();
+    // Cancelled once the pipeline is over, which the inspector cannot tell from its queue:
+    // its own actions hold senders of it.
+    let finished = CancellationToken::new();
+    let renderer = if tui {
+        let ends = inspector::Ends { quit: on_closed, finished: finished.clone() };
+        tokio::spawn(inspector::run(ui_events, backend_rx, ends, env.offset))
+    } else {
+        let out = Renderer::terminal(config.json, env.offset);
+        tokio::task::spawn_blocking(move || {
+            out.run_blocking(ui_events, on_closed);
+            Ok(())
+        })
+    };
+    let inspector = tui.then_some(backend_tx);
+    let result = listen(config, &env.dirs, env.cancel.clone(), ui, inspector).await;
+    finished.cancel();
+    // Every `Ui` sender is gone now, so the renderer drains what is left and returns.
+    let shown = match renderer.await {
+        Ok(shown) => shown,
+        Err(err) => {
+            tracing::warn!("the renderer panicked: {err}");
+            Ok(())
+        }
+    };
+    result.and(shown).map(|()| ExitCode::SUCCESS)
 }
+
+/// Where the inspector gets what its actions need, once the channel is known.
+type InspectorLink = Option<oneshot::Sender<inspector::Backend>>;
 
 async fn listen(
     mut config: Config,
     dirs: &Dirs,
     cancel: CancellationToken,
     ui: Ui,
+    inspector: InspectorLink,
 ) -> anyhow::Result<()> {
     let login = LoginFile::new(dirs).load()?;
     (config.relay, config.admin_token) =
@@ -151,7 +183,7 @@ async fn listen(
         ui.send(UiEvent::Notice(note)).await;
     }
     let result = match check_targets(&config).await {
-        Ok(()) => relay_and_stream(&config, dirs, cancel, ui, ready_file.as_ref()).await,
+        Ok(()) => relay_and_stream(&config, dirs, cancel, ui, ready_file.as_ref(), inspector).await,
         Err(err) => Err(err),
     };
     if let Some(file) = &ready_file {
@@ -180,6 +212,7 @@ async fn relay_and_stream(
     cancel: CancellationToken,
     ui: Ui,
     ready_file: Option<&ReadyFile>,
+    inspector: InspectorLink,
 ) -> anyhow::Result<()> {
     let client = hookrelay_http::client();
     let session = cancel.child_token();
@@ -197,11 +230,12 @@ async fn relay_and_stream(
             relay
         }
     };
-    let result = stream(config, dirs, &relay, client, ui, session, ready_file).await;
+    let result = stream(config, dirs, &relay, client, ui, session, ready_file, inspector).await;
     let stopped = relay.stop().await;
     result.and(stopped)
 }
 
+#[allow(clippy::too_many_arguments)] // each is one of the run's parts, passed once
 async fn stream(
     config: &Config,
     dirs: &Dirs,
@@ -210,6 +244,7 @@ async fn stream(
     ui: Ui,
     session: CancellationToken,
     ready_file: Option<&ReadyFile>,
+    inspector: InspectorLink,
 ) -> anyhow::Result<()> {
     let api = RelayApi::new(client.clone(), relay.url.clone())
         .with_admin_token(config.admin_token.clone());
@@ -217,6 +252,7 @@ async fn stream(
     let resolved =
         crate::relay::channel_choice::resolve(&api, &relay.url, given, dirs, &ui, &session).await?;
     let Some(channel) = resolved else { return Ok(()) };
+    let saved = channel.clone();
     let routes = config.routes.iter().flat_map(|file| &file.routes);
     ui.send(UiEvent::Ready {
         channel: channel.channel.clone(),
@@ -251,8 +287,20 @@ async fn stream(
         message_limit: crate::relay::tunnel::MAX_MESSAGE_BYTES,
     };
     let ingest_url = channel.ingest_url;
+    let dispatch = Arc::new(dispatch(config, &client));
+    let stops = StopRequests::new();
+    if let Some(link) = inspector {
+        // A send error: the inspector is gone, and the run is ending with it.
+        let _ = link.send(inspector::Backend {
+            api: api.clone(),
+            channel: saved.clone(),
+            dispatch: dispatch.clone(),
+            stops: stops.clone(),
+            ui: ui.clone(),
+        });
+    }
     let processor = Processor {
-        dispatch: Arc::new(dispatch(config, &client)),
+        dispatch,
         verify: config.verify.clone().map(Arc::new),
         show_response: config.show_response,
         concurrency: config.concurrency.max(1),
@@ -267,6 +315,7 @@ async fn stream(
         resume_after,
         acks: acks_tx,
         ui: ui.clone(),
+        stops,
     };
     let span = tracing::info_span!("listen", channel = %tunnel.channel);
     let announce = async {

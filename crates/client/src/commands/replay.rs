@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hookrelay_proto::{ClientMessage, DeliveryState, Event, EventSummary, Outcome};
+use hookrelay_proto::{ClientMessage, DeliveryResult, DeliveryState, Event, EventSummary, Outcome};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use url::Url;
@@ -17,13 +17,15 @@ use crate::config::RelaySelection;
 use crate::deliver::forward::{Forwarder, Resign};
 use crate::deliver::outgoing::HeaderOverride;
 use crate::deliver::retry::{RetryPolicy, deliver};
+use crate::local::state::SavedChannel;
 use crate::output::queue::{DeliveryLine, Ui, UiEvent};
 use crate::output::render::Renderer;
+use crate::relay::api::RelayApi;
 use crate::relay::channel_choice::IfNoChannel;
 use crate::relay::connect::{Connection, connect};
 use crate::relay::history::{all_summaries, fetch_event, last_summaries};
 
-mod edit;
+pub(crate) mod edit;
 
 /// What `hookrelay replay` sends, and where, as `cli` builds it from the flags.
 #[derive(Debug)]
@@ -228,26 +230,52 @@ impl Sending<'_> {
                 }
             };
             let attempts = Some(attempts.clone());
-            let delivery = deliver(forwarder.clone(), ui.clone(), event, policy, attempts);
+            let delivery = deliver(forwarder.clone(), ui.clone(), event, policy, attempts, None);
             let (event, result) = tokio::select! {
                 () = env.cancel.cancelled() => break,
                 () = stdout_closed.cancelled() => break,
                 finished = delivery => finished,
             };
-            let channel = &conn.channel;
-            if let Err(err) =
-                conn.api.record_delivery(&channel.channel, &channel.token, &event.id, &result).await
-            {
-                tracing::warn!(event = %event.id, "could not record the replay in history: {err}");
-            }
+            finish_replay(&conn.api, &conn.channel, &event, &result, ui).await;
             tally.done += 1;
             if result.outcome != Outcome::Delivered {
                 tally.undelivered += 1;
             }
-            ui.send(UiEvent::Delivery(DeliveryLine::new(&event, &result))).await;
         }
         Ok(tally)
     }
+}
+
+/// Sends `event` to the local app as a replay (`policy` says how hard to try), records the
+/// result in the channel's history and shows it: what `hookrelay replay` does for each
+/// event, and the inspector's `r` and `e`.
+pub(crate) async fn replay_one(
+    api: &RelayApi,
+    channel: &SavedChannel,
+    forwarder: Arc<Forwarder>,
+    ui: &Ui,
+    event: Event,
+    policy: RetryPolicy,
+) -> DeliveryResult {
+    let policy = RetryPolicy { replay: true, wait_while_unreachable: false, ..policy };
+    let (event, result) = deliver(forwarder, ui.clone(), event, policy, None, None).await;
+    finish_replay(api, channel, &event, &result, ui).await;
+    result
+}
+
+/// Records a replay's result in history (a failure to is logged, not fatal) and shows it.
+async fn finish_replay(
+    api: &RelayApi,
+    channel: &SavedChannel,
+    event: &Event,
+    result: &DeliveryResult,
+    ui: &Ui,
+) {
+    if let Err(err) = api.record_delivery(&channel.channel, &channel.token, &event.id, result).await
+    {
+        tracing::warn!(event = %event.id, "could not record the replay in history: {err}");
+    }
+    ui.send(UiEvent::Delivery(DeliveryLine::new(event, result))).await;
 }
 
 /// `--failed`: the last attempt was not a 2xx. Never-delivered (pending) and deliberately

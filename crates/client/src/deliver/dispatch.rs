@@ -57,6 +57,15 @@ impl Dispatch {
     }
 }
 
+impl Dispatch {
+    /// Where a replay of `event` goes: the first rule that matches, else the fallback,
+    /// whatever the filters say (the user asked for this one).
+    pub(crate) fn forwarder_for(&self, event: &Event) -> Option<Arc<Forwarder>> {
+        let matched = self.routes.iter().find(|(route, _)| route.matches(event));
+        matched.map(|(_, forwarder)| forwarder).or(self.fallback.as_ref()).cloned()
+    }
+}
+
 /// The `-H` overrides with a route's `headers` on top: a route header replaces a `-H` of
 /// the same name.
 pub(crate) fn route_overrides(base: &[HeaderOverride], route: &Route) -> Vec<HeaderOverride> {

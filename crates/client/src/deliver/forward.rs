@@ -143,6 +143,11 @@ impl Forwarder {
         &self.target
     }
 
+    /// The `-H` (and route) header overrides it applies.
+    pub(crate) fn overrides(&self) -> &[HeaderOverride] {
+        &self.overrides
+    }
+
     /// The URL `event` is sent to: the target with the event's path and query.
     pub(crate) fn url_for(&self, event: &Event) -> String {
         target_url(&self.target, &event.path, event.query.as_deref())

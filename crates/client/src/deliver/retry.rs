@@ -15,6 +15,7 @@ use hookrelay_http::{Reach, probe_after_failure};
 
 use crate::backoff::LOCAL_RETRY;
 use crate::deliver::forward::{Answer, ForwardError, Forwarder, Verdict};
+use crate::deliver::stop::StopRequests;
 use crate::output::queue::{DeliveryLine, EventRef, Ui, UiEvent};
 
 /// `listen`'s default `--max-attempts`.
@@ -36,20 +37,40 @@ pub(crate) struct RetryPolicy {
 
 /// Forwards `event` until it has an outcome, as `policy` says. Attempts that will be retried
 /// go to `attempts` (as `ClientMessage::Attempt`) when given; a full or closed queue only
-/// loses that history line, never the delivery.
+/// loses that history line, never the delivery. With `stops`, a stop asked for this event's
+/// `seq` (the inspector's `s`) ends it at once as failed, mid-request or mid-backoff.
 pub(crate) async fn deliver(
     forwarder: Arc<Forwarder>,
     ui: Ui,
     event: Event,
     policy: RetryPolicy,
     attempts: Option<mpsc::Sender<ClientMessage>>,
+    stops: Option<Arc<StopRequests>>,
 ) -> (Event, DeliveryResult) {
     let mut backoff = LOCAL_RETRY;
     // Attempts that reached the app or timed out (what `max_attempts` bounds), and tries that
     // found nothing listening while `listen` waits.
     let (mut attempt, mut waits) = (0, 0);
+    // A stop asked before this event's first try (or left from an earlier run of the same
+    // seq) does not count: only one asked while it is retried does.
+    if let Some(stops) = &stops {
+        stops.take(event.seq);
+    }
+    let mut last: Option<DeliveryResult> = None;
     loop {
-        let sent = forwarder.send(&event).await;
+        let stop = async {
+            match &stops {
+                Some(stops) => stops.requested(event.seq).await,
+                None => std::future::pending().await,
+            }
+        };
+        let sent = tokio::select! {
+            sent = forwarder.send(&event) => sent,
+            () = stop => {
+                let result = stopped(last, attempt + 1, &forwarder, &event, policy);
+                return (event, result);
+            }
+        };
         let waiting =
             matches!(&sent, Err(err) if err.is_unreachable()) && policy.wait_while_unreachable;
         if waiting {
@@ -115,8 +136,42 @@ pub(crate) async fn deliver(
             UiEvent::Retrying { line, delay }
         };
         ui.send(update).await;
-        tokio::time::sleep(delay).await;
+        let stop = async {
+            match &stops {
+                Some(stops) => stops.requested(event.seq).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            () = tokio::time::sleep(delay) => {}
+            () = stop => {
+                let result = stopped(Some(result), attempt, &forwarder, &event, policy);
+                return (event, result);
+            }
+        }
+        last = Some(result);
     }
+}
+
+/// The failed result of an event the user stopped waiting on: the last attempt's answer, if
+/// any, marked final, with why it ended.
+fn stopped(
+    last: Option<DeliveryResult>,
+    attempt: u32,
+    forwarder: &Forwarder,
+    event: &Event,
+    policy: RetryPolicy,
+) -> DeliveryResult {
+    let mut result = last.unwrap_or_else(|| DeliveryResult {
+        target: Some(forwarder.url_for(event)),
+        max_attempts: (policy.max_attempts > 0).then_some(policy.max_attempts),
+        ..DeliveryResult::new(Outcome::Failed, None, 0, attempt.max(1))
+    });
+    let before = result.error.take().unwrap_or_else(|| describe_status(&result));
+    result.outcome = Outcome::Failed;
+    result.will_retry = false;
+    result.error = Some(format!("stopped waiting (s in the inspector): {before}"));
+    result
 }
 
 /// One try's result before the policy's marks, and whether trying again may help.
@@ -156,3 +211,6 @@ fn describe_status(result: &DeliveryResult) -> String {
 fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
+
+#[cfg(test)]
+mod tests;

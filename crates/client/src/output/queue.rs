@@ -128,6 +128,8 @@ pub(crate) enum UiEvent {
 /// Which event a state is about, for the spinner (`seq 9 POST /stripe`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct EventRef {
+    /// Its id (the inspector looks the event up by it).
+    pub id: String,
     /// Its seq.
     pub seq: u64,
     /// HTTP method.
@@ -139,7 +141,12 @@ pub(crate) struct EventRef {
 impl EventRef {
     /// The reference to `event`.
     pub(crate) fn of(event: &Event) -> Self {
-        Self { seq: event.seq, method: event.method.clone(), path: event.path.clone() }
+        Self {
+            id: event.id.clone(),
+            seq: event.seq,
+            method: event.method.clone(),
+            path: event.path.clone(),
+        }
     }
 }
 
@@ -163,6 +170,9 @@ pub(crate) struct DeliveryLine {
     pub id: String,
     /// Event seq.
     pub seq: u64,
+    /// When the relay received the event, in milliseconds since the Unix epoch (the
+    /// inspector's time column; the log shows `at`).
+    pub received_at_ms: i64,
     /// HTTP method.
     pub method: String,
     /// Path suffix as received.
@@ -203,6 +213,7 @@ impl DeliveryLine {
             at: OffsetDateTime::now_utc(),
             id: event.id.clone(),
             seq: event.seq,
+            received_at_ms: event.received_at_ms,
             method: event.method.clone(),
             path: event.path.clone(),
             query: event.query.clone(),

@@ -13,6 +13,7 @@ mod failing;
 mod forwarding;
 mod help;
 mod history;
+mod inspector;
 mod listeners;
 mod login;
 mod misbehaving_relay;

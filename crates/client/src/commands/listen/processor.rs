@@ -15,6 +15,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::deliver::dispatch::{Dispatch, Plan};
 use crate::deliver::retry::{RetryPolicy, deliver};
+use crate::deliver::stop::StopRequests;
 use crate::deliver::verify::Verify;
 use crate::deliver::watermark::{Admission, Watermark};
 use crate::local::state::CursorFile;
@@ -54,6 +55,8 @@ pub(super) struct Processor {
     pub acks: mpsc::Sender<ClientMessage>,
     /// Results for the renderer.
     pub ui: Ui,
+    /// Stops the inspector asks for (`s`): the event being retried is failed at once.
+    pub stops: Arc<StopRequests>,
 }
 
 impl Processor {
@@ -115,6 +118,7 @@ impl Processor {
                                 ui: self.ui.clone(),
                                 retry: self.retry,
                                 attempts: self.acks.clone(),
+                                stops: self.stops.clone(),
                             };
                             running.push(work.process(event));
                         },
@@ -187,6 +191,8 @@ struct Work {
     retry: RetryPolicy,
     /// Where attempts that will be retried go (the acknowledgement queue, to the relay).
     attempts: mpsc::Sender<ClientMessage>,
+    /// Where a stop for the event (`s` in the inspector) comes from.
+    stops: Arc<StopRequests>,
 }
 
 impl Work {
@@ -205,7 +211,8 @@ impl Work {
                 let route = forwarder.name().map(str::to_owned);
                 let attempts = Some(self.attempts);
                 let (event, result) =
-                    deliver(forwarder, self.ui, event, self.retry, attempts).await;
+                    deliver(forwarder, self.ui, event, self.retry, attempts, Some(self.stops))
+                        .await;
                 (event, result, route)
             }
         };

@@ -12,7 +12,7 @@ use crate::local::atomic::write_atomic;
 
 /// Opens the editor on `event` and returns it with the edited headers and body. Fails (so
 /// nothing is sent) when the editor fails or the file comes back empty.
-pub(super) fn edit(event: &Event) -> anyhow::Result<Event> {
+pub(crate) fn edit(event: &Event) -> anyhow::Result<Event> {
     let original = to_file(&event.headers, &event.body);
     let file = TempFile::create(&event.id, &original)?;
     let editor = std::env::var("VISUAL")
