@@ -53,6 +53,7 @@ fn hello_json_is_pinned() {
         ping_interval_secs: 10,
         others: Vec::new(),
         max_body: None,
+        resume_after: None,
     };
     let value = serde_json::to_value(&hello).expect("serializable");
     assert_eq!(
@@ -75,6 +76,7 @@ fn hello_with_other_listeners_json_is_pinned() {
         ping_interval_secs: 10,
         others: vec![sample_listener()],
         max_body: Some(26_214_400),
+        resume_after: Some(2),
     };
     let value = serde_json::to_value(&hello).expect("serializable");
     assert_eq!(
@@ -82,7 +84,7 @@ fn hello_with_other_listeners_json_is_pinned() {
         json!({"type": "hello", "channel": "ch_x", "last_seq": 3, "window": 64,
                "ping_interval_secs": 10,
                "others": [{"peer": "127.0.0.1:53122", "connected_at_ms": 1_700_000_000_123_i64}],
-               "max_body": 26_214_400})
+               "max_body": 26_214_400, "resume_after": 2})
     );
     assert_eq!(serde_json::from_value::<ServerMessage>(value).expect("round trip"), hello);
 }

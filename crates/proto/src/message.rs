@@ -28,6 +28,11 @@ pub enum ServerMessage {
         /// event the relay stored (absent from older relays).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         max_body: Option<u64>,
+        /// Where this stream starts when the client asked to skip finished events
+        /// (`skip_finished=true`): its `after`, moved past the events right after it that
+        /// some client has finished. Absent otherwise (and from older relays).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        resume_after: Option<u64>,
     },
     /// One captured event, in `seq` order.
     Event(Event),

@@ -5,6 +5,7 @@
 //! bounded queues, until Ctrl-C, a closed stdout, `q` or a fatal error. Also owns
 //! `--ready-file`.
 
+mod cursor;
 mod inspector;
 mod processor;
 
@@ -310,7 +311,7 @@ async fn stream(
             replay: false,
             edited: false,
         },
-        cursor_file,
+        cursor: cursor::LazyCursor::new(cursor_file),
         watermark: Watermark::new(cursor),
         resume_after,
         acks: acks_tx,

@@ -95,6 +95,10 @@ pub(crate) enum Incoming {
     /// Events the relay no longer holds, in their place in the stream: reported to the
     /// user, then passed by the cursor.
     Gap(Gap),
+    /// Every event through this `seq` is finished: the relay recorded their acks (which
+    /// the cursor file, written only now and then, may not show yet), and the stream starts
+    /// after it.
+    FinishedThrough(u64),
 }
 
 enum End {
@@ -203,7 +207,22 @@ impl Tunnel {
                     self.resume_after.store(0, Ordering::SeqCst);
                     return End::Retry("restarting the stream from the relay's first event".into());
                 }
-                Ok(ServerMessage::Hello { last_seq, ping_interval_secs, others: now, .. }) => {
+                Ok(ServerMessage::Hello {
+                    last_seq,
+                    ping_interval_secs,
+                    others: now,
+                    resume_after,
+                    ..
+                }) => {
+                    let after = match resume_after {
+                        Some(resume) if resume > after => {
+                            if self.events.send(Incoming::FinishedThrough(resume)).await.is_err() {
+                                return End::Cancelled;
+                            }
+                            resume
+                        }
+                        _ => after,
+                    };
                     self.ui.send(UiEvent::Connected { last_seq, after }).await;
                     for event in others.at_hello(now) {
                         self.ui.send(event).await;
@@ -334,7 +353,8 @@ impl Tunnel {
         let mut url = relay_url(&self.relay, &["v1", "channels", &self.channel, "stream"]);
         let scheme = if url.scheme() == "https" { "wss" } else { "ws" };
         url.set_scheme(scheme).map_err(|()| anyhow::anyhow!("cannot use {url} as a websocket"))?;
-        url.set_query(Some(&format!("after={after}")));
+        // The cursor file is a hint: the relay moves the start past what its acks finished.
+        url.set_query(Some(&format!("after={after}&skip_finished=true")));
         let mut request = url.as_str().into_client_request()?;
         let headers = request.headers_mut();
         headers.insert(http::header::AUTHORIZATION, format!("Bearer {}", self.token).parse()?);

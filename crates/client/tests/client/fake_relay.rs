@@ -66,6 +66,7 @@ impl FakeRelay {
             ping_interval_secs: 10,
             others: Vec::new(),
             max_body: None,
+            resume_after: None,
         })
         .expect("hello serializes");
         let task = tokio::spawn({

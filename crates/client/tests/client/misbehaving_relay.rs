@@ -54,7 +54,7 @@ async fn an_event_that_cannot_be_decoded_is_acked_as_failed_and_the_stream_goes_
     // The cursor moved past the undecodable event: a restart resumes after both.
     let cli = listen(&home, &relay, &app).await;
     let sessions = relay.wait_for_sessions(2).await;
-    assert_eq!(sessions[1].query, "after=2");
+    assert_eq!(sessions[1].query, "after=2&skip_finished=true");
     assert!(cli.interrupt().await.success());
 }
 

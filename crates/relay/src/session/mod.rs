@@ -33,9 +33,11 @@ use crate::metrics::BacklogShare;
 use end::{End, close, json, read_error, send};
 pub(crate) use listeners::Listeners;
 use prometheus_client::metrics::gauge::Gauge;
+use recorder::{Ack, Recorder};
 
 mod end;
 mod listeners;
+mod recorder;
 
 /// Largest message a client may send (acks are small); a bigger one closes with 1009.
 pub const MAX_CLIENT_MESSAGE: usize = 64 * 1024;
@@ -52,6 +54,10 @@ const DEAD_AFTER_INTERVALS: u32 = 3;
 #[derive(Debug, Deserialize)]
 pub(crate) struct StreamQuery {
     after: Option<u64>,
+    /// Start past the events right after `after` that some client has finished (a client
+    /// whose own cursor is only a hint, written now and then).
+    #[serde(default)]
+    skip_finished: bool,
 }
 
 /// `GET /v1/channels/{channel}/stream?after=SEQ`: checks the token, then upgrades.
@@ -86,6 +92,7 @@ pub(crate) async fn upgrade(
         )));
     };
     let after = query.after.unwrap_or(0);
+    let skip_finished = query.skip_finished;
     // Served without a socket (tests driving the router), there is no peer address.
     let peer = peer.map_or_else(|_| "unknown".to_owned(), |ConnectInfo(peer)| peer.to_string());
     let span = tracing::info_span!("session", %channel, after, %peer);
@@ -94,6 +101,7 @@ pub(crate) async fn upgrade(
         state: state.clone(),
         channel,
         after,
+        skip_finished,
         peer,
     };
     // Held until the session ends, so that shutdown waits for its Close frame.
@@ -111,6 +119,7 @@ struct Session {
     state: Arc<AppState>,
     channel: String,
     after: u64,
+    skip_finished: bool,
     /// The client's address, for the other listeners of the channel.
     peer: String,
     cancel: CancellationToken,
@@ -136,7 +145,9 @@ impl Session {
     async fn run(self, mut socket: WebSocket) {
         let _open = Open::count(&self.state.metrics.sessions_open);
         tracing::info!("client connected");
-        let Err(end) = self.stream(&mut socket).await;
+        let mut recorder = Recorder::start(self.state.clone(), self.channel.clone());
+        let Err(end) = self.stream(&mut socket, &mut recorder).await;
+        recorder.finish().await;
         match end {
             End::Close(code, reason) => {
                 tracing::info!(code, reason, "closing session");
@@ -151,7 +162,11 @@ impl Session {
     }
 
     /// Streams until the session must end, and says why.
-    async fn stream(&self, socket: &mut WebSocket) -> Result<Infallible, End> {
+    async fn stream(
+        &self,
+        socket: &mut WebSocket,
+        recorder: &mut Recorder,
+    ) -> Result<Infallible, End> {
         let config = &self.state.config;
         let store = self.state.store.as_ref();
         let mut seqs = self.state.hub.subscribe(&self.channel);
@@ -164,6 +179,11 @@ impl Session {
         if !others.is_empty() {
             tracing::info!(others = others.len(), "other listeners stream this channel too");
         }
+        let resume_after = if self.skip_finished {
+            Some(store.resume_point(&self.channel, self.after).await?)
+        } else {
+            None
+        };
         let hello = ServerMessage::Hello {
             channel: self.channel.clone(),
             last_seq: info.last_seq,
@@ -171,11 +191,12 @@ impl Session {
             ping_interval_secs: config.ping_interval.as_secs().max(1),
             others,
             max_body: Some(config.max_body as u64),
+            resume_after,
         };
         send(socket, Message::Text(json(&hello).into())).await?;
 
         let window = config.window.max(1) as usize;
-        let (mut newest, mut fetched) = (info.last_seq, self.after);
+        let (mut newest, mut fetched) = (info.last_seq, resume_after.unwrap_or(self.after));
         let mut unacked: BTreeMap<u64, String> = BTreeMap::new();
         let start = Instant::now() + config.ping_interval;
         let mut ping = tokio::time::interval_at(start, config.ping_interval);
@@ -216,6 +237,7 @@ impl Session {
                         return Err(End::channel_deleted());
                     }
                 }
+                end = recorder.failed() => return Err(end),
                 () = listeners.changed() => {
                     let others = listeners.others();
                     let message = ServerMessage::Listeners { others };
@@ -236,8 +258,8 @@ impl Session {
                     };
                     let mut acks = Vec::new();
                     let mut end = self.handle(message, &mut unacked, &mut acks).err();
-                    // Acks that arrived together are recorded together (one group commit in
-                    // the store's writer), at most a window's worth.
+                    // Acks that arrived together are queued together (the recorder writes
+                    // them in one group commit), at most a window's worth.
                     while end.is_none() && acks.len() < window {
                         match socket.recv().now_or_never() {
                             Some(Some(message)) => {
@@ -247,7 +269,7 @@ impl Session {
                             None => break,
                         }
                     }
-                    self.record(acks).await?;
+                    recorder.record(acks).await?;
                     if let Some(end) = end {
                         return Err(end);
                     }
@@ -276,7 +298,7 @@ impl Session {
         &self,
         message: Result<Message, axum::Error>,
         unacked: &mut BTreeMap<u64, String>,
-        acks: &mut Vec<(u64, String, DeliveryResult)>,
+        acks: &mut Vec<Ack>,
     ) -> Result<(), End> {
         let text = match message {
             Ok(Message::Text(text)) => text,
@@ -309,25 +331,5 @@ impl Session {
             }
             Err(err) => Err(End::Close(close_code::INVALID, format!("malformed message: {err}"))),
         }
-    }
-
-    /// Records acknowledgements in the store, concurrently so that the writer commits them
-    /// in one transaction. An ack that matches no stored event (wrong id, expired) is
-    /// ignored: a confused client is not worth a close.
-    async fn record(&self, acks: Vec<(u64, String, DeliveryResult)>) -> Result<(), End> {
-        let store = self.state.store.as_ref();
-        let writes = acks.iter().map(|(seq, id, result)| {
-            store.record_delivery(&self.channel, *seq, id, crate::store::stamped(result.clone()))
-        });
-        let recorded = futures_util::future::join_all(writes).await;
-        for ((seq, id, result), recorded) in acks.iter().zip(recorded) {
-            if recorded? {
-                self.state.metrics.acks.inc();
-                tracing::debug!(seq, id, outcome = ?result.outcome, "ack recorded");
-            } else {
-                tracing::debug!(seq, id, "ignoring an ack for an unknown event");
-            }
-        }
-        Ok(())
     }
 }

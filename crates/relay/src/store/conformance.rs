@@ -320,6 +320,46 @@ async fn concurrent_appends_get_unique_contiguous_seqs(store: Arc<dyn Store>) {
     assert_eq!(seqs, (1..=200).collect::<Vec<u64>>());
 }
 
+async fn resume_points_skip_finished_events_up_to_the_first_unfinished(store: Arc<dyn Store>) {
+    with_channel(store.as_ref(), "a").await;
+    assert_eq!(store.resume_point("a", 0).await.expect("empty"), 0);
+    for n in 1..=6 {
+        store.append("a", event(n, b"x")).await.expect("append");
+    }
+    for seq in [1, 2, 4, 6] {
+        finish(store.as_ref(), "a", seq).await;
+    }
+    // An attempt that will be retried does not finish event 3.
+    let attempt = DeliveryResult { will_retry: true, ..result(Outcome::Failed, 503) };
+    assert!(store.record_delivery("a", 3, "evt_3", attempt).await.expect("attempt"));
+    let resume = |after| {
+        let store = store.clone();
+        async move { store.resume_point("a", after).await.expect("resume") }
+    };
+    assert_eq!(resume(0).await, 2, "1 and 2 are finished, 3 is not");
+    assert_eq!(resume(2).await, 2);
+    assert_eq!(resume(3).await, 4, "4 is finished, 5 is not");
+    assert_eq!(resume(5).await, 6, "everything after 5 is finished");
+    assert_eq!(resume(6).await, 6);
+    assert_eq!(resume(9).await, 9, "past the end: unchanged");
+    finish(store.as_ref(), "a", 3).await;
+    assert_eq!(resume(0).await, 4);
+    assert!(matches!(store.resume_point("nope", 0).await, Err(StoreError::UnknownChannel(_))));
+}
+
+async fn resume_points_stop_at_a_hole_in_history(store: Arc<dyn Store>) {
+    with_channel(store.as_ref(), "a").await;
+    for n in 1..=4 {
+        store.append("a", event(n, b"x")).await.expect("append");
+    }
+    // Age retention removes 1 and 2 unfinished; 3 is finished: a client at 0 must still
+    // hear of the expired events, so its cursor stays put.
+    finish(store.as_ref(), "a", 3).await;
+    assert_eq!(store.expire_before(1_003).await.expect("expire"), 2);
+    assert_eq!(store.resume_point("a", 0).await.expect("resume"), 0);
+    assert_eq!(store.resume_point("a", 2).await.expect("resume"), 3);
+}
+
 async fn closed_store_refuses_writes(store: Arc<dyn Store>) {
     with_channel(store.as_ref(), "a").await;
     store.close().await;
@@ -379,6 +419,8 @@ suite! {
     delete_removes_the_channel_and_its_history: retention(100),
     concurrent_appends_get_unique_contiguous_seqs: retention(1000),
     closed_store_refuses_writes: retention(100),
+    resume_points_skip_finished_events_up_to_the_first_unfinished: retention(100),
+    resume_points_stop_at_a_hole_in_history: retention(100),
 }
 
 #[tokio::test]

@@ -306,6 +306,20 @@ impl Store for MemoryStore {
         })
     }
 
+    async fn resume_point(&self, channel: &str, after: u64) -> Result<u64, StoreError> {
+        self.with_channel(channel, |channel| {
+            let start = channel.events.partition_point(|stored| stored.event.seq <= after);
+            let mut resume = after;
+            for stored in channel.events.range(start..) {
+                if stored.event.seq != resume + 1 || !stored.finished() {
+                    break;
+                }
+                resume = stored.event.seq;
+            }
+            resume
+        })
+    }
+
     async fn expired(&self, channel: &str, from: u64, to: u64) -> Result<Vec<Gap>, StoreError> {
         self.with_channel(channel, |channel| {
             let overlapping = channel.expired.iter().filter(|run| run.to_seq >= from);

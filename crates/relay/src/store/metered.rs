@@ -102,6 +102,10 @@ impl Store for Metered {
         self.counted(self.inner.events_after(channel, after, limit, max_bytes).await)
     }
 
+    async fn resume_point(&self, channel: &str, after: u64) -> Result<u64, StoreError> {
+        self.counted(self.inner.resume_point(channel, after).await)
+    }
+
     async fn record_delivery(
         &self,
         channel: &str,

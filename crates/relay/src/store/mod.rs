@@ -195,6 +195,11 @@ pub(crate) trait Store: Send + Sync + 'static {
         limit: usize,
         max_bytes: usize,
     ) -> Result<Vec<Event>, StoreError>;
+    /// Where a client that has finished every event up to `after` resumes: past the stored
+    /// events right after `after` that some client has finished (a final result recorded),
+    /// up to the first unfinished one. `after` itself when the event after it is not stored
+    /// (a hole, whose gap notice the client must still get) or there is none.
+    async fn resume_point(&self, channel: &str, after: u64) -> Result<u64, StoreError>;
     /// Records a delivery result for event `seq`: an outcome sets the event's state (and
     /// makes it finished), an attempt that will be retried (`result.will_retry`) is only added
     /// to its history. `false` (and nothing recorded) when the channel has no such event.

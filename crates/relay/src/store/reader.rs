@@ -257,3 +257,24 @@ fn last_result(row: &Row, index: usize) -> anyhow::Result<Option<DeliveryResult>
 fn state_of(last: &Option<DeliveryResult>) -> DeliveryState {
     last.as_ref().map_or(DeliveryState::Pending, |result| result.outcome.into())
 }
+
+/// See `Store::resume_point`: the first unfinished event comes from the partial index
+/// `events_unfinished`.
+pub(super) fn resume_point(conn: &Connection, channel: &str, after: u64) -> anyhow::Result<u64> {
+    let seq_after = |sql: &str| -> anyhow::Result<Option<u64>> {
+        let mut statement = conn.prepare_cached(sql)?;
+        Ok(statement.query_row(params![channel, after], |row| row.get(0))?)
+    };
+    let next = seq_after("SELECT MIN(seq) FROM events WHERE channel = ?1 AND seq > ?2")?;
+    if next != Some(after + 1) {
+        return Ok(after);
+    }
+    let unfinished = seq_after(
+        "SELECT MIN(seq) FROM events WHERE channel = ?1 AND seq > ?2 AND last_result IS NULL",
+    )?;
+    match unfinished {
+        Some(seq) => Ok(seq - 1),
+        None => Ok(seq_after("SELECT MAX(seq) FROM events WHERE channel = ?1 AND seq > ?2")?
+            .unwrap_or(after)),
+    }
+}

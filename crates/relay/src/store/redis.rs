@@ -248,6 +248,10 @@ impl Store for RedisStore {
         Ok(removed)
     }
 
+    async fn resume_point(&self, channel: &str, after: u64) -> Result<u64, StoreError> {
+        read::resume_point(&mut self.conn()?, channel, after).await
+    }
+
     async fn expired(&self, channel: &str, from: u64, to: u64) -> Result<Vec<Gap>, StoreError> {
         read::expired(&mut self.conn()?, channel, from, to).await
     }

@@ -51,6 +51,9 @@ impl Keys {
     pub(super) fn ids(&self) -> &str {
         &self.all[6]
     }
+    pub(super) fn pending(&self) -> &str {
+        &self.all[5]
+    }
     pub(super) fn expired(&self) -> &str {
         &self.all[9]
     }
@@ -342,4 +345,31 @@ pub(super) async fn expired(
         })
     });
     Ok(runs.filter(|run| run.to_seq >= from && run.from_seq <= to).collect())
+}
+
+/// See `Store::resume_point`: unfinished events are the members of `hr:{CH}:pending`.
+pub(super) async fn resume_point(
+    conn: &mut ConnectionManager,
+    channel: &str,
+    after: u64,
+) -> Result<u64, StoreError> {
+    let keys = Keys::new(channel);
+    let Some((first, last)) = range(conn, &keys).await? else {
+        return Err(StoreError::UnknownChannel(channel.to_owned()));
+    };
+    if after + 1 < first || after >= last {
+        return Ok(after);
+    }
+    let unfinished: Vec<u64> = redis::cmd("ZRANGE")
+        .arg(keys.pending())
+        .arg(format!("({after}"))
+        .arg("+inf")
+        .arg("BYSCORE")
+        .arg("LIMIT")
+        .arg(0)
+        .arg(1)
+        .query_async(conn)
+        .await
+        .map_err(store_error)?;
+    Ok(unfinished.first().map_or(last, |seq| seq - 1))
 }

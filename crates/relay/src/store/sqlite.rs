@@ -293,6 +293,11 @@ impl Store for SqliteStore {
         }
     }
 
+    async fn resume_point(&self, channel: &str, after: u64) -> Result<u64, StoreError> {
+        let channel_id = channel.to_owned();
+        self.read(channel, move |conn| reader::resume_point(conn, &channel_id, after)).await
+    }
+
     async fn expired(&self, channel: &str, from: u64, to: u64) -> Result<Vec<Gap>, StoreError> {
         let channel_id = channel.to_owned();
         self.read(channel, move |conn| reader::expired(conn, &channel_id, from, to)).await

@@ -185,10 +185,18 @@ async fn try_connect(
     token: Option<&str>,
     after: u64,
 ) -> Result<Ws, tungstenite::Error> {
-    let url = format!(
-        "{}/v1/channels/{channel}/stream?after={after}",
-        relay_url.replacen("http", "ws", 1)
-    );
+    try_connect_query(relay_url, channel, token, &format!("after={after}")).await
+}
+
+/// [`try_connect`] with the stream's whole query string.
+async fn try_connect_query(
+    relay_url: &str,
+    channel: &str,
+    token: Option<&str>,
+    query: &str,
+) -> Result<Ws, tungstenite::Error> {
+    let url =
+        format!("{}/v1/channels/{channel}/stream?{query}", relay_url.replacen("http", "ws", 1));
     let mut request = url.into_client_request().expect("valid url");
     request.headers_mut().insert("sec-websocket-protocol", SUBPROTOCOL.parse().expect("valid"));
     if let Some(token) = token {

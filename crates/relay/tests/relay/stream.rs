@@ -378,3 +378,43 @@ async fn a_cursor_behind_history_gets_a_gap_notice_naming_what_is_missing_and_wh
     assert_eq!(next_event(&mut third).await.seq, 5);
     relay.stop().await;
 }
+
+#[tokio::test]
+async fn skip_finished_starts_past_the_events_whose_acks_the_relay_recorded() {
+    let relay = TestRelay::start().await;
+    let channel = relay.channel().await;
+    for n in 1..=5 {
+        post(&channel.ingest_url, format!("{n}")).await;
+    }
+    let mut ws = connect(&relay.url, &channel, 0).await;
+    expect_hello(&mut ws, &channel.channel).await;
+    for _ in 1..=3 {
+        let event = next_event(&mut ws).await;
+        ack(&mut ws, &event, Outcome::Delivered, 200).await;
+    }
+    // A client killed now, whose cursor file still says 1, reconnects: the relay starts
+    // after 3 once its acks are recorded (they are written beside the stream).
+    drop(ws);
+    let resume = within(async {
+        loop {
+            let query = "after=1&skip_finished=true";
+            let token = Some(channel.token.as_str());
+            let mut ws = try_connect_query(&relay.url, &channel.channel, token, query)
+                .await
+                .expect("upgrade");
+            match next_message(&mut ws).await {
+                ServerMessage::Hello { resume_after: Some(3), .. } => return ws,
+                ServerMessage::Hello { resume_after: Some(_), .. } => {
+                    tokio::task::yield_now().await;
+                }
+                other => panic!("expected a hello with resume_after, got {other:?}"),
+            }
+        }
+    })
+    .await;
+    let mut ws = resume;
+    assert_eq!(next_event(&mut ws).await.seq, 4);
+    assert_eq!(next_event(&mut ws).await.seq, 5);
+    drop(ws);
+    relay.stop().await;
+}

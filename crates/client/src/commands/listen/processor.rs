@@ -11,14 +11,15 @@ use futures_util::StreamExt as _;
 use futures_util::stream::FuturesUnordered;
 use hookrelay_proto::{ClientMessage, DeliveryResult, Event, Gap, GapReason, Outcome};
 use tokio::sync::mpsc;
+use tokio::time::{Instant, sleep_until};
 use tokio_util::sync::CancellationToken;
 
+use super::cursor::LazyCursor;
 use crate::deliver::dispatch::{Dispatch, Plan};
 use crate::deliver::retry::{RetryPolicy, deliver};
 use crate::deliver::stop::StopRequests;
 use crate::deliver::verify::Verify;
 use crate::deliver::watermark::{Admission, Watermark};
-use crate::local::state::CursorFile;
 use crate::output::queue::{DeliveryLine, Ui, UiEvent};
 use crate::relay::inbound::Undecodable;
 use crate::relay::tunnel::Incoming;
@@ -45,8 +46,8 @@ pub(super) struct Processor {
     pub concurrency: usize,
     /// How hard each event is tried (`--max-attempts`).
     pub retry: RetryPolicy,
-    /// Where the cursor is persisted after each acknowledgement.
-    pub cursor_file: CursorFile,
+    /// Where the cursor is persisted (now and then, and at the end).
+    pub cursor: LazyCursor,
     /// Which events are done.
     pub watermark: Watermark,
     /// The cursor as the tunnel reads it when it (re)connects.
@@ -60,15 +61,27 @@ pub(super) struct Processor {
 }
 
 impl Processor {
-    /// Runs until `cancel` fires or the tunnel hangs up. Events still in flight then are not
-    /// acknowledged, so the relay sends them again next time (at least once).
+    /// Runs until `cancel` fires or the tunnel hangs up, then writes the cursor. Events
+    /// still in flight then are not acknowledged, so the relay sends them again next time
+    /// (at least once).
     pub(super) async fn run(
         mut self,
+        events: mpsc::Receiver<Incoming>,
+        cancel: CancellationToken,
+    ) -> anyhow::Result<()> {
+        let delivered = self.deliver(events, cancel).await;
+        let saved = self.cursor.flush();
+        delivered.and(saved)
+    }
+
+    async fn deliver(
+        &mut self,
         mut events: mpsc::Receiver<Incoming>,
         cancel: CancellationToken,
     ) -> anyhow::Result<()> {
         let mut running = FuturesUnordered::new();
         loop {
+            let save_due = self.cursor.due();
             tokio::select! {
                 biased;
                 () = cancel.cancelled() => {
@@ -78,6 +91,9 @@ impl Processor {
                 }
                 Some(done) = running.next(), if !running.is_empty() => {
                     self.finish(done).await?;
+                }
+                () = sleep_until(save_due.unwrap_or_else(Instant::now)), if save_due.is_some() => {
+                    self.cursor.flush()?;
                 }
                 received = events.recv(), if running.len() < self.concurrency => {
                     let (event, undecodable) = match received {
@@ -96,8 +112,16 @@ impl Processor {
                                 self.finish(done).await?;
                             }
                             self.watermark = Watermark::new(seq);
-                            self.cursor_file.save(seq)?;
+                            self.cursor.moved(seq)?;
+                            self.cursor.flush()?;
                             self.resume_after.store(seq, Ordering::SeqCst);
+                            continue;
+                        }
+                        Some(Incoming::FinishedThrough(seq)) => {
+                            // Acks the relay recorded (perhaps from a run whose cursor file
+                            // was not written yet): done, without a word.
+                            let moved = self.watermark.pass_gap(seq);
+                            self.save_cursor(moved)?;
                             continue;
                         }
                     };
@@ -166,9 +190,9 @@ impl Processor {
         self.save_cursor(moved)
     }
 
-    fn save_cursor(&self, moved: Option<u64>) -> anyhow::Result<()> {
+    fn save_cursor(&mut self, moved: Option<u64>) -> anyhow::Result<()> {
         if let Some(cursor) = moved {
-            self.cursor_file.save(cursor)?;
+            self.cursor.moved(cursor)?;
             self.resume_after.store(cursor, Ordering::SeqCst);
         }
         Ok(())
