@@ -30,7 +30,7 @@ const SETTLE: Duration = Duration::from_millis(500);
 /// Longest wait for a websocket handshake or message.
 const WS_TIMEOUT: Duration = Duration::from_secs(30);
 /// The websocket subprotocol the relay requires.
-const SUBPROTOCOL: &str = "hookrelay.v1";
+const SUBPROTOCOL: &str = "hookrelay.v2";
 
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
@@ -99,7 +99,7 @@ async fn big_body(ws: &Workspace) -> anyhow::Result<(f64, f64)> {
     let mut conn = Conn::open(relay.addr).await?;
     let body = Bytes::from(vec![b'a'; BIG_BODY]);
     conn.send(Method::POST, &channel.ingest_path(), &[], body).await?;
-    let event = next_text(&mut client).await?;
+    let event = next_message(&mut client).await?;
     if event.len() < BIG_BODY {
         bail!("expected the 25 MiB event, got a {}-byte message", event.len());
     }
@@ -123,15 +123,15 @@ async fn connect(relay: SocketAddr, channel: &Channel) -> anyhow::Result<Ws> {
         .await
         .context("websocket handshake timed out")?
         .context("websocket handshake failed")?;
-    let hello = next_text(&mut client).await?;
+    let hello = String::from_utf8_lossy(&next_message(&mut client).await?).into_owned();
     if !hello.contains("\"hello\"") {
         bail!("expected a hello first, got {hello:.200}");
     }
     Ok(client)
 }
 
-/// The next text message, skipping pings and pongs.
-async fn next_text(client: &mut Ws) -> anyhow::Result<String> {
+/// The next text or binary (event) message, skipping pings and pongs.
+async fn next_message(client: &mut Ws) -> anyhow::Result<Bytes> {
     loop {
         let message = tokio::time::timeout(WS_TIMEOUT, client.next())
             .await
@@ -139,7 +139,8 @@ async fn next_text(client: &mut Ws) -> anyhow::Result<String> {
             .context("the relay closed the stream")?
             .context("websocket error")?;
         match message {
-            Message::Text(text) => return Ok(text.as_str().to_owned()),
+            Message::Text(text) => return Ok(Bytes::copy_from_slice(text.as_bytes())),
+            Message::Binary(frame) => return Ok(frame),
             Message::Ping(_) | Message::Pong(_) => {}
             other => bail!("unexpected websocket message {other:?}"),
         }

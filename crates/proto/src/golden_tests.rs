@@ -240,3 +240,23 @@ fn event_type_comes_from_type_or_event_type() {
     assert_eq!(event_type(b"[1]"), None);
     assert_eq!(event_type(b"not json"), None);
 }
+
+#[test]
+fn binary_event_frame_is_pinned() {
+    let event = crate::Event {
+        seq: 2,
+        id: "evt_1".into(),
+        received_at_ms: 5,
+        method: "POST".into(),
+        path: "/p".into(),
+        query: None,
+        headers: vec![("a".into(), "b".into())],
+        body: bytes::Bytes::from_static(b"\x00{}"),
+    };
+    let frame = crate::encode_event(event);
+    let head = br#"{"type":"event","id":"evt_1","seq":2,"received_at_ms":5,"method":"POST","path":"/p","headers":[["a","b"]],"body":""}"#;
+    let mut expected = (head.len() as u32).to_be_bytes().to_vec();
+    expected.extend_from_slice(head);
+    expected.extend_from_slice(b"\x00{}");
+    assert_eq!(frame, expected);
+}

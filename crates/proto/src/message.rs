@@ -1,4 +1,5 @@
-//! Websocket messages of `hookrelay.v1`: JSON text frames, internally tagged by `type`.
+//! Websocket messages of `hookrelay.v2`: JSON text frames, internally tagged by `type`,
+//! except events, which the relay sends as binary frames (`frame.rs`).
 //! Unknown types decode to `Unknown` and are ignored by both sides, so either can grow.
 //! Also [`Listener`], the other sessions of a channel that `hello` and `listeners` name.
 

@@ -1,10 +1,10 @@
-//! What the client makes of what the relay sends on a session: each text frame becomes a
-//! message to act on, one to ignore (an unknown type: DESIGN §5), an event it cannot decode
+//! What the client makes of what the relay sends on a session: each text frame (and each
+//! binary event frame: JSON head, raw body) becomes a message to act on, one to ignore (an unknown type: DESIGN §5), an event it cannot decode
 //! (still acknowledged, as a failure, so it does not hold a slot of the relay's window for
 //! the rest of the session) or a protocol error (the session is closed and started again).
 //! Also words close frames and read errors as the reason shown for reconnecting.
 
-use hookrelay_proto::{Event, ServerMessage};
+use hookrelay_proto::{Event, ServerMessage, split_event_frame};
 use serde_json::Value;
 use tokio_tungstenite::tungstenite::Error as WsError;
 use tokio_tungstenite::tungstenite::error::CapacityError;
@@ -71,6 +71,23 @@ pub(crate) fn decode(text: &str) -> Inbound {
     Inbound::Undecodable(Undecodable { event, error })
 }
 
+/// Decodes one binary frame: an event whose body follows its JSON head.
+pub(crate) fn decode_binary(frame: &bytes::Bytes) -> Inbound {
+    let (head, body) = match split_event_frame(frame) {
+        Ok(parts) => parts,
+        Err(err) => return Inbound::Broken(format!("the relay sent a broken event frame: {err}")),
+    };
+    match decode(head) {
+        Inbound::Message(ServerMessage::Event(event)) => {
+            Inbound::Message(ServerMessage::Event(Event { body, ..event }))
+        }
+        Inbound::Message(other) => {
+            Inbound::Ignored(format!("a binary frame held a {other:?} instead of an event"))
+        }
+        undecodable => undecodable,
+    }
+}
+
 /// Why the relay ended the session, from its close frame.
 pub(crate) fn closed(frame: Option<CloseFrame>) -> String {
     match frame {
@@ -96,6 +113,24 @@ pub(crate) fn describe(err: &WsError) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn binary_event_frames_decode_with_their_body_and_broken_ones_are_broken() {
+        let event = Event {
+            seq: 3,
+            id: "evt_3".into(),
+            received_at_ms: 1,
+            method: "POST".into(),
+            path: "/x".into(),
+            query: None,
+            headers: Vec::new(),
+            body: bytes::Bytes::from_static(&[0, 255, 1]),
+        };
+        let frame = bytes::Bytes::from(hookrelay_proto::encode_event(event.clone()));
+        assert_eq!(decode_binary(&frame), Inbound::Message(ServerMessage::Event(event)));
+        let broken = bytes::Bytes::from_static(b"\x00\x00\x01\x00{");
+        assert!(matches!(decode_binary(&broken), Inbound::Broken(_)));
+    }
 
     const GOOD: &str = r#"{"type":"event","id":"evt_1","seq":7,"received_at_ms":5,
         "method":"POST","path":"/x","query":"a=1","headers":[],"body":"AJ//ew=="}"#;

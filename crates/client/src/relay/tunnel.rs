@@ -277,15 +277,16 @@ impl Tunnel {
                 }
                 message = stream.next() => {
                     deadline.as_mut().reset(tokio::time::Instant::now() + silence);
-                    let text = match message {
+                    let decoded = match message {
                         None => break End::Retry("the relay closed the connection".into()),
                         Some(Err(err)) => break End::Retry(describe(&err)),
                         Some(Ok(Message::Close(frame))) => break End::Retry(closed(frame)),
-                        Some(Ok(Message::Text(text))) => text,
+                        Some(Ok(Message::Binary(frame))) => inbound::decode_binary(&frame),
+                        Some(Ok(Message::Text(text))) => inbound::decode(text.as_str()),
                         // Pings are answered by tungstenite on the next read or write.
                         Some(Ok(_)) => continue,
                     };
-                    let (seq, incoming) = match inbound::decode(text.as_str()) {
+                    let (seq, incoming) = match decoded {
                         Inbound::Message(ServerMessage::Event(event)) => {
                             (event.seq, Incoming::Event(event))
                         }

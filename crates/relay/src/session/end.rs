@@ -71,19 +71,9 @@ pub(super) fn read_error(err: axum::Error) -> End {
     }
 }
 
-/// A message as JSON, in a buffer sized up front: base64 makes a body 4/3 its size, and a
-/// 25 MiB body should not be copied while its buffer doubles.
+/// A message as JSON (events go as binary frames instead: `encode_event`).
 pub(super) fn json(message: &ServerMessage) -> String {
-    let capacity = match message {
-        ServerMessage::Event(event) => {
-            let headers: usize = event.headers.iter().map(|(n, v)| n.len() + v.len() + 8).sum();
-            event.body.len().div_ceil(3) * 4 + headers + event.path.len() + 256
-        }
-        _ => 256,
-    };
-    let mut buffer = Vec::with_capacity(capacity);
-    serde_json::to_writer(&mut buffer, message).expect("server messages always serialize");
-    String::from_utf8(buffer).expect("serde_json writes UTF-8")
+    serde_json::to_string(message).expect("server messages always serialize")
 }
 
 /// Sends one message; a failed or too slow write means the peer is gone.

@@ -1,5 +1,5 @@
-//! One websocket session of protocol `hookrelay.v1`: `Hello`, then the channel's events after
-//! the client's cursor in `seq` order, at most `window` unacknowledged; acks are recorded in
+//! One websocket session of protocol `hookrelay.v2`: `Hello`, then the channel's events after
+//! the client's cursor in `seq` order (each a binary frame: JSON head, raw body), at most `window` unacknowledged; acks are recorded in
 //! the store. Where history no longer holds the next `seq` (retention removed it), a `Gap`
 //! says which events are missing and why, in their place. Pings detect a dead peer; a
 //! misbehaving peer gets a Close frame with a reason; relay shutdown sends every session
@@ -18,9 +18,13 @@ use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade, close_code};
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
+use axum::http::header::SEC_WEBSOCKET_PROTOCOL;
 use axum::response::Response;
 use futures_util::FutureExt as _;
-use hookrelay_proto::{ClientMessage, DeliveryResult, Listener, SUBPROTOCOL, ServerMessage};
+use hookrelay_proto::{
+    ClientMessage, DeliveryResult, Listener, OLD_SUBPROTOCOLS, SUBPROTOCOL, ServerMessage,
+    encode_event,
+};
 use serde::Deserialize;
 use tokio::time::{Instant, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
@@ -81,6 +85,14 @@ pub(crate) async fn upgrade(
         .read_buffer_size(SOCKET_BUFFER)
         .write_buffer_size(SOCKET_BUFFER);
     if upgrade.selected_protocol().is_none() {
+        let offered = headers.get(SEC_WEBSOCKET_PROTOCOL).and_then(|value| value.to_str().ok());
+        let old = offered.into_iter().flat_map(|list| list.split(',')).map(str::trim);
+        if let Some(old) = old.into_iter().find(|name| OLD_SUBPROTOCOLS.contains(name)) {
+            return Err(RelayError::BadRequest(format!(
+                "this client speaks {old} and this relay {SUBPROTOCOL}: update hookrelay \
+                 (./install.sh in its repository)"
+            )));
+        }
         return Err(RelayError::BadRequest(format!(
             "ask for websocket subprotocol {SUBPROTOCOL} (Sec-WebSocket-Protocol)"
         )));
@@ -224,8 +236,8 @@ impl Session {
                 for event in events {
                     unacked.insert(event.seq, event.id.clone());
                     // The event (and its body) is dropped before the slow part, the send.
-                    let text = json(&ServerMessage::Event(event));
-                    send(socket, Message::Text(text.into())).await?;
+                    let frame = encode_event(event);
+                    send(socket, Message::Binary(frame.into())).await?;
                     self.state.metrics.events_streamed.inc();
                 }
             }
@@ -303,7 +315,7 @@ impl Session {
         let text = match message {
             Ok(Message::Text(text)) => text,
             Ok(Message::Binary(_)) => {
-                let reason = "binary frames are not part of hookrelay.v1; send JSON text";
+                let reason = "clients send JSON text frames in hookrelay.v2, not binary";
                 return Err(End::Close(close_code::UNSUPPORTED, reason.into()));
             }
             Ok(Message::Ping(_) | Message::Pong(_)) => return Ok(()),

@@ -228,6 +228,10 @@ async fn next_message_of_any_kind(ws: &mut Ws) -> ServerMessage {
             Message::Text(text) => {
                 return serde_json::from_str(text.as_str()).expect("valid message");
             }
+            Message::Binary(frame) => {
+                let event = hookrelay_proto::decode_event(&frame).expect("an event frame");
+                return ServerMessage::Event(event);
+            }
             Message::Ping(_) | Message::Pong(_) => {}
             other => panic!("unexpected message {other:?}"),
         }

@@ -139,22 +139,47 @@ async fn stream_needs_the_channel_token() {
     relay.stop().await;
 }
 
-#[tokio::test]
-async fn stream_without_the_subprotocol_is_refused() {
-    let relay = TestRelay::start().await;
+/// Opens the stream offering `protocol` (none: no header); returns the refusal's status and
+/// body.
+async fn refused_stream(relay: &TestRelay, protocol: Option<&str>) -> (StatusCode, String) {
     let channel = relay.channel().await;
     let url =
         format!("{}/v1/channels/{}/stream", relay.url.replacen("http", "ws", 1), channel.channel);
     let mut request = url.into_client_request().expect("valid url");
     let auth = format!("Bearer {}", channel.token).parse().expect("valid");
     request.headers_mut().insert("authorization", auth);
+    if let Some(protocol) = protocol {
+        let value = protocol.parse().expect("valid");
+        request.headers_mut().insert("sec-websocket-protocol", value);
+    }
     match within(tokio_tungstenite::connect_async(request)).await {
         Err(tungstenite::Error::Http(response)) => {
-            assert_eq!(response.status(), StatusCode::BAD_REQUEST)
+            let body = response.body().clone().unwrap_or_default();
+            (response.status(), String::from_utf8_lossy(&body).into_owned())
         }
         Err(err) => panic!("unexpected error: {err}"),
-        Ok(_) => panic!("connected without asking for {SUBPROTOCOL}"),
+        Ok(_) => panic!("connected offering {protocol:?}, not {SUBPROTOCOL}"),
     }
+}
+
+#[tokio::test]
+async fn stream_without_the_subprotocol_is_refused() {
+    let relay = TestRelay::start().await;
+    let (status, body) = refused_stream(&relay, None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body.contains("ask for websocket subprotocol hookrelay.v2"), "{body}");
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn a_hookrelay_v1_client_is_told_to_update() {
+    let relay = TestRelay::start().await;
+    let (status, body) = refused_stream(&relay, Some("hookrelay.v1")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        body.contains("this client speaks hookrelay.v1 and this relay hookrelay.v2: update"),
+        "{body}"
+    );
     relay.stop().await;
 }
 
