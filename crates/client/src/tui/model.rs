@@ -122,6 +122,9 @@ pub(crate) struct Model {
     pub outcomes: Outcomes,
     /// `Stopped`'s facts, once `listen` stops.
     pub stopped: Option<(usize, u64)>,
+    /// Events reported lost (gaps) since the start: shown in the header for good, since
+    /// the status line's message is soon replaced.
+    pub lost: u64,
     /// The user asked to quit.
     pub quit: bool,
 }
@@ -148,6 +151,7 @@ impl Model {
             offset,
             outcomes: Outcomes::default(),
             stopped: None,
+            lost: 0,
             quit: false,
         }
     }
@@ -280,7 +284,10 @@ impl Model {
                 let (_, text) = listener_text(change, &peer, since, others, since, self.offset);
                 self.status = Some(text);
             }
-            UiEvent::Gap { gap, .. } => self.status = Some(gap_text(&gap)),
+            UiEvent::Gap { gap, .. } => {
+                self.lost += gap.count();
+                self.status = Some(gap_text(&gap));
+            }
         }
         Vec::new()
     }

@@ -58,12 +58,19 @@ fn draw_header(frame: &mut Frame<'_>, area: Rect, model: &Model) {
     let (state, tone) = conn_text(model);
     let mut lines = Vec::new();
     let channel = model.header.as_ref().map_or("…", |h| h.channel.as_str());
+    let lost = match model.lost {
+        0 => String::new(),
+        1 => "  ✗ 1 event lost".to_owned(),
+        n => format!("  ✗ {n} events lost"),
+    };
+    let room = usize::from(area.width).saturating_sub(30 + lost.chars().count());
     lines.push(Line::from(vec![
         Span::styled(" hookrelay", bold),
         Span::raw("  channel "),
         Span::raw(clean(channel)),
         Span::raw("  "),
-        Span::styled(fit(&state, usize::from(area.width).saturating_sub(30)), tone),
+        Span::styled(fit(&state, room), tone),
+        Span::styled(lost, Style::default().fg(Color::Red).add_modifier(Modifier::BOLD)),
     ]));
     if let Some(header) = &model.header {
         lines.push(Line::from(vec![

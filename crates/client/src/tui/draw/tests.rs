@@ -222,3 +222,20 @@ fn the_header_counts_down_to_the_next_reconnect() {
         "{header}"
     );
 }
+
+#[test]
+fn lost_events_stay_in_the_header_after_the_status_line_moves_on() {
+    let mut model = model();
+    let gap = |from_seq, to_seq| UiEvent::Gap {
+        at: time::OffsetDateTime::UNIX_EPOCH,
+        gap: hookrelay_proto::Gap { from_seq, to_seq, reason: hookrelay_proto::GapReason::Expired },
+    };
+    model.update(Input::Ui(gap(20, 24)));
+    model.update(Input::Ui(gap(30, 30)));
+    model.update(Input::Ui(UiEvent::Notice("something else".into())));
+    for width in [120, 80] {
+        let text = screen(&mut model, width, 24);
+        let header = text.lines().next().unwrap_or_default();
+        assert!(header.ends_with("✗ 6 events lost"), "{width} columns: {header}");
+    }
+}
