@@ -1,9 +1,11 @@
 //! Measurements 1 to 3 of DESIGN §8, from the same runs: ack latency (p99) and ingest
 //! throughput (req/s) of `hookrelayd` with its default SQLite store against the bare server,
 //! and again while a connected `hookrelay listen` forwards to an app that takes 200 ms per
-//! request; with a `redis-server` at hand, the same for a relay on the Redis store. Each
-//! round interleaves bare, relay, relay-with-listener (and relay on Redis) at every
-//! concurrency, so drift on a shared machine hits them all alike.
+//! request; the same for a relay started with `--fsync`, and, with a `redis-server` at hand,
+//! for a relay on the Redis store. Each round interleaves bare, relay, relay-with-listener,
+//! relay with `--fsync` (and relay on Redis) at every concurrency, so drift on a shared
+//! machine hits them all alike. Every run also yields its stalls (the slowest request per
+//! 100 ms window) and the server's CPU time per request.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -27,6 +29,7 @@ enum Server {
     Bare,
     Relay,
     RelayListening,
+    RelayFsync,
     RelayRedis,
 }
 
@@ -36,13 +39,21 @@ impl Server {
             Self::Bare => "bare",
             Self::Relay => "relay",
             Self::RelayListening => "relay+listen",
+            Self::RelayFsync => "relay --fsync",
             Self::RelayRedis => "relay redis",
         }
     }
 }
 
-/// Every run's stats by target and concurrency.
-pub(crate) struct AckRuns(BTreeMap<(Server, usize), Vec<Stats>>);
+/// One measured run: the load generator's figures and the server's CPU per request.
+struct Run {
+    stats: Stats,
+    /// Server CPU time (user + system) per request, in µs.
+    cpu_us: f64,
+}
+
+/// Every run by target and concurrency.
+pub(crate) struct AckRuns(BTreeMap<(Server, usize), Vec<Run>>);
 
 /// Runs `plan.rounds` rounds of bare / relay / relay-with-listener (and a relay on the
 /// Redis at `redis`) at each concurrency.
@@ -54,12 +65,14 @@ pub(crate) async fn measure(
     let bare = ws.app(0).await?;
     let slow_app = ws.app(SLOW_APP_MS).await?;
     let relay = ws.relay().await?;
+    let fsync_relay = ws.fsync_relay().await?;
     let redis_relay = match redis {
         Some(redis) => Some(ws.redis_relay(redis).await?),
         None => None,
     };
     let mut pids = BTreeMap::from([(Server::Bare, bare.pid()?), (Server::Relay, relay.pid()?)]);
     pids.insert(Server::RelayListening, relay.pid()?);
+    pids.insert(Server::RelayFsync, fsync_relay.pid()?);
     if let Some(redis_relay) = &redis_relay {
         pids.insert(Server::RelayRedis, redis_relay.pid()?);
     }
@@ -67,6 +80,7 @@ pub(crate) async fn measure(
     for round in 1..=plan.rounds {
         let quiet = create_channel(relay.addr).await?;
         let busy = create_channel(relay.addr).await?;
+        let durable = create_channel(fsync_relay.addr).await?;
         let (listen, _) = ws.listen(relay.addr, &busy, slow_app.addr, 1).await?;
         let on_redis = match &redis_relay {
             Some(redis_relay) => {
@@ -80,6 +94,7 @@ pub(crate) async fn measure(
                 (Server::Bare, bare.addr, "/in".to_owned()),
                 (Server::Relay, relay.addr, quiet.ingest_path()),
                 (Server::RelayListening, relay.addr, busy.ingest_path()),
+                (Server::RelayFsync, fsync_relay.addr, durable.ingest_path()),
             ];
             if let Some((addr, path)) = &on_redis {
                 targets.push((Server::RelayRedis, *addr, path.clone()));
@@ -89,39 +104,61 @@ pub(crate) async fn measure(
                 let pid = pids[&target];
                 let cpu_before = cpu_secs(pid)?;
                 let stats = load::run(&Load { addr, path, concurrency, warmup, requests }).await?;
-                // Only approximate: the warm-up is included, and the clock is 100 Hz.
-                let cpu = (cpu_secs(pid)? - cpu_before) * stats.rps / (requests + warmup) as f64;
+                // Warm-up included (its requests too), and the clock is 100 Hz: good to a
+                // few percent at these sizes.
+                let cpu_us = (cpu_secs(pid)? - cpu_before) * 1e6 / (requests + warmup) as f64;
                 eprintln!(
-                    "  ack c={concurrency:<2} round {round}/{}  {:<12}  {:>7.0} req/s  p50 {}  \
-                     p99 {}  max {}  server CPU {:.0}%",
+                    "  ack c={concurrency:<2} round {round}/{}  {:<13}  {:>7.0} req/s  p50 {}  \
+                     p99 {}  max {}  server CPU {:.0}% ({cpu_us:.0} µs/req)  {}",
                     plan.rounds,
                     target.name(),
                     stats.rps,
                     ms(stats.p50),
                     ms(stats.p99),
                     ms(stats.max),
-                    cpu * 100.0,
+                    cpu_us * stats.rps / 1e4,
+                    stats.stalls.text(),
                 );
-                runs.entry((target, concurrency)).or_insert_with(Vec::new).push(stats);
+                runs.entry((target, concurrency))
+                    .or_insert_with(Vec::new)
+                    .push(Run { stats, cpu_us });
             }
         }
         listen.stop().await;
     }
-    for proc in [bare, slow_app, relay].into_iter().chain(redis_relay) {
+    for proc in [bare, slow_app, relay, fsync_relay].into_iter().chain(redis_relay) {
         proc.stop().await;
     }
     Ok(AckRuns(runs))
 }
 
 impl AckRuns {
-    fn median(&self, target: Server, concurrency: usize, pick: fn(&Stats) -> f64) -> f64 {
-        let samples: Vec<f64> =
-            self.0.get(&(target, concurrency)).into_iter().flatten().map(pick).collect();
+    fn runs(&self, target: Server, concurrency: usize) -> impl Iterator<Item = &Run> {
+        self.0.get(&(target, concurrency)).into_iter().flatten()
+    }
+
+    fn median(&self, target: Server, concurrency: usize, pick: fn(&Run) -> f64) -> f64 {
+        let samples: Vec<f64> = self.runs(target, concurrency).map(pick).collect();
         median(&samples)
     }
 
     fn p99(&self, target: Server, concurrency: usize) -> f64 {
-        self.median(target, concurrency, |stats| stats.p99.as_secs_f64())
+        self.median(target, concurrency, |run| run.stats.p99.as_secs_f64())
+    }
+
+    fn rps(&self, target: Server, concurrency: usize) -> f64 {
+        self.median(target, concurrency, |run| run.stats.rps)
+    }
+
+    /// Stalls summed over the rounds: "over of windows, worst X ms".
+    fn stalls(&self, target: Server, concurrency: usize) -> String {
+        let (mut over, mut windows, mut worst) = (0, 0, std::time::Duration::ZERO);
+        for run in self.runs(target, concurrency) {
+            over += run.stats.stalls.over;
+            windows += run.stats.stalls.windows;
+            worst = worst.max(run.stats.stalls.worst);
+        }
+        format!("{} {over}/{windows}, worst {}", target.name(), ms(worst))
     }
 
     /// Rows for measurements 1, 2 and 3.
@@ -151,8 +188,8 @@ impl AckRuns {
             ));
         }
         for concurrency in THROUGHPUT_CONCURRENCY {
-            let rps = |target| self.median(target, concurrency, |stats| stats.rps);
-            let (bare, relay) = (rps(Server::Bare), rps(Server::Relay));
+            let (bare, relay) =
+                (self.rps(Server::Bare, concurrency), self.rps(Server::Relay, concurrency));
             rows.push(Row::ratio(
                 &format!("ingest req/s c={concurrency}"),
                 format!("relay {relay:.0}/s"),
@@ -161,6 +198,8 @@ impl AckRuns {
                 Target::AtLeast(0.6),
             ));
         }
+        rows.extend(self.fsync_rows());
+        rows.extend(self.explaining_rows());
         if self.0.keys().any(|(target, _)| *target == Server::RelayRedis) {
             rows.extend(self.redis_rows());
         }
@@ -183,8 +222,8 @@ impl AckRuns {
             ));
         }
         for concurrency in THROUGHPUT_CONCURRENCY {
-            let rps = |target| self.median(target, concurrency, |stats| stats.rps);
-            let (bare, redis) = (rps(Server::Bare), rps(Server::RelayRedis));
+            let (bare, redis) =
+                (self.rps(Server::Bare, concurrency), self.rps(Server::RelayRedis, concurrency));
             rows.push(Row::ratio(
                 &format!("ingest req/s c={concurrency}, Redis"),
                 format!("relay {redis:.0}/s"),
@@ -192,6 +231,71 @@ impl AckRuns {
                 redis / bare,
                 Target::AtLeast(0.6),
             ));
+        }
+        rows
+    }
+
+    /// The ack and ingest targets for a relay started with `--fsync` (the targets are set
+    /// for default flags; this shows what surviving power loss costs).
+    fn fsync_rows(&self) -> Vec<Row> {
+        let secs = |value: f64| ms(std::time::Duration::from_secs_f64(value));
+        let mut rows = Vec::new();
+        for concurrency in LATENCY_CONCURRENCY {
+            let (bare, fsync) =
+                (self.p99(Server::Bare, concurrency), self.p99(Server::RelayFsync, concurrency));
+            rows.push(Row::ratio(
+                &format!("ack p99 c={concurrency}, --fsync"),
+                format!("relay {}", secs(fsync)),
+                format!("bare {}", secs(bare)),
+                fsync / bare,
+                Target::AtMost(1.5),
+            ));
+        }
+        for concurrency in THROUGHPUT_CONCURRENCY {
+            let (bare, fsync) =
+                (self.rps(Server::Bare, concurrency), self.rps(Server::RelayFsync, concurrency));
+            rows.push(Row::ratio(
+                &format!("ingest req/s c={concurrency}, --fsync"),
+                format!("relay {fsync:.0}/s"),
+                format!("bare {bare:.0}/s"),
+                fsync / bare,
+                Target::AtLeast(0.6),
+            ));
+        }
+        rows
+    }
+
+    /// Rows without a target that explain the others: stalls (windows of 100 ms whose
+    /// slowest request passed 10 ms, over all rounds) and server CPU per request (median).
+    fn explaining_rows(&self) -> Vec<Row> {
+        let mut rows = Vec::new();
+        for concurrency in LATENCY_CONCURRENCY {
+            for target in [Server::Relay, Server::RelayFsync] {
+                let suffix = if target == Server::RelayFsync { ", --fsync" } else { "" };
+                let (over, windows) =
+                    self.runs(target, concurrency).fold((0, 0), |(over, windows), run| {
+                        (over + run.stats.stalls.over, windows + run.stats.stalls.windows)
+                    });
+                rows.push(Row::info(
+                    &format!("windows > 10 ms c={concurrency}{suffix}"),
+                    self.stalls(target, concurrency),
+                    self.stalls(Server::Bare, concurrency),
+                    format!("{:.0} %", 100.0 * over as f64 / windows.max(1) as f64),
+                ));
+            }
+        }
+        for concurrency in LATENCY_CONCURRENCY {
+            for target in [Server::Relay, Server::RelayFsync] {
+                let suffix = if target == Server::RelayFsync { ", --fsync" } else { "" };
+                let cpu = |target| self.median(target, concurrency, |run| run.cpu_us);
+                let (relay, bare) = (cpu(target), cpu(Server::Bare));
+                rows.push(Row::info(
+                    &format!("CPU µs/req c={concurrency}{suffix}"),
+                    format!("relay {relay:.0} µs"),
+                    format!("bare {bare:.0} µs"),
+                    format!("{:.2}×", relay / bare),
+                ));
+            }
         }
         rows
     }

@@ -100,7 +100,8 @@ fn progress(round: usize, plan: &Plan, what: &str, events: usize, rate: f64) {
 
 /// One run through a fresh channel, `listen` and app: warm up with a tenth of the events,
 /// then time `events` more from the first POST until the app has answered them all.
-/// Returns events/s, and the ingest rate and each process's CPU share as text.
+/// Returns events/s, and the ingest rate and each process's CPU share and CPU time per
+/// event as text.
 async fn through_relay(
     ws: &Workspace,
     (relay, relay_pid): (SocketAddr, u32),
@@ -136,7 +137,8 @@ async fn through_relay(
         .iter()
         .zip(cpu_before.iter().zip(&cpu_after))
         .map(|((name, _), (before, after))| {
-            format!("{name} {:.0}%", (after - before) / elapsed.as_secs_f64() * 100.0)
+            let share = (after - before) / elapsed.as_secs_f64() * 100.0;
+            format!("{name} {share:.0}% ({:.0} µs/event)", (after - before) * 1e6 / events as f64)
         })
         .collect();
     let detail = format!(

@@ -14,6 +14,7 @@ use hyper::Method;
 use tokio::sync::Barrier;
 
 use crate::http::Conn;
+use crate::stalls::Stalls;
 
 /// Size of every POSTed body, as DESIGN §8 states it.
 pub(crate) const BODY_SIZE: usize = 1024;
@@ -44,6 +45,8 @@ pub(crate) struct Stats {
     pub p99: Duration,
     /// Slowest request (shows stalls the p99 hides).
     pub max: Duration,
+    /// The slowest request of each 100 ms window.
+    pub stalls: Stalls,
 }
 
 /// A 1 KiB JSON webhook body with a `type`, as a provider would send.
@@ -56,6 +59,13 @@ pub(crate) fn body() -> Bytes {
 
 /// Runs the warm-up, then the measured requests, and reports on the measured ones.
 pub(crate) async fn run(load: &Load) -> anyhow::Result<Stats> {
+    let (samples, elapsed) = samples(load).await?;
+    Ok(stats(samples, elapsed))
+}
+
+/// Each measured request's send time (since the measured phase began) and latency, and
+/// the measured phase's wall time.
+pub(crate) async fn samples(load: &Load) -> anyhow::Result<(Vec<(Duration, Duration)>, Duration)> {
     let concurrency = load.concurrency.max(1);
     let warmup = Arc::new(AtomicUsize::new(load.warmup));
     let measured = Arc::new(AtomicUsize::new(load.requests));
@@ -70,11 +80,13 @@ pub(crate) async fn run(load: &Load) -> anyhow::Result<Stats> {
     }
     barrier.wait().await;
     let started = Instant::now();
-    let mut latencies = Vec::with_capacity(load.requests);
+    let mut samples = Vec::with_capacity(load.requests);
     let mut failure = None;
     for worker in workers {
         match worker.await.context("a load worker panicked")? {
-            Ok(mut own) => latencies.append(&mut own),
+            Ok(own) => samples.extend(
+                own.into_iter().map(|(sent, took)| (sent.saturating_duration_since(started), took)),
+            ),
             Err(err) => failure = failure.or(Some(err)),
         }
     }
@@ -82,13 +94,21 @@ pub(crate) async fn run(load: &Load) -> anyhow::Result<Stats> {
     if let Some(err) = failure {
         return Err(err.context(format!("load against {} failed", load.addr)));
     }
+    Ok((samples, elapsed))
+}
+
+/// The figures of a run's samples.
+fn stats(samples: Vec<(Duration, Duration)>, elapsed: Duration) -> Stats {
+    let stalls = Stalls::of(&samples);
+    let mut latencies: Vec<Duration> = samples.into_iter().map(|(_, took)| took).collect();
     latencies.sort_unstable();
-    Ok(Stats {
+    Stats {
         rps: latencies.len() as f64 / elapsed.as_secs_f64(),
         p50: percentile(&latencies, 0.50),
         p99: percentile(&latencies, 0.99),
         max: latencies.last().copied().unwrap_or_default(),
-    })
+        stalls,
+    }
 }
 
 /// One connection's loop. On an error it still reaches the barrier so nobody waits forever.
@@ -97,7 +117,7 @@ async fn worker(
     warmup: &AtomicUsize,
     measured: &AtomicUsize,
     barrier: &Barrier,
-) -> anyhow::Result<Vec<Duration>> {
+) -> anyhow::Result<Vec<(Instant, Duration)>> {
     let result = async {
         let mut conn = Conn::open(load.addr).await?;
         while take(warmup) {
@@ -113,7 +133,7 @@ async fn worker(
     while take(measured) {
         let started = Instant::now();
         conn.send(Method::POST, &load.path, &[], body.clone()).await?;
-        latencies.push(started.elapsed());
+        latencies.push((started, started.elapsed()));
     }
     Ok(latencies)
 }

@@ -13,6 +13,8 @@ mod procs;
 mod report;
 mod run;
 mod serve;
+mod stalls;
+mod steady;
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -52,6 +54,20 @@ enum Command {
         #[arg(long, value_name = "MS", default_value_t = 0)]
         delay_ms: u64,
     },
+    /// A steady ingest load against a running relay, printing each 100 ms window's slowest
+    /// request (to match stalls with `strace -T` or `perf` output).
+    #[command(hide = true)]
+    Steady {
+        /// The relay's address.
+        #[arg(long, value_name = "ADDR")]
+        relay: SocketAddr,
+        /// Connections, each with one request in flight.
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
+        /// Measured requests.
+        #[arg(long, default_value_t = 100_000)]
+        requests: usize,
+    },
 }
 
 /// How long an interrupted run waits for its killed children to be reaped before exiting.
@@ -64,6 +80,9 @@ async fn main() -> ExitCode {
         match args.command {
             Some(Command::Serve200 { listen, delay_ms }) => {
                 serve::serve(listen, Duration::from_millis(delay_ms)).await
+            }
+            Some(Command::Steady { relay, concurrency, requests }) => {
+                steady::run(relay, concurrency, requests).await
             }
             None => {
                 let plan = if args.quick { plan::Plan::quick() } else { plan::Plan::full() };

@@ -69,6 +69,14 @@ impl Workspace {
         self.relay_with(&self.relay_args).await
     }
 
+    /// Starts `hookrelayd` as [`Workspace::relay`] does, plus `--fsync` (SQLite
+    /// `synchronous=FULL`: an acked event survives power loss).
+    pub(crate) async fn fsync_relay(&self) -> anyhow::Result<Proc> {
+        let mut args = self.relay_args.clone();
+        args.push("--fsync".to_owned());
+        self.relay_with(&args).await
+    }
+
     /// Starts `hookrelayd` on the Redis at `redis` (without `relay_args`: they are for the
     /// default store).
     pub(crate) async fn redis_relay(&self, redis: SocketAddr) -> anyhow::Result<Proc> {

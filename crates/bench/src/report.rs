@@ -36,7 +36,8 @@ pub(crate) struct Row {
     baseline: String,
     figure: String,
     target: String,
-    meets: bool,
+    /// `None` for a row that informs without a target.
+    meets: Option<bool>,
 }
 
 impl Row {
@@ -54,7 +55,7 @@ impl Row {
             baseline,
             figure: format!("{ratio:.2}×"),
             target: format!("target {}", target.text("×")),
-            meets: target.met(ratio),
+            meets: Some(target.met(ratio)),
         }
     }
 
@@ -72,7 +73,19 @@ impl Row {
             baseline: "-".to_owned(),
             figure: format!("{value:.1} {unit}"),
             target: format!("target {}", target.text(&format!(" {unit}"))),
-            meets: target.met(value),
+            meets: Some(target.met(value)),
+        }
+    }
+
+    /// A figure with no target: it explains the others (stalls, CPU per request).
+    pub(crate) fn info(label: &str, measured: String, baseline: String, figure: String) -> Row {
+        Row {
+            label: label.to_owned(),
+            measured,
+            baseline,
+            figure,
+            target: "-".to_owned(),
+            meets: None,
         }
     }
 }
@@ -94,7 +107,11 @@ pub(crate) fn table(rows: &[Row]) -> String {
             let pad = width - cell.chars().count();
             let _ = write!(out, "{cell}{:pad$}   ", "");
         }
-        out.push_str(if row.meets { "MEETS" } else { "MISSES" });
+        out.push_str(match row.meets {
+            Some(true) => "MEETS",
+            Some(false) => "MISSES",
+            None => "info",
+        });
         out.push('\n');
     }
     out
@@ -143,6 +160,7 @@ mod tests {
                 Target::AtMost(1.5),
             ),
             Row::absolute("idle RSS", "relay".into(), 25.0, "MiB", Target::AtMost(20.0)),
+            Row::info("CPU/request c=16", "relay 30 µs".into(), "bare 8 µs".into(), "3.8×".into()),
         ];
         let text = table(&rows);
         let lines: Vec<String> = text
@@ -151,5 +169,6 @@ mod tests {
             .collect();
         assert!(lines[0].ends_with("1.50× target ≤ 1.5× MEETS"), "{text}");
         assert!(lines[1].ends_with("25.0 MiB target ≤ 20 MiB MISSES"), "{text}");
+        assert!(lines[2].ends_with("3.8× - info"), "{text}");
     }
 }

@@ -29,6 +29,12 @@ pub(super) struct Tally {
     pub first_seq: u64,
     /// Body bytes stored.
     pub bytes: u64,
+    /// Every stored event below this `seq` is finished (a lower bound of the oldest
+    /// unfinished one, moved on by `Batch::first_unfinished`). Kept here instead of in a
+    /// partial index, which every append and every delivery had to write.
+    pub finished_below: u64,
+    /// Events up to this `seq` have their id in `event_ids` (`id_index.rs`).
+    pub ids_through: u64,
 }
 
 impl Tally {
@@ -45,6 +51,8 @@ pub(super) struct Batch<'a> {
     pub cache_ops: &'a mut Vec<CacheOp>,
     pub retention: &'a Retention,
     pub appended: HashSet<String>,
+    /// Per channel, the id after which the next sweep of `event_ids` starts.
+    pub id_sweeps: &'a mut HashMap<String, String>,
 }
 
 impl Batch<'_> {
@@ -68,7 +76,16 @@ impl Batch<'_> {
                     "INSERT INTO channels (id, token_hash, created_at_ms, last_seq) VALUES (?1, ?2, ?3, 0)",
                 )?
                 .execute(params![id, &token_hash[..], now_ms()])?;
-                self.set(id, Some(Tally { last_seq: 0, first_seq: 1, bytes: 0 }));
+                self.set(
+                    id,
+                    Some(Tally {
+                        last_seq: 0,
+                        first_seq: 1,
+                        bytes: 0,
+                        finished_below: 1,
+                        ids_through: 0,
+                    }),
+                );
                 let info = ChannelInfo { id: id.clone(), token_hash: *token_hash, last_seq: 0 };
                 self.cache_ops.push(CacheOp::Insert(info));
                 Ok(0)
@@ -111,6 +128,12 @@ impl Batch<'_> {
                         ))?
                         .execute(params![id, PURGE_CHUNK])?;
                 }
+                removed += tx
+                    .prepare_cached(
+                        "DELETE FROM event_ids WHERE channel = ?1 AND id IN
+                         (SELECT id FROM event_ids WHERE channel = ?1 LIMIT ?2)",
+                    )?
+                    .execute(params![id, PURGE_CHUNK])?;
                 Ok(removed as u64)
             }
             Op::Append { channel, event } => self.append(tx, channel, event)?,

@@ -11,6 +11,7 @@
 
 mod batch;
 mod checkpoint;
+mod id_index;
 mod lock;
 mod memory;
 mod metered;

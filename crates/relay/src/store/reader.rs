@@ -12,6 +12,7 @@ use hookrelay_proto::{
 use rusqlite::{Connection, MAIN_DB, OptionalExtension as _, Row, params};
 use tokio::sync::Semaphore;
 
+use super::id_index::{SEQS_MATCHING, SEQS_OF_ID};
 use super::{IdMatch, MAX_CANDIDATES, StoreError};
 
 /// Most reads running at once (each on its own connection); further reads wait their turn.
@@ -126,15 +127,17 @@ pub(super) fn summaries(
 }
 
 /// Resolves an id prefix (only `evt_` and base32 characters: no GLOB wildcards) through the
-/// `(channel, id)` index.
+/// id index (`id_index.rs`).
 pub(super) fn find_event(
     conn: &Connection,
     channel: &str,
     prefix: &str,
 ) -> anyhow::Result<IdMatch> {
-    let mut statement = conn.prepare_cached(
-        "SELECT id, seq FROM events WHERE channel = ?1 AND id GLOB ?2 ORDER BY seq LIMIT ?3",
-    )?;
+    let sql = format!(
+        "SELECT id, seq FROM events WHERE channel = ?1 AND id GLOB ?2 AND seq IN ({SEQS_MATCHING})
+         ORDER BY seq LIMIT ?3"
+    );
+    let mut statement = conn.prepare_cached(&sql)?;
     // A bound pattern that starts with a literal lets SQLite range-scan the index.
     let pattern = format!("{prefix}*");
     let mut rows = statement.query(params![channel, pattern, MAX_CANDIDATES])?;
@@ -158,8 +161,10 @@ pub(super) fn detail(
     channel: &str,
     id: &str,
 ) -> anyhow::Result<Option<EventDetail>> {
-    let sql =
-        format!("SELECT {EVENT_COLUMNS}, last_result FROM events WHERE channel = ?1 AND id = ?2");
+    let sql = format!(
+        "SELECT {EVENT_COLUMNS}, last_result FROM events
+         WHERE channel = ?1 AND id = ?2 AND seq IN ({SEQS_OF_ID})"
+    );
     let found = conn
         .prepare_cached(&sql)?
         .query_row(params![channel, id], |row| {

@@ -20,7 +20,7 @@ impl Batch<'_> {
         channel: &str,
         needed: u64,
     ) -> rusqlite::Result<bool> {
-        let stop = first_unfinished(tx, channel)?;
+        let stop = self.first_unfinished(tx, channel)?;
         let mut statement = tx.prepare_cached(
             "SELECT seq, size FROM events WHERE channel = ?1 AND seq < ?2 ORDER BY seq",
         )?;
@@ -38,8 +38,10 @@ impl Batch<'_> {
         Ok(false)
     }
 
-    /// Age retention: per channel, removes the prefix up to the newest event received before
-    /// `cutoff_ms`, recording its unfinished events as expired runs.
+    /// Age retention: per channel, removes the run of oldest events received before
+    /// `cutoff_ms`, recording its unfinished events as expired runs. Events are numbered in
+    /// the order they arrive, so the old ones are the oldest `seq`s: a walk from the first
+    /// stored event finds them without a time index for every append to write.
     pub(super) fn expire(&mut self, tx: &Transaction, cutoff_ms: i64) -> rusqlite::Result<u64> {
         // `last_seq` is otherwise recovered from the newest event, which may go now.
         tx.prepare_cached(
@@ -47,22 +49,22 @@ impl Batch<'_> {
              COALESCE((SELECT MAX(seq) FROM events WHERE channel = channels.id), 0))",
         )?
         .execute([])?;
-        let expiring: Vec<(String, u64)> = tx
-            .prepare_cached(
-                "SELECT channel, MAX(seq) FROM events INDEXED BY events_by_time
-                 WHERE received_at_ms < ?1 GROUP BY channel",
-            )?
-            .query_map([cutoff_ms], |row| Ok((row.get(0)?, row.get(1)?)))?
-            .collect::<rusqlite::Result<_>>()?;
+        let channels: Vec<(String, u64)> = self
+            .tallies
+            .iter()
+            .filter(|(_, tally)| tally.stored() > 0)
+            .map(|(channel, tally)| (channel.clone(), tally.first_seq))
+            .collect();
         let mut removed = 0;
-        for (channel, through) in expiring {
-            let Some(tally) = self.tallies.get(&channel) else { continue };
+        for (channel, first_seq) in channels {
             // At most a chunk per call: the caller calls again while events go.
             let budget = (PURGE_CHUNK as u64).saturating_sub(removed);
             if budget == 0 {
                 break;
             }
-            let through = through.min(tally.first_seq + budget - 1);
+            let Some(through) = old_prefix_end(tx, &channel, first_seq, cutoff_ms, budget)? else {
+                continue;
+            };
             let unfinished: Vec<u64> = tx
                 .prepare_cached(
                     "SELECT seq FROM events WHERE channel = ?1 AND seq <= ?2
@@ -116,15 +118,40 @@ impl Batch<'_> {
             let Some(&tally) = self.tallies.get(&channel) else { continue };
             if tally.stored() >= max_events + step {
                 let wanted_first = tally.last_seq + 1 - max_events;
-                let stop = first_unfinished(tx, &channel)?.unwrap_or(u64::MAX);
+                let stop = self.first_unfinished(tx, &channel)?.unwrap_or(u64::MAX);
                 let through = wanted_first.min(stop) - 1;
                 if through >= tally.first_seq {
                     self.remove_through(tx, &channel, through)?;
                 }
             }
+            self.index_ids(tx, &channel)?;
             self.cache_ops.push(CacheOp::SetSeq(channel));
         }
         Ok(())
+    }
+
+    /// The oldest event of `channel` that no client has finished. The walk starts at the
+    /// tally's `finished_below` (finished events never become unfinished again) and moves
+    /// it on, so over time each event is stepped over about once.
+    fn first_unfinished(
+        &mut self,
+        tx: &Transaction,
+        channel: &str,
+    ) -> rusqlite::Result<Option<u64>> {
+        let Some(&tally) = self.tallies.get(channel) else { return Ok(None) };
+        let from = tally.finished_below.max(tally.first_seq);
+        let found: Option<u64> = tx
+            .prepare_cached(
+                "SELECT seq FROM events WHERE channel = ?1 AND seq >= ?2 AND last_result IS NULL
+                 ORDER BY seq LIMIT 1",
+            )?
+            .query_row(params![channel, from], |row| row.get(0))
+            .optional()?;
+        let bound = found.unwrap_or(tally.last_seq + 1);
+        if bound != tally.finished_below {
+            self.tally(channel).finished_below = bound;
+        }
+        Ok(found)
     }
 
     /// Deletes a channel's events `..=through` with their delivery records; returns how
@@ -152,14 +179,28 @@ impl Batch<'_> {
     }
 }
 
-/// The oldest event of `channel` that no client has finished (through the partial index
-/// `events_unfinished`).
-fn first_unfinished(tx: &Transaction, channel: &str) -> rusqlite::Result<Option<u64>> {
-    tx.prepare_cached(
-        "SELECT seq FROM events WHERE channel = ?1 AND last_result IS NULL ORDER BY seq LIMIT 1",
-    )?
-    .query_row([channel], |row| row.get(0))
-    .optional()
+/// The last `seq` of the run of `channel`'s events from `first_seq` on that were received
+/// before `cutoff_ms`, at most `budget` of them; `None` when the first one is not old.
+fn old_prefix_end(
+    tx: &Transaction,
+    channel: &str,
+    first_seq: u64,
+    cutoff_ms: i64,
+    budget: u64,
+) -> rusqlite::Result<Option<u64>> {
+    let mut statement = tx.prepare_cached(
+        "SELECT seq, received_at_ms FROM events WHERE channel = ?1 AND seq >= ?2
+         ORDER BY seq LIMIT ?3",
+    )?;
+    let mut rows = statement.query(params![channel, first_seq, budget])?;
+    let mut through = None;
+    while let Some(row) = rows.next()? {
+        if row.get::<_, i64>(1)? >= cutoff_ms {
+            break;
+        }
+        through = Some(row.get(0)?);
+    }
+    Ok(through)
 }
 
 /// How far past `max_events` a channel may grow before count retention deletes: 1 % of

@@ -11,6 +11,7 @@ use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
 use super::batch::{Batch, Tally};
+use super::checkpoint::CatchUp;
 use super::{ChannelInfo, NewEvent, StoreError};
 use crate::config::Retention;
 use crate::ids::TokenHash;
@@ -89,7 +90,11 @@ pub(super) struct Writer {
     /// Per channel: last `seq` (the source of truth for the next one), oldest stored `seq`
     /// and stored bytes.
     tallies: HashMap<String, Tally>,
+    /// Where each channel's sweep of `event_ids` goes on (`id_index.rs`).
+    id_sweeps: HashMap<String, String>,
     cache: Cache,
+    /// The checkpointer's request to finish a checkpoint between two batches.
+    catch_up: CatchUp,
 }
 
 impl Writer {
@@ -98,8 +103,9 @@ impl Writer {
         retention: Retention,
         tallies: HashMap<String, Tally>,
         cache: Cache,
+        catch_up: CatchUp,
     ) -> Self {
-        Self { conn, retention, tallies, cache }
+        Self { conn, retention, tallies, id_sweeps: HashMap::new(), cache, catch_up }
     }
 
     /// Runs until `Op::Close` or until every sender is gone.
@@ -117,6 +123,7 @@ impl Writer {
             if closing {
                 break;
             }
+            self.catch_up.run_if_asked(&self.conn);
         }
         tracing::debug!("sqlite writer stopped");
     }
@@ -163,6 +170,7 @@ impl Writer {
             cache_ops,
             retention: &self.retention,
             appended: HashSet::new(),
+            id_sweeps: &mut self.id_sweeps,
         };
         for command in batch {
             results.push(state.apply(&tx, &command.op)?);
