@@ -4,11 +4,11 @@
 
 use std::collections::HashMap;
 
+use super::redis_conn::Conn;
 use bytes::Bytes;
 use hookrelay_proto::{
     DeliveryResult, DeliveryState, Event, EventDetail, EventSummary, Gap, GapReason, Header, Page,
 };
-use redis::aio::ConnectionManager;
 use serde::{Deserialize, Serialize};
 
 use super::{IdMatch, MAX_CANDIDATES, StoreError};
@@ -102,7 +102,7 @@ pub(super) fn decode<T: serde::de::DeserializeOwned>(raw: &[u8]) -> Result<T, St
 
 /// Up to `count` events of the log from `seq` on, with their bodies.
 async fn read_log(
-    conn: &mut ConnectionManager,
+    conn: &mut Conn,
     keys: &Keys,
     seq: u64,
     count: usize,
@@ -141,10 +141,7 @@ async fn read_log(
 }
 
 /// The stored range `first..=last` of a channel, `None` when it does not exist.
-pub(super) async fn range(
-    conn: &mut ConnectionManager,
-    keys: &Keys,
-) -> Result<Option<(u64, u64)>, StoreError> {
+pub(super) async fn range(conn: &mut Conn, keys: &Keys) -> Result<Option<(u64, u64)>, StoreError> {
     let (first, last): (Option<u64>, Option<u64>) = redis::pipe()
         .hget(keys.meta(), "first")
         .get(keys.seq())
@@ -155,7 +152,7 @@ pub(super) async fn range(
 }
 
 pub(super) async fn seq_of(
-    conn: &mut ConnectionManager,
+    conn: &mut Conn,
     keys: &Keys,
     id: &str,
 ) -> Result<Option<u64>, StoreError> {
@@ -174,7 +171,7 @@ pub(super) async fn seq_of(
 }
 
 pub(super) async fn summaries(
-    conn: &mut ConnectionManager,
+    conn: &mut Conn,
     channel: &str,
     page: Page,
 ) -> Result<Vec<EventSummary>, StoreError> {
@@ -221,7 +218,7 @@ pub(super) async fn summaries(
 }
 
 pub(super) async fn find_event(
-    conn: &mut ConnectionManager,
+    conn: &mut Conn,
     channel: &str,
     prefix: &str,
 ) -> Result<IdMatch, StoreError> {
@@ -260,7 +257,7 @@ pub(super) async fn find_event(
 }
 
 pub(super) async fn detail(
-    conn: &mut ConnectionManager,
+    conn: &mut Conn,
     channel: &str,
     id: &str,
 ) -> Result<Option<EventDetail>, StoreError> {
@@ -286,7 +283,7 @@ pub(super) async fn detail(
 }
 
 pub(super) async fn events_after(
-    conn: &mut ConnectionManager,
+    conn: &mut Conn,
     channel: &str,
     after: u64,
     limit: usize,
@@ -320,7 +317,7 @@ pub(super) async fn events_after(
 }
 
 pub(super) async fn expired(
-    conn: &mut ConnectionManager,
+    conn: &mut Conn,
     channel: &str,
     from: u64,
     to: u64,
@@ -349,7 +346,7 @@ pub(super) async fn expired(
 
 /// See `Store::resume_point`: unfinished events are the members of `hr:{CH}:pending`.
 pub(super) async fn resume_point(
-    conn: &mut ConnectionManager,
+    conn: &mut Conn,
     channel: &str,
     after: u64,
 ) -> Result<u64, StoreError> {
