@@ -369,6 +369,9 @@ fn expired_runs(seqs: impl IntoIterator<Item = u64>) -> Vec<Gap> {
 mod conformance;
 
 #[cfg(test)]
+mod redis_cluster_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
