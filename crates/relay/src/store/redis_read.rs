@@ -76,7 +76,9 @@ pub(super) struct Stored {
 }
 
 /// A Redis error as a store error: `Unavailable` when Redis cannot be reached or cannot
-/// serve yet (down, restarting, loading its AOF), which a retry may cure; else `Backend`.
+/// serve yet (down, restarting, loading its AOF; on a cluster, a slot whose master is gone
+/// or moving, which the cluster client answers with the last `MOVED` or `ASK` once its
+/// retries are spent), which a retry may cure; else `Backend`.
 pub(super) fn store_error(err: redis::RedisError) -> StoreError {
     use redis::{ErrorKind, ServerErrorKind};
     let transient = err.is_io_error()
@@ -84,12 +86,16 @@ pub(super) fn store_error(err: redis::RedisError) -> StoreError {
         || err.is_timeout()
         || matches!(
             err.kind(),
-            ErrorKind::Server(
-                ServerErrorKind::BusyLoading
-                    | ServerErrorKind::MasterDown
-                    | ServerErrorKind::TryAgain
-                    | ServerErrorKind::ClusterDown
-            )
+            ErrorKind::ClusterConnectionNotFound
+                | ErrorKind::Server(
+                    ServerErrorKind::BusyLoading
+                        | ServerErrorKind::MasterDown
+                        | ServerErrorKind::TryAgain
+                        | ServerErrorKind::ClusterDown
+                        | ServerErrorKind::Moved
+                        | ServerErrorKind::Ask
+                        | ServerErrorKind::ReadOnly
+                )
         );
     let err = anyhow::Error::new(err).context("redis failed");
     if transient { StoreError::Unavailable(err) } else { StoreError::Backend(err) }

@@ -349,7 +349,12 @@ async fn redis_urls_are_checked_and_redis_unsafe_needs_redis() {
 
 /// Polls `url` until it answers `status` or `STEP` passes (the relay reconnects to a
 /// restarted Redis in the background).
-async fn until_status(method: Method, url: &str, body: &str, status: StatusCode) -> Answer {
+pub(crate) async fn until_status(
+    method: Method,
+    url: &str,
+    body: &str,
+    status: StatusCode,
+) -> Answer {
     let deadline = Instant::now() + STEP;
     loop {
         let answer = http(method.clone(), url, &[], body.to_owned()).await;

@@ -1,12 +1,14 @@
 //! The real `hookrelayd --store redis+cluster://...` on a real three-master Redis Cluster
 //! that the test starts (loopback ports, AOF): two relays, channels in different slots,
-//! ingest on one and stream from the other, and a deletion seen across relays.
+//! ingest on one and stream from the other, a deletion seen across relays, and a master
+//! killed and restarted under a running relay.
 
 use hookrelay_proto::IngestAck;
 use hookrelay_test_redis::RedisCluster;
 use hyper::StatusCode;
 
 use crate::process::Daemon;
+use crate::redis::until_status;
 use crate::*;
 
 async fn relay_on(cluster: &RedisCluster, dir: &tempfile::TempDir) -> Daemon {
@@ -68,4 +70,60 @@ async fn on_a_cluster_clients_on_one_relay_get_what_another_ingests_in_order_and
         relay.signal("-TERM");
         assert!(relay.wait().await.success());
     }
+}
+
+/// The index of the node that holds `channel` (the others answer `MOVED`).
+fn owner_of(cluster: &RedisCluster, channel: &str) -> usize {
+    let key = format!("hr:{{{channel}}}:meta");
+    let holds = |port: u16| {
+        let out = std::process::Command::new("redis-cli")
+            .args(["-h", "127.0.0.1", "-p", &port.to_string(), "EXISTS", &key])
+            .output()
+            .expect("redis-cli runs");
+        String::from_utf8_lossy(&out.stdout).trim() == "1"
+    };
+    cluster.nodes.iter().position(|node| holds(node.port)).expect("one node holds it")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_cluster_master_is_503_for_its_channels_and_the_relay_recovers_by_itself() {
+    let mut cluster = RedisCluster::start();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let relay = relay_on(&cluster, &dir).await;
+    let channel = create_channel(&relay.url, None).await;
+    for n in 1..=3u64 {
+        let answer = post(&format!("{}/n/{n}", channel.ingest_url), format!("before {n}")).await;
+        assert_eq!(answer.json::<IngestAck>().seq, n);
+    }
+    let node = owner_of(&cluster, &channel.channel);
+    cluster.nodes[node].kill();
+    // Never a false 200 for the channel whose master is gone.
+    for n in 1..=3 {
+        let answer = post(&format!("{}/down/{n}", channel.ingest_url), "lost?").await;
+        assert_eq!(
+            answer.status,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "{}",
+            String::from_utf8_lossy(&answer.body)
+        );
+        assert_eq!(answer.error_code(), "store_unavailable");
+    }
+    // (`/healthz` is not asked: on a cluster it says whether the cluster answers, not
+    // whether every master does; see docs/redis.md.)
+
+    // The master comes back on its AOF and rejoins; the relay serves again by itself.
+    cluster.nodes[node].restart();
+    let ingest = format!("{}/after", channel.ingest_url);
+    let answer = until_status(Method::POST, &ingest, "after", StatusCode::OK).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", String::from_utf8_lossy(&answer.body));
+    assert_eq!(answer.json::<IngestAck>().seq, 4, "the refused webhooks took no seq");
+    let mut ws = connect(&relay.url, &channel, 0).await;
+    assert_eq!(expect_hello(&mut ws, &channel.channel).await, 4);
+    for (seq, body) in [(1, "before 1"), (2, "before 2"), (3, "before 3"), (4, "after")] {
+        let event = within(next_event(&mut ws)).await;
+        assert_eq!((event.seq, event.body.as_ref()), (seq, body.as_bytes()));
+    }
+    drop(ws);
+    relay.signal("-TERM");
+    assert!(relay.wait().await.success());
 }
