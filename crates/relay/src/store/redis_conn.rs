@@ -20,6 +20,9 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// timeouts. The next command tries again, so the relay recovers by itself.
 const RECONNECT_ATTEMPTS: usize = 2;
 
+/// Bounds (ms) of the cluster client's wait before each retry (random between them).
+const CLUSTER_RETRY_WAIT_MS: (u64, u64) = (50, 200);
+
 /// A connection to one server or to a cluster; cheap to clone (both multiplex).
 #[derive(Clone)]
 pub(super) enum Conn {
@@ -85,6 +88,11 @@ impl Target {
                     .response_timeout(RESPONSE_TIMEOUT)
                     .connection_timeout(CONNECT_TIMEOUT)
                     .retries(RECONNECT_ATTEMPTS as u32)
+                    // The crate waits at least 1.28 s between retries by default: too long
+                    // for a webhook's 503 (see RECONNECT_ATTEMPTS).
+                    .min_retry_wait(CLUSTER_RETRY_WAIT_MS.0)
+                    .max_retry_wait(CLUSTER_RETRY_WAIT_MS.1)
+                    .retry_wait_formula(CLUSTER_RETRY_WAIT_MS.1, 2)
                     .build()
                     .with_context(|| format!("invalid redis url {url}"))?;
                 let conn = client
