@@ -1,7 +1,9 @@
 //! `RedisStore`: channels, events, delivery records and tombstones in Redis (DESIGN §7),
-//! so that several relays share them. The layout and the reads are in `redis_read.rs`;
-//! every write is one Lua script (`redis_lua.rs`). An append is acked only once Redis has
-//! it on disk (`redis_durability.rs`).
+//! so that several relays share them. One server or a Redis Cluster (`redis_conn.rs`); the
+//! layout and the reads are in `redis_read.rs`; every write is one Lua script
+//! (`redis_lua.rs`). An append is acked only once Redis has it on disk
+//! (`redis_durability.rs`). Other relays' appends and deletions are followed by
+//! `redis_follow.rs` (one server) or `redis_follow_cluster.rs`.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -20,6 +22,7 @@ use hookrelay_proto::{DeliveryResult, Event, EventDetail, EventSummary, Gap, Pag
 
 /// The set of live channel ids (age retention walks it).
 const CHANNELS: &str = "hr:channels";
+
 /// How this relay follows the others (`elsewhere`).
 enum Following {
     /// One server: one blocking read on a connection of its own, made from `client`.
@@ -41,8 +44,9 @@ pub(crate) struct RedisStore {
 }
 
 impl RedisStore {
-    /// Connects to `url` (`redis://` or `rediss://`), checks that an acked write survives a
-    /// crash of Redis (unless `accept_unsafe`), and loads the scripts.
+    /// Connects to `url` (`redis://`, `rediss://`, or a cluster's `redis+cluster://` or
+    /// `rediss+cluster://`), checks that an acked write survives a crash of Redis (of every
+    /// master, on a cluster) unless `accept_unsafe`, and loads the scripts.
     pub(crate) async fn open(
         url: &str,
         accept_unsafe: bool,
