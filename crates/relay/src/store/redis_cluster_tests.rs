@@ -101,22 +101,27 @@ async fn the_cluster_follower_wakes_at_once_for_appends_in_any_slot_and_for_dele
     assert_eq!(seen.expect("read").deleted, ["c"]);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_killed_master_makes_its_channels_unavailable_until_it_returns_with_them() {
-    let mut cluster = RedisCluster::start();
-    let store = open(&cluster).await;
-    store.create_channel("b", hash_token("t")).await.expect("create");
-    let acked = store.append("b", event(1)).await.expect("append");
+/// The index of the node that serves `channel`'s slot.
+async fn owner(cluster: &RedisCluster, channel: &str) -> usize {
     let Target::Cluster { nodes, .. } = Target::parse(&cluster.url).expect("url") else {
         panic!("a cluster url");
     };
     let mut conn =
         Target::Cluster { nodes, scheme: "redis://" }.connect(&cluster.url).await.expect("conn");
     let ranges = slot_ranges(&mut conn).await.expect("slots");
-    let owner = slot(b"b");
+    let slot = slot(channel.as_bytes());
     let (_, _, _, port) =
-        ranges.iter().find(|(start, end, _, _)| (*start..=*end).contains(&owner)).expect("owned");
-    let node = cluster.nodes.iter().position(|node| node.port == *port).expect("a node");
+        ranges.iter().find(|(start, end, _, _)| (*start..=*end).contains(&slot)).expect("owned");
+    cluster.nodes.iter().position(|node| node.port == *port).expect("a node")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_master_makes_its_channels_unavailable_until_it_returns_with_them() {
+    let mut cluster = RedisCluster::start();
+    let store = open(&cluster).await;
+    store.create_channel("b", hash_token("t")).await.expect("create");
+    let acked = store.append("b", event(1)).await.expect("append");
+    let node = owner(&cluster, "b").await;
     cluster.nodes[node].kill();
     let refused = tokio::time::timeout(STEP, store.append("b", event(2))).await.expect("answers");
     assert!(matches!(refused, Err(StoreError::Unavailable(_))), "{refused:?}");
@@ -135,4 +140,22 @@ async fn a_killed_master_makes_its_channels_unavailable_until_it_returns_with_th
     let events = store.events_after("b", 0, 10, 1 << 20).await.expect("read");
     let bodies: Vec<&[u8]> = events.iter().map(|event| event.body.as_ref()).collect();
     assert_eq!(bodies, [b"1".as_slice(), b"3".as_slice()]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cluster_follower_keeps_following_the_other_masters_while_one_is_down() {
+    let mut cluster = RedisCluster::start();
+    let (one, two) = (open(&cluster).await, open(&cluster).await);
+    for channel in ["a", "b"] {
+        one.create_channel(channel, hash_token("t")).await.expect("create");
+    }
+    let node = owner(&cluster, "b").await;
+    assert_ne!(node, owner(&cluster, "a").await, "a and b are on different masters");
+    cluster.nodes[node].kill();
+    let cursors: Vec<(String, u64)> = ["a", "b"].map(|c| (c.to_owned(), 0)).into();
+    let seq = one.append("a", event(1)).await.expect("append");
+    let seen = tokio::time::timeout(STEP, two.elsewhere(&cursors, Duration::from_secs(60)))
+        .await
+        .expect("answers");
+    assert_eq!(seen.expect("read").appended, [("a".to_owned(), seq)]);
 }

@@ -111,8 +111,16 @@ impl ClusterFollower {
         self.readers.retain(|slot, _| groups.contains_key(slot));
         let mut waiting: HashMap<u16, (String, u16, i64)> = HashMap::new();
         let reads = FuturesUnordered::new();
+        // A slot whose master cannot be reached must not stop the others being followed.
+        let mut failed = Vec::new();
         for (slot, streams) in groups {
-            let mut reader = self.reader(slot, &ranges, block).await?;
+            let mut reader = match self.reader(slot, &ranges, block).await {
+                Ok(reader) => reader,
+                Err(err) => {
+                    failed.push(err);
+                    continue;
+                }
+            };
             waiting.insert(slot, (reader.host.clone(), reader.port, reader.id));
             let command = xread(block, &streams);
             reads.push(async move {
@@ -123,17 +131,25 @@ impl ClusterFollower {
         }
         let answers = gather(conn, reads, waiting).await;
         let mut found = Found::default();
-        let mut failed = None;
+        let mut answered = false;
         for (slot, reader, answer) in answers {
             match answer {
                 Ok(answer) => {
                     found.add(answer, &mut channels, &mut self.deletions_after);
                     self.readers.insert(slot, reader);
+                    answered = true;
                 }
-                Err(err) => failed = Some(store_error(err)),
+                Err(err) => failed.push(store_error(err)),
             }
         }
-        failed.map_or(Ok(found), Err)
+        match failed.into_iter().next() {
+            Some(err) if !answered => Err(err),
+            Some(err) => {
+                tracing::warn!(error = %err, "could not follow some slots of the redis cluster");
+                Ok(found)
+            }
+            None => Ok(found),
+        }
     }
 }
 
