@@ -153,8 +153,10 @@ impl ClusterFollower {
     }
 }
 
-/// Waits for the first read, then ends the others with `CLIENT UNBLOCK` (again every
-/// `UNBLOCK_AGAIN` until each has answered) and collects every answer.
+/// Waits for the first read to answer (a failed one does not count, else a slot that
+/// keeps failing would turn the follower into a busy loop), then ends the others with
+/// `CLIENT UNBLOCK` (again every `UNBLOCK_AGAIN` until each has answered) and collects
+/// every answer.
 async fn gather<F>(
     conn: &mut Conn,
     mut reads: FuturesUnordered<F>,
@@ -164,9 +166,13 @@ where
     F: Future<Output = (u16, Reader, redis::RedisResult<Answer>)>,
 {
     let mut answers = Vec::with_capacity(reads.len());
-    if let Some(first) = reads.next().await {
-        waiting.remove(&first.0);
-        answers.push(first);
+    while let Some(answer) = reads.next().await {
+        waiting.remove(&answer.0);
+        let answered = answer.2.is_ok();
+        answers.push(answer);
+        if answered {
+            break;
+        }
     }
     while !reads.is_empty() {
         for (host, port, id) in waiting.values() {
