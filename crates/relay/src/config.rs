@@ -73,7 +73,8 @@ pub enum StoreKind {
     Sqlite,
     /// In process memory: gone when the relay stops. For tests and throwaway relays.
     Memory,
-    /// Redis (`redis://HOST:PORT[/DB]` or `rediss://`), shared by several relays (DESIGN §7).
+    /// Redis (`redis://HOST:PORT[/DB]` or `rediss://`), or a Redis Cluster
+    /// (`redis+cluster://HOST:PORT[,HOST:PORT...]`), shared by several relays (DESIGN §7).
     Redis {
         /// The server's URL.
         url: String,

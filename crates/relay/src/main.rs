@@ -31,7 +31,9 @@ struct Args {
     #[arg(long, value_name = "DIR")]
     data_dir: Option<PathBuf>,
     /// Event store: sqlite (durable, in --data-dir), memory (lost on exit), or
-    /// redis://HOST:PORT[/DB] (also rediss:// for TLS): shared by several relays. Redis must
+    /// redis://HOST:PORT[/DB] (also rediss:// for TLS), or a Redis Cluster as
+    /// redis+cluster://HOST:PORT[,HOST:PORT...] (also rediss+cluster://): shared by several
+    /// relays. Redis must
     /// keep every acked write on disk (appendonly yes with appendfsync always, or Redis 7.2+
     /// where the relay waits with WAITAOF); the relay checks at start and refuses otherwise.
     #[arg(long, value_name = "STORE", default_value = "sqlite", value_parser = parse_store)]
@@ -95,7 +97,8 @@ Examples:
   hookrelayd                                            local relay on 127.0.0.1:8787
   hookrelayd --listen 0.0.0.0:8787 --public-url https://relay.example.com
   hookrelayd --retention-age 2w --max-body 5MiB --max-channel-bytes 512MiB
-  hookrelayd --store redis://10.0.0.5:6379/0 --listen 0.0.0.0:8787   one of several relays";
+  hookrelayd --store redis://10.0.0.5:6379/0 --listen 0.0.0.0:8787   one of several relays
+  hookrelayd --store redis+cluster://10.0.0.5:7000,10.0.0.6:7000       on a Redis Cluster";
 
 fn parse_store(text: &str) -> Result<StoreKind, String> {
     match text {
@@ -106,6 +109,20 @@ fn parse_store(text: &str) -> Result<StoreKind, String> {
                 Url::parse(url).map_err(|err| format!("invalid redis url {url:?}: {err}"))?;
             if parsed.host_str().is_none_or(str::is_empty) {
                 return Err(format!("invalid redis url {url:?}: use redis://HOST:PORT[/DB]"));
+            }
+            Ok(StoreKind::Redis { url: url.to_owned(), accept_unsafe: false })
+        }
+        url if url.starts_with("redis+cluster://") || url.starts_with("rediss+cluster://") => {
+            let nodes = url.split_once("://").map_or("", |(_, nodes)| nodes);
+            let valid = !nodes.is_empty()
+                && nodes.split(',').all(|node| {
+                    node.rsplit_once(':')
+                        .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok())
+                });
+            if !valid {
+                return Err(format!(
+                    "invalid redis url {url:?}: use redis+cluster://HOST:PORT[,HOST:PORT...]"
+                ));
             }
             Ok(StoreKind::Redis { url: url.to_owned(), accept_unsafe: false })
         }

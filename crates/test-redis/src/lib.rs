@@ -1,7 +1,11 @@
 //! A real `redis-server` for tests: on a free loopback port, the AOF on, its files in a
 //! temporary directory, killed on drop; `kill` and `restart` (same port, same files) for the
 //! fault tests. A missing `redis-server` fails the test with the install command, never skips
-//! it.
+//! it. `RedisCluster` starts three of them as a Redis Cluster (`cluster.rs`).
+
+mod cluster;
+
+pub use cluster::RedisCluster;
 
 use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
@@ -10,14 +14,15 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// Longest wait for a started server to answer PING.
-const READY_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const READY_TIMEOUT: Duration = Duration::from_secs(10);
 /// Pause between two PINGs while it starts.
-const READY_POLL: Duration = Duration::from_millis(20);
+pub(crate) const READY_POLL: Duration = Duration::from_millis(20);
 
 /// A running `redis-server`.
 pub struct RedisServer {
     child: Child,
-    port: u16,
+    /// Its loopback port.
+    pub port: u16,
     args: Vec<String>,
     /// `redis://127.0.0.1:PORT`.
     pub url: String,
@@ -34,10 +39,7 @@ impl RedisServer {
     /// it answers PING.
     pub fn start_with(extra: &[&str]) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|listener| listener.local_addr())
-            .expect("a free port")
-            .port();
+        let port = free_port();
         let args: Vec<String> = extra.iter().map(|arg| (*arg).to_owned()).collect();
         let child = spawn(port, dir.path(), &args);
         Self { child, port, args, url: format!("redis://127.0.0.1:{port}"), dir }
@@ -55,7 +57,16 @@ impl RedisServer {
     }
 }
 
-fn spawn(port: u16, dir: &Path, extra: &[String]) -> Child {
+/// A free loopback port.
+pub(crate) fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// Starts `redis-server` on `port` with its files in `dir` and waits until it answers PING.
+pub(crate) fn spawn(port: u16, dir: &Path, extra: &[String]) -> Child {
     let mut child = Command::new("redis-server")
         .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", ""])
         .args(["--appendonly", "yes", "--dir"])
@@ -80,7 +91,8 @@ fn spawn(port: u16, dir: &Path, extra: &[String]) -> Child {
     child
 }
 
-fn answers_ping(port: u16) -> bool {
+/// Whether a server on `port` answers PING now.
+pub(crate) fn answers_ping(port: u16) -> bool {
     let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else { return false };
     let _ = stream.set_read_timeout(Some(READY_TIMEOUT));
     let mut answer = [0; 7];

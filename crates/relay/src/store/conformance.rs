@@ -398,6 +398,17 @@ macro_rules! suite {
                 super::$test(std::sync::Arc::new(store)).await;
             })*
         }
+        mod redis_cluster {
+            use super::{quota, retention};
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $test() {
+                let cluster = hookrelay_test_redis::RedisCluster::start();
+                let store = super::RedisStore::open(&cluster.url, false, $retention)
+                    .await
+                    .expect("open");
+                super::$test(std::sync::Arc::new(store)).await;
+            })*
+        }
     };
 }
 

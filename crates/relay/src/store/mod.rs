@@ -1,6 +1,6 @@
 //! The event store: channels, their events numbered `seq = 1, 2, 3...`, and the delivery
 //! results clients acknowledge. One trait, three implementations (embedded SQLite, memory,
-//! Redis); all keep the same semantics, which the shared suite in `conformance.rs` checks.
+//! Redis, on one server or a Redis Cluster); all keep the same semantics, which the shared suite in `conformance.rs` checks.
 //!
 //! Retention never loses an event silently (DESIGN §2.2). A channel's stored events are
 //! always one contiguous run of `seq`s: everything removed is a prefix. Count retention and
@@ -17,8 +17,10 @@ mod memory;
 mod metered;
 mod reader;
 mod redis;
+mod redis_conn;
 mod redis_durability;
 mod redis_follow;
+mod redis_follow_cluster;
 mod redis_lua;
 mod redis_read;
 mod retention;
@@ -366,6 +368,9 @@ fn expired_runs(seqs: impl IntoIterator<Item = u64>) -> Vec<Gap> {
 
 #[cfg(test)]
 mod conformance;
+
+#[cfg(test)]
+mod redis_cluster_tests;
 
 #[cfg(test)]
 mod tests {

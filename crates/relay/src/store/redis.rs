@@ -1,80 +1,86 @@
 //! `RedisStore`: channels, events, delivery records and tombstones in Redis (DESIGN §7),
-//! so that several relays share them. The layout and the reads are in `redis_read.rs`;
-//! every write is one Lua script (`redis_lua.rs`). An append is acked only once Redis has
-//! it on disk (`redis_durability.rs`).
+//! so that several relays share them. One server or a Redis Cluster (`redis_conn.rs`); the
+//! layout and the reads are in `redis_read.rs`; every write is one Lua script
+//! (`redis_lua.rs`). An append is acked only once Redis has it on disk
+//! (`redis_durability.rs`). Other relays' appends and deletions are followed by
+//! `redis_follow.rs` (one server) or `redis_follow_cluster.rs`.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use anyhow::Context as _;
-use async_trait::async_trait;
-use hookrelay_proto::{DeliveryResult, Event, EventDetail, EventSummary, Gap, Page};
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-
-use super::redis_durability::Durability;
+use super::redis_conn::{Conn, Target};
+use super::redis_durability::{Durability, check_cluster};
 use super::redis_follow::{Follower, announce_deletion};
+use super::redis_follow_cluster::ClusterFollower;
 use super::redis_lua::Scripts;
 use super::redis_read::{self as read, Keys, Stored, store_error};
 use super::{ChannelInfo, Elsewhere, IdMatch, MAX_ATTEMPTS_KEPT, NewEvent, Store, StoreError};
 use crate::config::Retention;
 use crate::ids::TokenHash;
+use anyhow::Context as _;
+use async_trait::async_trait;
+use hookrelay_proto::{DeliveryResult, Event, EventDetail, EventSummary, Gap, Page};
 
 /// The set of live channel ids (age retention walks it).
 const CHANNELS: &str = "hr:channels";
-/// Longest wait for an answer from Redis (a 25 MiB body included).
-const RESPONSE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
-/// Longest wait to (re)connect to Redis.
-const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
-/// Reconnection attempts (100 ms, then 200 ms apart) before a command fails with
-/// `Unavailable`: while Redis is down a webhook gets its 503 in well under a second rather
-/// than after the crate's default of six attempts (about 10 s), past many providers'
-/// timeouts. The next command tries again, so the relay recovers by itself.
-const RECONNECT_ATTEMPTS: usize = 2;
+
+/// How this relay follows the others (`elsewhere`).
+enum Following {
+    /// One server: one blocking read on a connection of its own, made from `client`.
+    Single { client: Box<redis::Client>, follower: Follower },
+    /// A cluster: one blocking read per slot followed.
+    Cluster(ClusterFollower),
+}
 
 /// The Redis-backed store.
 pub(crate) struct RedisStore {
-    conn: ConnectionManager,
+    conn: Conn,
     scripts: Scripts,
     retention: Retention,
     durability: Durability,
     closed: AtomicBool,
-    client: redis::Client,
-    /// `elsewhere`'s blocking reads, on a connection apart from `conn` so that they hold up
+    /// `elsewhere`'s blocking reads, on connections apart from `conn` so that they hold up
     /// nothing else.
-    follower: tokio::sync::Mutex<Follower>,
+    following: tokio::sync::Mutex<Following>,
 }
 
 impl RedisStore {
-    /// Connects to `url` (`redis://` or `rediss://`), checks that an acked write survives a
-    /// crash of Redis (unless `accept_unsafe`), and loads the scripts.
+    /// Connects to `url` (`redis://`, `rediss://`, or a cluster's `redis+cluster://` or
+    /// `rediss+cluster://`), checks that an acked write survives a crash of Redis (of every
+    /// master, on a cluster) unless `accept_unsafe`, and loads the scripts.
     pub(crate) async fn open(
         url: &str,
         accept_unsafe: bool,
         retention: Retention,
     ) -> anyhow::Result<Self> {
-        let client =
-            redis::Client::open(url).with_context(|| format!("invalid redis url {url}"))?;
-        let config = ConnectionManagerConfig::new()
-            .set_response_timeout(Some(RESPONSE_TIMEOUT))
-            .set_connection_timeout(Some(CONNECT_TIMEOUT))
-            .set_number_of_retries(RECONNECT_ATTEMPTS);
-        let mut conn = ConnectionManager::new_with_config(client.clone(), config)
-            .await
-            .with_context(|| format!("could not connect to redis at {url}"))?;
-        let durability = Durability::check(&mut conn, accept_unsafe).await?;
-        let follower = Follower::new(&mut conn).await.context("could not read hr:deleted")?;
+        let target = Target::parse(url)?;
+        let mut conn = target.connect(url).await?;
+        let (durability, following) = match target {
+            Target::Single(client) => {
+                let durability = Durability::check(&mut conn, accept_unsafe).await?;
+                let follower =
+                    Follower::new(&mut conn).await.context("could not read hr:deleted")?;
+                (durability, Following::Single { client: Box::new(client), follower })
+            }
+            Target::Cluster { scheme, .. } => {
+                let durability = check_cluster(&mut conn, scheme, accept_unsafe).await?;
+                let follower = ClusterFollower::new(&mut conn, scheme)
+                    .await
+                    .context("could not read hr:deleted")?;
+                (durability, Following::Cluster(follower))
+            }
+        };
         Ok(Self {
             conn,
             scripts: Scripts::new(),
             retention,
             durability,
             closed: AtomicBool::new(false),
-            client,
-            follower: tokio::sync::Mutex::new(follower),
+            following: tokio::sync::Mutex::new(following),
         })
     }
 
     /// A connection, or `Closed` after `close`.
-    fn conn(&self) -> Result<ConnectionManager, StoreError> {
+    fn conn(&self) -> Result<Conn, StoreError> {
         if self.closed.load(Ordering::Acquire) {
             return Err(StoreError::Closed);
         }
@@ -151,13 +157,14 @@ impl Store for RedisStore {
 
     async fn delete_channel(&self, id: &str) -> Result<bool, StoreError> {
         let deleted = self.write(&self.scripts.delete, id, &[]).await? == 1;
-        // Outside the script: these keys are not in the channel's slot.
-        let mut pipe = redis::pipe();
-        pipe.cmd("SREM").arg(CHANNELS).arg(id).ignore();
+        // Outside the script, and one command each: these keys are not in the channel's
+        // slot, nor in one slot together (a cluster refuses such a pipeline).
+        let mut conn = self.conn()?;
+        let srem = redis::cmd("SREM").arg(CHANNELS).arg(id).exec_async(&mut conn).await;
+        srem.map_err(store_error)?;
         if deleted {
-            announce_deletion(&mut pipe, id);
+            announce_deletion(id).exec_async(&mut conn).await.map_err(store_error)?;
         }
-        pipe.exec_async(&mut self.conn()?).await.map_err(store_error)?;
         Ok(deleted)
     }
 
@@ -266,7 +273,12 @@ impl Store for RedisStore {
         block: std::time::Duration,
     ) -> Result<Elsewhere, StoreError> {
         let mut conn = self.conn()?;
-        self.follower.lock().await.read(&self.client, &mut conn, cursors, block).await
+        match &mut *self.following.lock().await {
+            Following::Single { client, follower } => {
+                follower.read(client, &mut conn, cursors, block).await
+            }
+            Following::Cluster(follower) => follower.read(&mut conn, cursors, block).await,
+        }
     }
 
     async fn reachable(&self) -> Result<(), StoreError> {

@@ -3,7 +3,12 @@
 //! told `--redis-unsafe`.
 
 use anyhow::Context as _;
-use redis::aio::ConnectionManager;
+use redis::aio::ConnectionLike;
+
+use super::redis_conn::{Conn, node, slot_ranges};
+
+/// Longest wait for one node's answer while checking a cluster.
+const CHECK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// How each write is made durable before the relay acks it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,7 +29,7 @@ fn version(info: &str) -> Option<(u32, u32)> {
 }
 
 /// The value of one `CONFIG GET` answer (`[name, value]`).
-async fn config_get(conn: &mut ConnectionManager, name: &str) -> anyhow::Result<String> {
+async fn config_get(conn: &mut impl ConnectionLike, name: &str) -> anyhow::Result<String> {
     let answer: Vec<String> =
         redis::cmd("CONFIG").arg("GET").arg(name).query_async(conn).await.with_context(|| {
             format!("could not read the redis setting {name} (CONFIG GET {name})")
@@ -36,7 +41,7 @@ impl Durability {
     /// Reads `appendonly`/`appendfsync` and the server version; refuses, naming the setting
     /// and the fix, unless every acked write will be on disk or `accept_unsafe`.
     pub(super) async fn check(
-        conn: &mut ConnectionManager,
+        conn: &mut impl ConnectionLike,
         accept_unsafe: bool,
     ) -> anyhow::Result<Self> {
         let settings = async {
@@ -74,7 +79,7 @@ impl Durability {
     }
 
     /// Waits until the last write of `conn` is durable (`WaitAof` only).
-    pub(super) async fn wait(self, conn: &mut ConnectionManager) -> redis::RedisResult<()> {
+    pub(super) async fn wait(self, conn: &mut impl ConnectionLike) -> redis::RedisResult<()> {
         if self == Self::WaitAof {
             let (local, _replicas): (i64, i64) =
                 redis::cmd("WAITAOF").arg(1).arg(0).arg(0).query_async(conn).await?;
@@ -87,6 +92,50 @@ impl Durability {
         }
         Ok(())
     }
+}
+
+/// `check` on every master of a cluster (each with a direct connection made with
+/// `scheme`): each must keep acked writes. `WAITAOF` is refused on a cluster, where it would
+/// not reach the node that took the write: every master needs `appendfsync always`.
+pub(super) async fn check_cluster(
+    conn: &mut Conn,
+    scheme: &str,
+    accept_unsafe: bool,
+) -> anyhow::Result<Durability> {
+    let mut masters: Vec<(String, u16)> = slot_ranges(conn)
+        .await
+        .context("could not list the cluster's masters (CLUSTER SLOTS)")?
+        .into_iter()
+        .map(|(_, _, host, port)| (host, port))
+        .collect();
+    masters.sort();
+    masters.dedup();
+    let mut all = Durability::Fsynced;
+    for (host, port) in masters {
+        let mut node = node(scheme, &host, port, CHECK_TIMEOUT)
+            .await
+            .with_context(|| format!("could not connect to the cluster node {host}:{port}"))?;
+        let durability = Durability::check(&mut node, accept_unsafe)
+            .await
+            .with_context(|| format!("on the cluster node {host}:{port}"))?;
+        match durability {
+            Durability::Fsynced => {}
+            Durability::Unchecked => all = Durability::Unchecked,
+            Durability::WaitAof if accept_unsafe => {
+                tracing::warn!(
+                    "--redis-unsafe: the cluster node {host}:{port} does not have appendfsync \
+                     always; acked events may be lost"
+                );
+                all = Durability::Unchecked;
+            }
+            Durability::WaitAof => anyhow::bail!(
+                "the cluster node {host}:{port} does not have appendfsync always (on a cluster \
+                 the relay cannot wait with WAITAOF); set `appendfsync always` on every master, \
+                 or pass --redis-unsafe to accept possible loss"
+            ),
+        }
+    }
+    Ok(all)
 }
 
 /// The durability a server with these settings gives, or what is wrong and the fix.

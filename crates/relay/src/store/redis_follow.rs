@@ -7,19 +7,21 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use redis::aio::{ConnectionManager, MultiplexedConnection};
+use redis::aio::MultiplexedConnection;
+
+use super::redis_conn::Conn;
 
 use super::redis_read::{Keys, store_error};
 use super::{Elsewhere, StoreError};
 
 /// The stream of deleted channel ids (not tagged: read by every relay, written after the
 /// deletion script).
-const DELETIONS: &str = "hr:deleted";
+pub(super) const DELETIONS: &str = "hr:deleted";
 /// About how many deletion notices `hr:deleted` keeps (`MAXLEN ~`): a relay reads them
 /// within a second, so only the newest matter.
 const DELETIONS_KEPT: usize = 1000;
 /// Extra wait for an answer beyond the blocking read's own time.
-const RESPONSE_MARGIN: Duration = Duration::from_secs(30);
+pub(super) const RESPONSE_MARGIN: Duration = Duration::from_secs(30);
 /// Longest wait to (re)connect.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -33,29 +35,85 @@ pub(super) struct Follower {
 
 /// What one blocking read found.
 #[derive(Default)]
-struct Found {
+pub(super) struct Found {
     /// Channels with entries past their cursor.
     appended: Vec<String>,
     /// Channels deleted (any, not only the followed ones).
     deleted: Vec<String>,
 }
 
-/// Adds `channel`'s deletion notice for the other relays to `pipe`.
-pub(super) fn announce_deletion(pipe: &mut redis::Pipeline, channel: &str) {
-    pipe.cmd("XADD")
+/// One `XREAD` answer: per stream key, its entries.
+pub(super) type Answer = Option<Vec<(String, Vec<(String, HashMap<String, String>)>)>>;
+
+impl Found {
+    /// Adds what `answer` holds: the channels (of `channels`, log key → channel) with new
+    /// entries, and the deletion notices, moving `deletions_after` past them.
+    pub(super) fn add(
+        &mut self,
+        answer: Answer,
+        channels: &mut HashMap<String, String>,
+        deletions_after: &mut String,
+    ) {
+        for (key, entries) in answer.unwrap_or_default() {
+            if key == DELETIONS {
+                if let Some((id, _)) = entries.last() {
+                    deletions_after.clone_from(id);
+                }
+                let deleted =
+                    entries.into_iter().filter_map(|(_, mut fields)| fields.remove("channel"));
+                self.deleted.extend(deleted);
+            } else if !entries.is_empty() {
+                self.appended.extend(channels.remove(&key));
+            }
+        }
+    }
+
+    /// The channels with new entries with their newest `seq` (read on `conn`), and the
+    /// deleted ones.
+    pub(super) async fn resolve(self, conn: &mut Conn) -> Result<Elsewhere, StoreError> {
+        let mut appended = Vec::with_capacity(self.appended.len());
+        for channel in self.appended {
+            let seq: Option<u64> = redis::cmd("GET")
+                .arg(Keys::new(&channel).seq())
+                .query_async(conn)
+                .await
+                .map_err(store_error)?;
+            appended.push((channel, seq.unwrap_or(0)));
+        }
+        Ok(Elsewhere { appended, deleted: self.deleted })
+    }
+}
+
+/// `XREAD COUNT 100 BLOCK <block>` over `keys`, each from the id beside it.
+pub(super) fn xread(block: Duration, streams: &[(String, String)]) -> redis::Cmd {
+    let mut command = redis::cmd("XREAD");
+    command.arg("COUNT").arg(100).arg("BLOCK").arg(block.as_millis() as u64).arg("STREAMS");
+    for (key, _) in streams {
+        command.arg(key);
+    }
+    for (_, id) in streams {
+        command.arg(id);
+    }
+    command
+}
+
+/// `channel`'s deletion notice for the other relays.
+pub(super) fn announce_deletion(channel: &str) -> redis::Cmd {
+    let mut command = redis::cmd("XADD");
+    command
         .arg(DELETIONS)
         .arg("MAXLEN")
         .arg("~")
         .arg(DELETIONS_KEPT)
         .arg("*")
         .arg("channel")
-        .arg(channel)
-        .ignore();
+        .arg(channel);
+    command
 }
 
 impl Follower {
     /// A follower that reports the deletions made from now on.
-    pub(super) async fn new(conn: &mut ConnectionManager) -> Result<Self, StoreError> {
+    pub(super) async fn new(conn: &mut Conn) -> Result<Self, StoreError> {
         Ok(Self { conn: None, deletions_after: newest_deletion(conn).await? })
     }
 
@@ -65,27 +123,17 @@ impl Follower {
     pub(super) async fn read(
         &mut self,
         client: &redis::Client,
-        conn: &mut ConnectionManager,
+        conn: &mut Conn,
         cursors: &[(String, u64)],
         block: Duration,
     ) -> Result<Elsewhere, StoreError> {
-        let found = match self.first_new(client, cursors, block).await {
-            Ok(found) => found,
+        match self.first_new(client, cursors, block).await {
+            Ok(found) => found.resolve(conn).await,
             Err(err) => {
                 self.conn = None;
-                return Err(err);
+                Err(err)
             }
-        };
-        let mut appended = Vec::with_capacity(found.appended.len());
-        for channel in found.appended {
-            let seq: Option<u64> = redis::cmd("GET")
-                .arg(Keys::new(&channel).seq())
-                .query_async(conn)
-                .await
-                .map_err(store_error)?;
-            appended.push((channel, seq.unwrap_or(0)));
         }
-        Ok(Elsewhere { appended, deleted: found.deleted })
     }
 
     async fn connection(
@@ -110,42 +158,24 @@ impl Follower {
         cursors: &[(String, u64)],
         block: Duration,
     ) -> Result<Found, StoreError> {
-        type Entry = (String, HashMap<String, String>);
-        let mut command = redis::cmd("XREAD");
-        command.arg("COUNT").arg(100).arg("BLOCK").arg(block.as_millis() as u64).arg("STREAMS");
         let mut channels = HashMap::new();
-        for (channel, _) in cursors {
+        let mut streams = Vec::with_capacity(cursors.len() + 1);
+        for (channel, seq) in cursors {
             let key = Keys::new(channel).log().to_owned();
-            command.arg(&key);
+            streams.push((key.clone(), format!("{seq}-0")));
             channels.insert(key, channel.clone());
         }
-        command.arg(DELETIONS);
-        for (_, seq) in cursors {
-            command.arg(format!("{seq}-0"));
-        }
-        command.arg(&self.deletions_after);
+        streams.push((DELETIONS.to_owned(), self.deletions_after.clone()));
         let conn = self.connection(client, block).await?;
-        let answer: Option<Vec<(String, Vec<Entry>)>> =
-            command.query_async(conn).await.map_err(store_error)?;
+        let answer: Answer = xread(block, &streams).query_async(conn).await.map_err(store_error)?;
         let mut found = Found::default();
-        for (key, entries) in answer.unwrap_or_default() {
-            if key == DELETIONS {
-                if let Some((id, _)) = entries.last() {
-                    self.deletions_after.clone_from(id);
-                }
-                let deleted =
-                    entries.into_iter().filter_map(|(_, mut fields)| fields.remove("channel"));
-                found.deleted.extend(deleted);
-            } else if !entries.is_empty() {
-                found.appended.extend(channels.remove(&key));
-            }
-        }
+        found.add(answer, &mut channels, &mut self.deletions_after);
         Ok(found)
     }
 }
 
 /// The id of the newest deletion notice, or `0-0` when there is none.
-async fn newest_deletion(conn: &mut ConnectionManager) -> Result<String, StoreError> {
+pub(super) async fn newest_deletion(conn: &mut Conn) -> Result<String, StoreError> {
     type Entry = (String, HashMap<String, String>);
     let newest: Vec<Entry> = redis::cmd("XREVRANGE")
         .arg(DELETIONS)

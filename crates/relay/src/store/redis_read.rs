@@ -4,11 +4,11 @@
 
 use std::collections::HashMap;
 
+use super::redis_conn::Conn;
 use bytes::Bytes;
 use hookrelay_proto::{
     DeliveryResult, DeliveryState, Event, EventDetail, EventSummary, Gap, GapReason, Header, Page,
 };
-use redis::aio::ConnectionManager;
 use serde::{Deserialize, Serialize};
 
 use super::{IdMatch, MAX_CANDIDATES, StoreError};
@@ -76,7 +76,9 @@ pub(super) struct Stored {
 }
 
 /// A Redis error as a store error: `Unavailable` when Redis cannot be reached or cannot
-/// serve yet (down, restarting, loading its AOF), which a retry may cure; else `Backend`.
+/// serve yet (down, restarting, loading its AOF; on a cluster, a slot whose master is gone
+/// or moving, which the cluster client answers with the last `MOVED` or `ASK` once its
+/// retries are spent), which a retry may cure; else `Backend`.
 pub(super) fn store_error(err: redis::RedisError) -> StoreError {
     use redis::{ErrorKind, ServerErrorKind};
     let transient = err.is_io_error()
@@ -84,12 +86,16 @@ pub(super) fn store_error(err: redis::RedisError) -> StoreError {
         || err.is_timeout()
         || matches!(
             err.kind(),
-            ErrorKind::Server(
-                ServerErrorKind::BusyLoading
-                    | ServerErrorKind::MasterDown
-                    | ServerErrorKind::TryAgain
-                    | ServerErrorKind::ClusterDown
-            )
+            ErrorKind::ClusterConnectionNotFound
+                | ErrorKind::Server(
+                    ServerErrorKind::BusyLoading
+                        | ServerErrorKind::MasterDown
+                        | ServerErrorKind::TryAgain
+                        | ServerErrorKind::ClusterDown
+                        | ServerErrorKind::Moved
+                        | ServerErrorKind::Ask
+                        | ServerErrorKind::ReadOnly
+                )
         );
     let err = anyhow::Error::new(err).context("redis failed");
     if transient { StoreError::Unavailable(err) } else { StoreError::Backend(err) }
@@ -102,7 +108,7 @@ pub(super) fn decode<T: serde::de::DeserializeOwned>(raw: &[u8]) -> Result<T, St
 
 /// Up to `count` events of the log from `seq` on, with their bodies.
 async fn read_log(
-    conn: &mut ConnectionManager,
+    conn: &mut Conn,
     keys: &Keys,
     seq: u64,
     count: usize,
@@ -141,10 +147,7 @@ async fn read_log(
 }
 
 /// The stored range `first..=last` of a channel, `None` when it does not exist.
-pub(super) async fn range(
-    conn: &mut ConnectionManager,
-    keys: &Keys,
-) -> Result<Option<(u64, u64)>, StoreError> {
+pub(super) async fn range(conn: &mut Conn, keys: &Keys) -> Result<Option<(u64, u64)>, StoreError> {
     let (first, last): (Option<u64>, Option<u64>) = redis::pipe()
         .hget(keys.meta(), "first")
         .get(keys.seq())
@@ -155,7 +158,7 @@ pub(super) async fn range(
 }
 
 pub(super) async fn seq_of(
-    conn: &mut ConnectionManager,
+    conn: &mut Conn,
     keys: &Keys,
     id: &str,
 ) -> Result<Option<u64>, StoreError> {
@@ -174,7 +177,7 @@ pub(super) async fn seq_of(
 }
 
 pub(super) async fn summaries(
-    conn: &mut ConnectionManager,
+    conn: &mut Conn,
     channel: &str,
     page: Page,
 ) -> Result<Vec<EventSummary>, StoreError> {
@@ -221,7 +224,7 @@ pub(super) async fn summaries(
 }
 
 pub(super) async fn find_event(
-    conn: &mut ConnectionManager,
+    conn: &mut Conn,
     channel: &str,
     prefix: &str,
 ) -> Result<IdMatch, StoreError> {
@@ -260,7 +263,7 @@ pub(super) async fn find_event(
 }
 
 pub(super) async fn detail(
-    conn: &mut ConnectionManager,
+    conn: &mut Conn,
     channel: &str,
     id: &str,
 ) -> Result<Option<EventDetail>, StoreError> {
@@ -286,7 +289,7 @@ pub(super) async fn detail(
 }
 
 pub(super) async fn events_after(
-    conn: &mut ConnectionManager,
+    conn: &mut Conn,
     channel: &str,
     after: u64,
     limit: usize,
@@ -320,7 +323,7 @@ pub(super) async fn events_after(
 }
 
 pub(super) async fn expired(
-    conn: &mut ConnectionManager,
+    conn: &mut Conn,
     channel: &str,
     from: u64,
     to: u64,
@@ -349,7 +352,7 @@ pub(super) async fn expired(
 
 /// See `Store::resume_point`: unfinished events are the members of `hr:{CH}:pending`.
 pub(super) async fn resume_point(
-    conn: &mut ConnectionManager,
+    conn: &mut Conn,
     channel: &str,
     after: u64,
 ) -> Result<u64, StoreError> {

@@ -11,6 +11,7 @@ mod limits;
 mod listeners;
 mod process;
 mod redis;
+mod redis_cluster;
 mod stream;
 mod tls;
 

@@ -337,6 +337,15 @@ async fn redis_urls_are_checked_and_redis_unsafe_needs_redis() {
         .output()
         .expect("runs");
     assert_eq!(bad.status.code(), Some(2), "{}", String::from_utf8_lossy(&bad.stderr));
+    for url in ["redis+cluster://", "redis+cluster://a:1,b", "rediss+cluster://a:x"] {
+        let bad = Command::new(env!("CARGO_BIN_EXE_hookrelayd"))
+            .args(["--store", url])
+            .output()
+            .expect("runs");
+        assert_eq!(bad.status.code(), Some(2), "{url}");
+        let stderr = String::from_utf8_lossy(&bad.stderr);
+        assert!(stderr.contains("redis+cluster://HOST:PORT[,HOST:PORT...]"), "{stderr}");
+    }
     let dir = tempfile::tempdir().expect("temp dir");
     let lone = Command::new(env!("CARGO_BIN_EXE_hookrelayd"))
         .args(["--listen", "127.0.0.1:0", "--redis-unsafe", "--data-dir"])
@@ -349,7 +358,12 @@ async fn redis_urls_are_checked_and_redis_unsafe_needs_redis() {
 
 /// Polls `url` until it answers `status` or `STEP` passes (the relay reconnects to a
 /// restarted Redis in the background).
-async fn until_status(method: Method, url: &str, body: &str, status: StatusCode) -> Answer {
+pub(crate) async fn until_status(
+    method: Method,
+    url: &str,
+    body: &str,
+    status: StatusCode,
+) -> Answer {
     let deadline = Instant::now() + STEP;
     loop {
         let answer = http(method.clone(), url, &[], body.to_owned()).await;
