@@ -27,14 +27,21 @@ use rusqlite::Connection;
 
 /// How long the checkpointer rests after a pass that found nothing to copy.
 const IDLE_PAUSE: Duration = Duration::from_millis(100);
-/// How long it rests between passes while there is work: short, so the WAL stays small,
-/// but long enough that the writer gets the disk to itself between passes.
-const BUSY_PAUSE: Duration = Duration::from_millis(10);
+/// How long it rests between passes while there is work: short, so that each pass (and
+/// the writer's share at a hand-over) copies and flushes little.
+const BUSY_PAUSE: Duration = Duration::from_millis(50);
+/// The same with `--fsync`: the writer then fsyncs at every commit, and the two fsyncs of
+/// each pass would otherwise queue with its own.
+const BUSY_PAUSE_FSYNC: Duration = Duration::from_millis(200);
 /// WAL length from which the writer is asked to finish a checkpoint so the WAL restarts:
 /// under sustained load, one short pause of the writer per this many bytes written.
-const HAND_OVER_BYTES: u64 = 256 * 1024 * 1024;
+const HAND_OVER_BYTES: u64 = 64 * 1024 * 1024;
 /// [`HAND_OVER_BYTES`] in WAL frames (a 4 KiB page and a 24-byte header each).
 const HAND_OVER_FRAMES: i64 = (HAND_OVER_BYTES / (4096 + 24)) as i64;
+/// A pass this quick (copy and flush) means little is left: time to hand over.
+const QUICK_PASS: Duration = Duration::from_millis(5);
+/// Most passes back to back before handing over anyway.
+const MAX_CLOSING_PASSES: u32 = 4;
 /// WAL file size above which an idle relay truncates it.
 const WAL_KEEP_BYTES: u64 = 64 * 1024 * 1024;
 
@@ -84,7 +91,8 @@ impl Checkpointer {
         let wal = PathBuf::from(wal);
         let database = std::fs::File::open(path)
             .with_context(|| format!("could not open {} for checkpoints", path.display()))?;
-        let files = Files { database, wal };
+        let busy_pause = if fsync { BUSY_PAUSE_FSYNC } else { BUSY_PAUSE };
+        let files = Files { database, wal, busy_pause };
         let (stop, stopped) = mpsc::channel();
         let span = tracing::debug_span!("sqlite_checkpointer");
         let thread = std::thread::Builder::new()
@@ -107,23 +115,25 @@ struct Files {
     database: std::fs::File,
     /// The WAL, whose size says when to truncate it.
     wal: PathBuf,
+    /// The pause between passes while there is work.
+    busy_pause: Duration,
 }
 
 fn run(conn: &Connection, files: &Files, catch_up: &CatchUp, stopped: &mpsc::Receiver<()>) {
     let mut pause = IDLE_PAUSE;
     let mut last = None;
+    let mut closing_in = 0;
     while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(pause) {
         if catch_up.asked() {
             // The writer has not taken its turn yet: leave the WAL to it.
-            pause = BUSY_PAUSE;
+            pause = files.busy_pause;
             continue;
         }
         let started = std::time::Instant::now();
         // A pass copies the WAL as it was when the pass began: `log` is its length then.
         let pass = checkpoint(conn, "PASSIVE");
-        tracing::debug!(?pass, took = ?started.elapsed(), "checkpoint pass");
         let writing = pass.is_some() && pass != last;
-        pause = if writing { BUSY_PAUSE } else { IDLE_PAUSE };
+        pause = if writing { files.busy_pause } else { IDLE_PAUSE };
         if writing {
             // SQLite syncs the database only when a pass reaches the end of the WAL, which
             // beside a busy writer is the writer's hand-over: flushing after every pass
@@ -132,11 +142,21 @@ fn run(conn: &Connection, files: &Files, catch_up: &CatchUp, stopped: &mpsc::Rec
                 tracing::warn!(error = %err, "could not flush the sqlite database file");
             }
         }
+        let took = started.elapsed();
+        tracing::debug!(?pass, ?took, "checkpoint pass");
         if let Some((log, _)) = pass
             && writing
             && log > HAND_OVER_FRAMES
         {
-            catch_up.ask();
+            // Passes back to back copy less and less; the writer gets the WAL once one was
+            // quick, so that what it copies and flushes itself is little.
+            if took <= QUICK_PASS || closing_in >= MAX_CLOSING_PASSES {
+                catch_up.ask();
+                closing_in = 0;
+            } else {
+                closing_in += 1;
+                pause = Duration::ZERO;
+            }
         }
         let big = || std::fs::metadata(&files.wal).is_ok_and(|meta| meta.len() > WAL_KEEP_BYTES);
         if !writing && pass.is_some() && big() {
