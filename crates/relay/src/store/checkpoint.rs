@@ -92,7 +92,7 @@ impl Checkpointer {
         let wal = PathBuf::from(wal);
         let database = std::fs::File::open(path)
             .with_context(|| format!("could not open {} for checkpoints", path.display()))?;
-        let files = Files { database, wal };
+        let files = Files { database: (!fsync).then_some(database), wal };
         let (stop, stopped) = mpsc::channel();
         let span = tracing::debug_span!("sqlite_checkpointer");
         let thread = std::thread::Builder::new()
@@ -111,8 +111,10 @@ impl Checkpointer {
 
 /// The files the checkpointer looks at besides its connection.
 struct Files {
-    /// The database file, flushed after each pass (see `run`).
-    database: std::fs::File,
+    /// The database file, flushed after each pass (see `run`); not with `--fsync`, where
+    /// that flush queued with the writer's fsync at every commit (c = 1 ack p99 0.65 ms
+    /// before this checkpointer, 1.3 ms with the flush).
+    database: Option<std::fs::File>,
     /// The WAL, whose size says when to truncate it.
     wal: PathBuf,
 }
@@ -132,11 +134,11 @@ fn run(conn: &Connection, files: &Files, catch_up: &CatchUp, stopped: &mpsc::Rec
         let pass = checkpoint(conn, "PASSIVE");
         let writing = pass.is_some() && pass != last;
         pause = if writing { BUSY_PAUSE } else { IDLE_PAUSE };
-        if writing {
+        if let Some(database) = files.database.as_ref().filter(|_| writing) {
             // SQLite syncs the database only when a pass reaches the end of the WAL, which
             // beside a busy writer is the writer's hand-over: flushing after every pass
             // here leaves that one only the last pass's pages to flush.
-            if let Err(err) = files.database.sync_data() {
+            if let Err(err) = database.sync_data() {
                 tracing::warn!(error = %err, "could not flush the sqlite database file");
             }
         }
