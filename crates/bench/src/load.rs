@@ -98,7 +98,7 @@ pub(crate) async fn samples(load: &Load) -> anyhow::Result<(Vec<(Duration, Durat
 }
 
 /// The figures of a run's samples.
-fn stats(samples: Vec<(Duration, Duration)>, elapsed: Duration) -> Stats {
+pub(crate) fn stats(samples: Vec<(Duration, Duration)>, elapsed: Duration) -> Stats {
     let stalls = Stalls::of(&samples);
     let mut latencies: Vec<Duration> = samples.into_iter().map(|(_, took)| took).collect();
     latencies.sort_unstable();

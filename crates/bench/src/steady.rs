@@ -31,7 +31,9 @@ pub(crate) async fn run(
         let at = (index as u32 * WINDOW).as_secs_f64();
         println!("{at:>7.1} s  max {}{mark}", ms(max));
     }
-    let rps = samples.len() as f64 / elapsed.as_secs_f64();
+    let stats = load::stats(samples.clone(), elapsed);
+    let rps = stats.rps;
+    println!("p50 {}  p99 {}  max {}", ms(stats.p50), ms(stats.p99), ms(stats.max));
     println!(
         "{} requests at c={concurrency}: {rps:.0} req/s; {}",
         samples.len(),

@@ -33,8 +33,6 @@ pub(super) struct Tally {
     /// unfinished one, moved on by `Batch::first_unfinished`). Kept here instead of in a
     /// partial index, which every append and every delivery had to write.
     pub finished_below: u64,
-    /// Events up to this `seq` have their id in `event_ids` (`id_index.rs`).
-    pub ids_through: u64,
 }
 
 impl Tally {
@@ -51,8 +49,6 @@ pub(super) struct Batch<'a> {
     pub cache_ops: &'a mut Vec<CacheOp>,
     pub retention: &'a Retention,
     pub appended: HashSet<String>,
-    /// Per channel, the id after which the next sweep of `event_ids` starts.
-    pub id_sweeps: &'a mut HashMap<String, String>,
 }
 
 impl Batch<'_> {
@@ -78,13 +74,7 @@ impl Batch<'_> {
                 .execute(params![id, &token_hash[..], now_ms()])?;
                 self.set(
                     id,
-                    Some(Tally {
-                        last_seq: 0,
-                        first_seq: 1,
-                        bytes: 0,
-                        finished_below: 1,
-                        ids_through: 0,
-                    }),
+                    Some(Tally { last_seq: 0, first_seq: 1, bytes: 0, finished_below: 1 }),
                 );
                 let info = ChannelInfo { id: id.clone(), token_hash: *token_hash, last_seq: 0 };
                 self.cache_ops.push(CacheOp::Insert(info));
@@ -128,12 +118,6 @@ impl Batch<'_> {
                         ))?
                         .execute(params![id, PURGE_CHUNK])?;
                 }
-                removed += tx
-                    .prepare_cached(
-                        "DELETE FROM event_ids WHERE channel = ?1 AND id IN
-                         (SELECT id FROM event_ids WHERE channel = ?1 LIMIT ?2)",
-                    )?
-                    .execute(params![id, PURGE_CHUNK])?;
                 Ok(removed as u64)
             }
             Op::Append { channel, event } => self.append(tx, channel, event)?,

@@ -11,7 +11,6 @@
 
 mod batch;
 mod checkpoint;
-mod id_index;
 mod lock;
 mod memory;
 mod metered;

@@ -12,7 +12,6 @@ use hookrelay_proto::{
 use rusqlite::{Connection, MAIN_DB, OptionalExtension as _, Row, params};
 use tokio::sync::Semaphore;
 
-use super::id_index::{SEQS_MATCHING, SEQS_OF_ID};
 use super::{IdMatch, MAX_CANDIDATES, StoreError};
 
 /// Most reads running at once (each on its own connection); further reads wait their turn.
@@ -127,17 +126,15 @@ pub(super) fn summaries(
 }
 
 /// Resolves an id prefix (only `evt_` and base32 characters: no GLOB wildcards) through the
-/// id index (`id_index.rs`).
+/// `(channel, id)` index.
 pub(super) fn find_event(
     conn: &Connection,
     channel: &str,
     prefix: &str,
 ) -> anyhow::Result<IdMatch> {
-    let sql = format!(
-        "SELECT id, seq FROM events WHERE channel = ?1 AND id GLOB ?2 AND seq IN ({SEQS_MATCHING})
-         ORDER BY seq LIMIT ?3"
-    );
-    let mut statement = conn.prepare_cached(&sql)?;
+    let mut statement = conn.prepare_cached(
+        "SELECT id, seq FROM events WHERE channel = ?1 AND id GLOB ?2 ORDER BY seq LIMIT ?3",
+    )?;
     // A bound pattern that starts with a literal lets SQLite range-scan the index.
     let pattern = format!("{prefix}*");
     let mut rows = statement.query(params![channel, pattern, MAX_CANDIDATES])?;
@@ -161,10 +158,8 @@ pub(super) fn detail(
     channel: &str,
     id: &str,
 ) -> anyhow::Result<Option<EventDetail>> {
-    let sql = format!(
-        "SELECT {EVENT_COLUMNS}, last_result FROM events
-         WHERE channel = ?1 AND id = ?2 AND seq IN ({SEQS_OF_ID})"
-    );
+    let sql =
+        format!("SELECT {EVENT_COLUMNS}, last_result FROM events WHERE channel = ?1 AND id = ?2");
     let found = conn
         .prepare_cached(&sql)?
         .query_row(params![channel, id], |row| {

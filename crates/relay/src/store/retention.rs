@@ -124,7 +124,6 @@ impl Batch<'_> {
                     self.remove_through(tx, &channel, through)?;
                 }
             }
-            self.index_ids(tx, &channel)?;
             self.cache_ops.push(CacheOp::SetSeq(channel));
         }
         Ok(())

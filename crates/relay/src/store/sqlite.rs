@@ -29,9 +29,6 @@ pub(super) const FILE_NAME: &str = "relay.sqlite3";
 /// should the checkpointer fall far behind: a checkpoint on the writer thread makes every
 /// in-flight ingest wait for its fsyncs (the back-pressure of a disk that cannot keep up).
 const WRITER_CHECKPOINT_PAGES: u32 = 256 * 1024;
-/// The writer's page cache (KiB): the hot pages of every index stay in memory instead of
-/// being read back from the WAL at every append.
-const WRITER_CACHE_KIB: i64 = 16 * 1024;
 /// How long a connection waits for a lock (checkpoints, schema setup) before failing.
 const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
@@ -40,9 +37,7 @@ CREATE TABLE IF NOT EXISTS channels (
     id TEXT PRIMARY KEY,
     token_hash BLOB NOT NULL,
     created_at_ms INTEGER NOT NULL,
-    last_seq INTEGER NOT NULL,
-    -- Events up to this seq have their id in event_ids (id_index.rs).
-    ids_through INTEGER NOT NULL DEFAULT 0
+    last_seq INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS events (
     channel TEXT NOT NULL,
@@ -59,13 +54,7 @@ CREATE TABLE IF NOT EXISTS events (
     body BLOB NOT NULL,
     UNIQUE (channel, seq)
 );
--- Ids of a channel's events, merged in sorted runs (id_index.rs).
-CREATE TABLE IF NOT EXISTS event_ids (
-    channel TEXT NOT NULL,
-    id TEXT NOT NULL,
-    seq INTEGER NOT NULL,
-    PRIMARY KEY (channel, id)
-) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS events_by_id ON events (channel, id);
 CREATE TABLE IF NOT EXISTS deliveries (
     channel TEXT NOT NULL,
     seq INTEGER NOT NULL,
@@ -103,24 +92,6 @@ fn migrate(conn: &Connection) -> rusqlite::Result<()> {
     conn.execute_batch(
         "DROP INDEX IF EXISTS events_by_time; DROP INDEX IF EXISTS events_unfinished;",
     )?;
-    let has_ids_through: bool = conn.query_row(
-        "SELECT COUNT(*) > 0 FROM pragma_table_info('channels') WHERE name = 'ids_through'",
-        [],
-        |row| row.get(0),
-    )?;
-    if !has_ids_through {
-        // The per-append id index becomes `event_ids`, filled here once.
-        conn.execute_batch(
-            "BEGIN;
-             ALTER TABLE channels ADD COLUMN ids_through INTEGER NOT NULL DEFAULT 0;
-             INSERT OR REPLACE INTO event_ids (channel, id, seq)
-                 SELECT channel, id, seq FROM events ORDER BY channel, id;
-             UPDATE channels SET ids_through =
-                 (SELECT COALESCE(MAX(seq), 0) FROM events WHERE channel = channels.id);
-             DROP INDEX IF EXISTS events_by_id;
-             COMMIT;",
-        )?;
-    }
     Ok(())
 }
 
@@ -151,7 +122,7 @@ fn load_channels(
     // the newest event is the truth.
     let mut statement = conn.prepare(
         "SELECT c.id, c.token_hash, MAX(c.last_seq, COALESCE(MAX(e.seq), 0)), MIN(e.seq),
-                COALESCE(SUM(e.size), 0), c.ids_through
+                COALESCE(SUM(e.size), 0)
          FROM channels c LEFT JOIN events e ON e.channel = c.id GROUP BY c.id",
     )?;
     let mut rows = statement.query([])?;
@@ -163,13 +134,7 @@ fn load_channels(
         let last_seq: u64 = row.get(2)?;
         let first_seq: Option<u64> = row.get(3)?;
         let first_seq = first_seq.unwrap_or(last_seq + 1);
-        let tally = Tally {
-            last_seq,
-            first_seq,
-            bytes: row.get(4)?,
-            finished_below: first_seq,
-            ids_through: row.get(5)?,
-        };
+        let tally = Tally { last_seq, first_seq, bytes: row.get(4)?, finished_below: first_seq };
         tallies.insert(id.clone(), tally);
         channels.insert(id.clone(), ChannelInfo { id, token_hash, last_seq });
     }
@@ -201,15 +166,16 @@ impl SqliteStore {
         // with every ingest waiting): it reuses the file from the top after each complete
         // checkpoint, and the checkpointer shrinks it once the relay is idle.
         conn.pragma_update(None, "journal_size_limit", -1)?;
-        conn.pragma_update(None, "cache_size", -WRITER_CACHE_KIB)?;
+        // Statement journals and sorters (retention's deletes, the id merge) in memory: as
+        // temporary files, each was created, written and evicted again on the writer thread.
+        conn.pragma_update(None, "temp_store", "MEMORY")?;
         conn.execute_batch(SCHEMA).context("could not create the store's tables")?;
         migrate(&conn).context("could not upgrade the store's tables")?;
 
         // Rows of channels deleted while a purge was under way (a crash, a kill -9).
         conn.execute_batch(
             "DELETE FROM deliveries WHERE channel NOT IN (SELECT id FROM channels);
-             DELETE FROM events WHERE channel NOT IN (SELECT id FROM channels);
-             DELETE FROM event_ids WHERE channel NOT IN (SELECT id FROM channels);",
+             DELETE FROM events WHERE channel NOT IN (SELECT id FROM channels);",
         )
         .context("could not finish purging deleted channels")?;
         let (channels, tallies) = load_channels(&conn)?;

@@ -90,8 +90,6 @@ pub(super) struct Writer {
     /// Per channel: last `seq` (the source of truth for the next one), oldest stored `seq`
     /// and stored bytes.
     tallies: HashMap<String, Tally>,
-    /// Where each channel's sweep of `event_ids` goes on (`id_index.rs`).
-    id_sweeps: HashMap<String, String>,
     cache: Cache,
     /// The checkpointer's request to finish a checkpoint between two batches.
     catch_up: CatchUp,
@@ -105,7 +103,7 @@ impl Writer {
         cache: Cache,
         catch_up: CatchUp,
     ) -> Self {
-        Self { conn, retention, tallies, id_sweeps: HashMap::new(), cache, catch_up }
+        Self { conn, retention, tallies, cache, catch_up }
     }
 
     /// Runs until `Op::Close` or until every sender is gone.
@@ -170,7 +168,6 @@ impl Writer {
             cache_ops,
             retention: &self.retention,
             appended: HashSet::new(),
-            id_sweeps: &mut self.id_sweeps,
         };
         for command in batch {
             results.push(state.apply(&tx, &command.op)?);
