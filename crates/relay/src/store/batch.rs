@@ -33,6 +33,10 @@ pub(super) struct Tally {
     /// unfinished one, moved on by `Batch::first_unfinished`). Kept here instead of in a
     /// partial index, which every append and every delivery had to write.
     pub finished_below: u64,
+    /// When the oldest stored event was received, once age retention has looked it up
+    /// (`None` again whenever the oldest events change), so a sweep skips channels that
+    /// have nothing old.
+    pub oldest_received_ms: Option<i64>,
 }
 
 impl Tally {
@@ -74,7 +78,13 @@ impl Batch<'_> {
                 .execute(params![id, &token_hash[..], now_ms()])?;
                 self.set(
                     id,
-                    Some(Tally { last_seq: 0, first_seq: 1, bytes: 0, finished_below: 1 }),
+                    Some(Tally {
+                        last_seq: 0,
+                        first_seq: 1,
+                        bytes: 0,
+                        finished_below: 1,
+                        oldest_received_ms: None,
+                    }),
                 );
                 let info = ChannelInfo { id: id.clone(), token_hash: *token_hash, last_seq: 0 };
                 self.cache_ops.push(CacheOp::Insert(info));

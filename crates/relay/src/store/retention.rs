@@ -53,6 +53,7 @@ impl Batch<'_> {
             .tallies
             .iter()
             .filter(|(_, tally)| tally.stored() > 0)
+            .filter(|(_, tally)| tally.oldest_received_ms.is_none_or(|at| at < cutoff_ms))
             .map(|(channel, tally)| (channel.clone(), tally.first_seq))
             .collect();
         let mut removed = 0;
@@ -62,7 +63,10 @@ impl Batch<'_> {
             if budget == 0 {
                 break;
             }
-            let Some(through) = old_prefix_end(tx, &channel, first_seq, cutoff_ms, budget)? else {
+            let (through, first_young) = old_prefix(tx, &channel, first_seq, cutoff_ms, budget)?;
+            let Some(through) = through else {
+                // Nothing old: remembered until the oldest events change.
+                self.tally(&channel).oldest_received_ms = first_young;
                 continue;
             };
             let unfinished: Vec<u64> = tx
@@ -172,6 +176,7 @@ impl Batch<'_> {
             .prepare_cached("DELETE FROM events WHERE channel = ?1 AND seq <= ?2")?
             .execute(params![channel, through])?;
         let tally = self.tally(channel);
+        tally.oldest_received_ms = None;
         tally.first_seq = tally.first_seq.max(through + 1);
         tally.bytes = tally.bytes.saturating_sub(freed);
         Ok(removed as u64)
@@ -179,14 +184,15 @@ impl Batch<'_> {
 }
 
 /// The last `seq` of the run of `channel`'s events from `first_seq` on that were received
-/// before `cutoff_ms`, at most `budget` of them; `None` when the first one is not old.
-fn old_prefix_end(
+/// before `cutoff_ms`, at most `budget` of them (`None` when the first one is not old),
+/// and when the first event after that run was received.
+fn old_prefix(
     tx: &Transaction,
     channel: &str,
     first_seq: u64,
     cutoff_ms: i64,
     budget: u64,
-) -> rusqlite::Result<Option<u64>> {
+) -> rusqlite::Result<(Option<u64>, Option<i64>)> {
     let mut statement = tx.prepare_cached(
         "SELECT seq, received_at_ms FROM events WHERE channel = ?1 AND seq >= ?2
          ORDER BY seq LIMIT ?3",
@@ -194,12 +200,13 @@ fn old_prefix_end(
     let mut rows = statement.query(params![channel, first_seq, budget])?;
     let mut through = None;
     while let Some(row) = rows.next()? {
-        if row.get::<_, i64>(1)? >= cutoff_ms {
-            break;
+        let received_at_ms: i64 = row.get(1)?;
+        if received_at_ms >= cutoff_ms {
+            return Ok((through, Some(received_at_ms)));
         }
         through = Some(row.get(0)?);
     }
-    Ok(through)
+    Ok((through, None))
 }
 
 /// How far past `max_events` a channel may grow before count retention deletes: 1 % of
@@ -207,4 +214,42 @@ fn old_prefix_end(
 /// events.
 fn prune_step(retention: &Retention) -> u64 {
     (retention.max_events / 100).clamp(1, 100)
+}
+
+#[cfg(test)]
+mod tests {
+    use bytes::Bytes;
+
+    use crate::config::Retention;
+    use crate::ids::hash_token;
+    use crate::store::{NewEvent, SqliteStore, Store};
+
+    fn event(n: i64) -> NewEvent {
+        NewEvent {
+            id: format!("evt_{n}"),
+            received_at_ms: 1_000 + n,
+            method: "POST".into(),
+            path: "/".into(),
+            query: None,
+            headers: Vec::new(),
+            body: Bytes::from_static(b"{}"),
+            event_type: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_channel_found_young_still_expires_once_its_events_are_old() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("relay.sqlite3");
+        let store = SqliteStore::open(&path, false, Retention::default()).expect("open");
+        store.create_channel("a", hash_token("t")).await.expect("create");
+        for n in 1..=10 {
+            store.append("a", event(n)).await.expect("append");
+        }
+        assert_eq!(store.expire_before(1_000).await.expect("expire"), 0, "nothing old yet");
+        assert_eq!(store.expire_before(1_006).await.expect("expire"), 5);
+        assert_eq!(store.expire_before(1_006).await.expect("expire"), 0);
+        assert_eq!(store.expire_before(i64::MAX).await.expect("expire"), 5);
+        store.close().await;
+    }
 }

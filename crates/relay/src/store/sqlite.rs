@@ -134,7 +134,13 @@ fn load_channels(
         let last_seq: u64 = row.get(2)?;
         let first_seq: Option<u64> = row.get(3)?;
         let first_seq = first_seq.unwrap_or(last_seq + 1);
-        let tally = Tally { last_seq, first_seq, bytes: row.get(4)?, finished_below: first_seq };
+        let tally = Tally {
+            last_seq,
+            first_seq,
+            bytes: row.get(4)?,
+            finished_below: first_seq,
+            oldest_received_ms: None,
+        };
         tallies.insert(id.clone(), tally);
         channels.insert(id.clone(), ChannelInfo { id, token_hash, last_seq });
     }
