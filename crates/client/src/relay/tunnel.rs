@@ -14,7 +14,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt as _, StreamExt as _};
-use hookrelay_proto::{ClientMessage, ErrorBody, Event, Gap, SUBPROTOCOL, ServerMessage};
+use hookrelay_proto::{
+    ClientMessage, ErrorBody, Event, Gap, OLD_SUBPROTOCOLS, SUBPROTOCOL, ServerMessage,
+};
 use tokio::sync::{mpsc, oneshot};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
@@ -381,6 +383,15 @@ impl Tunnel {
                 "unknown channel {channel} on {} ({message}); check --channel",
                 self.relay
             )),
+            // An older relay asks for the subprotocol it knows.
+            400 if OLD_SUBPROTOCOLS.iter().any(|old| message.contains(old)) => {
+                End::Fatal(anyhow::anyhow!(
+                    "the relay at {} is older than this hookrelay (it said: {message}); this \
+                     client speaks {SUBPROTOCOL}: update hookrelayd there (docs/deploy.md, \
+                     \"Upgrades\")",
+                    self.relay
+                ))
+            }
             500.. => End::Retry(format!("the relay answered {status}: {message}")),
             _ => End::Fatal(anyhow::anyhow!("the relay refused the stream ({status}): {message}")),
         }

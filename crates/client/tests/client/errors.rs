@@ -140,3 +140,29 @@ async fn an_unknown_channel_is_refused_before_any_ingest_url_is_shown() {
     assert!(!stderr.contains("POST /v1/channels"), "not an HTTP-API hint: {stderr}");
     relay.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relay_older_than_the_client_is_named_as_the_thing_to_update() {
+    // What a hookrelay.v1 relay answers a client that asks for any other subprotocol.
+    let refusal = || async {
+        let body = serde_json::json!({"error": {"code": "bad_request",
+            "message": "ask for websocket subprotocol hookrelay.v1 (Sec-WebSocket-Protocol)"}});
+        (axum::http::StatusCode::BAD_REQUEST, axum::Json(body))
+    };
+    let history = axum::routing::get(|| async { axum::Json(Vec::<serde_json::Value>::new()) });
+    let router = axum::Router::new()
+        .route("/v1/channels/{channel}/stream", axum::routing::get(refusal))
+        .route("/v1/channels/{channel}/events", history);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let relay = format!("http://{}", listener.local_addr().expect("bound"));
+    let server = tokio::spawn(async move { axum::serve(listener, router).await });
+
+    let home = Home::new();
+    let args = ["listen", "--json", "--relay", &relay, "--channel", "ch", "--token", "t"];
+    let args = [&args[..], &["-f", "http://127.0.0.1:9/"]].concat();
+    let (status, _, stderr) = Cli::run(&home, &args).await;
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("is older than this hookrelay"), "{stderr}");
+    assert!(stderr.contains("update hookrelayd there"), "{stderr}");
+    server.abort();
+}
