@@ -1,8 +1,8 @@
 //! Records a session's acknowledgements in the store beside the stream, so the session
 //! goes on sending while a write is in flight: the window frees as soon as an ack is read,
 //! and a client that acks one event at a time no longer waits for one store commit per
-//! event. Acks that queue up while a write is in flight go together in the next one (one
-//! group commit in the SQLite writer).
+//! event. Acks that arrive within 2 ms of each other, or queue up while a write is in
+//! flight, go together in one write (one group commit in the SQLite writer).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,6 +22,12 @@ pub(super) type Ack = (u64, String, DeliveryResult);
 /// Groups of acks waiting to be written; when full, the session waits (the store is slower
 /// than the client).
 const QUEUE: usize = 64;
+/// How long the first ack of a group waits for others to share its write. Nothing waits
+/// on the write but the history (the window freed when the ack was read), so this costs
+/// no delivery time.
+const COALESCE: Duration = Duration::from_millis(2);
+/// Most acks written together.
+const COALESCE_MAX: usize = 256;
 /// How long an ending session waits for its last acks to be written.
 const FINISH_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -85,8 +91,13 @@ async fn record_all(
     mut queue: mpsc::Receiver<Vec<Ack>>,
 ) -> Result<(), StoreError> {
     while let Some(mut acks) = queue.recv().await {
-        while let Ok(more) = queue.try_recv() {
-            acks.extend(more);
+        // A client acking one event at a time would otherwise cost one commit per event.
+        let deadline = tokio::time::Instant::now() + COALESCE;
+        while acks.len() < COALESCE_MAX {
+            match tokio::time::timeout_at(deadline, queue.recv()).await {
+                Ok(Some(more)) => acks.extend(more),
+                Ok(None) | Err(_) => break,
+            }
         }
         write(&state, &channel, &acks).await?;
     }
