@@ -100,27 +100,16 @@ fn with_query(path: &str, query: Option<&str>) -> String {
 impl Row {
     /// A row from the relay's history.
     pub(crate) fn from_summary(summary: &EventSummary) -> Self {
-        let mut row = Self {
-            seq: summary.seq,
-            id: summary.id.clone(),
-            received_at_ms: Some(summary.received_at_ms),
-            method: summary.method.clone(),
-            path: with_query(&summary.path, summary.query.as_deref()),
-            event_type: summary.event_type.clone(),
-            state: match summary.state {
-                DeliveryState::Pending => RowState::Pending,
-                DeliveryState::Delivered => RowState::Delivered,
-                DeliveryState::Rejected => RowState::Rejected,
-                DeliveryState::Failed => RowState::Failed,
-                DeliveryState::Skipped => RowState::Skipped,
-            },
-            status: None,
-            latency_ms: None,
-            attempts: 0,
-            signature: None,
-            replayed: false,
-            error: None,
-            search: String::new(),
+        let path = with_query(&summary.path, summary.query.as_deref());
+        let mut row = Self::bare(summary.seq, &summary.id, &summary.method, path);
+        row.received_at_ms = Some(summary.received_at_ms);
+        row.event_type.clone_from(&summary.event_type);
+        row.state = match summary.state {
+            DeliveryState::Pending => RowState::Pending,
+            DeliveryState::Delivered => RowState::Delivered,
+            DeliveryState::Rejected => RowState::Rejected,
+            DeliveryState::Failed => RowState::Failed,
+            DeliveryState::Skipped => RowState::Skipped,
         };
         if let Some(result) = &summary.last_result {
             row.take_result(result);
@@ -130,13 +119,13 @@ impl Row {
     }
 
     /// A row for an event only known from a live report so far.
-    fn bare(seq: u64, id: &str, method: &str, path: &str) -> Self {
+    fn bare(seq: u64, id: &str, method: &str, path: String) -> Self {
         Self {
             seq,
             id: id.to_owned(),
             received_at_ms: None,
             method: method.to_owned(),
-            path: with_query(path, None),
+            path,
             event_type: None,
             state: RowState::Pending,
             status: None,
@@ -151,15 +140,15 @@ impl Row {
 
     /// A row for `event`, which waits for the local app.
     pub(crate) fn waiting(event: &EventRef, reason: &str) -> Self {
-        let mut row = Self::bare(event.seq, &event.id, &event.method, &event.path);
+        let mut row = Self::bare(event.seq, &event.id, &event.method, event.path.clone());
         row.set_waiting(reason);
         row
     }
 
     /// A row for the event of a delivery line.
     pub(crate) fn from_line(line: &DeliveryLine, retrying: bool) -> Self {
-        let mut row = Self::bare(line.seq, &line.id, &line.method, &line.path);
-        row.path = with_query(&line.path, line.query.as_deref());
+        let path = with_query(&line.path, line.query.as_deref());
+        let mut row = Self::bare(line.seq, &line.id, &line.method, path);
         row.apply_line(line, retrying);
         row
     }

@@ -1,11 +1,12 @@
 //! One websocket session of protocol `hookrelay.v2`: `Hello`, then the channel's events after
-//! the client's cursor in `seq` order (each a binary frame: JSON head, raw body), at most `window` unacknowledged; acks are recorded in
-//! the store. Where history no longer holds the next `seq` (retention removed it), a `Gap`
-//! says which events are missing and why, in their place. Pings detect a dead peer; a
-//! misbehaving peer gets a Close frame with a reason; relay shutdown sends every session
-//! Close 1001 (the HTTP server's graceful shutdown does not reach upgraded connections, so
-//! each session holds a child of the shutdown token). Each session is told which other
-//! sessions stream the same channel (`listeners`): in its `Hello`, then on every change.
+//! the client's cursor in `seq` order (each a binary frame: JSON head, raw body), at most
+//! `window` unacknowledged; acks are recorded in the store beside the stream (`recorder`).
+//! Where history no longer holds the next `seq` (retention removed it), a `Gap` says which
+//! events are missing and why, in their place. Pings detect a dead peer; a misbehaving peer
+//! gets a Close frame with a reason; relay shutdown sends every session Close 1001 (the HTTP
+//! server's graceful shutdown does not reach upgraded connections, so each session holds a
+//! child of the shutdown token). Each session is told which other sessions stream the same
+//! channel (`listeners`): in its `Hello`, then on every change.
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
@@ -25,6 +26,7 @@ use hookrelay_proto::{
     ClientMessage, DeliveryResult, Listener, OLD_SUBPROTOCOLS, SUBPROTOCOL, ServerMessage,
     encode_event,
 };
+use prometheus_client::metrics::gauge::Gauge;
 use serde::Deserialize;
 use tokio::time::{Instant, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
@@ -36,7 +38,6 @@ use crate::error::RelayError;
 use crate::metrics::BacklogShare;
 use end::{End, close, json, read_error, send};
 pub(crate) use listeners::Listeners;
-use prometheus_client::metrics::gauge::Gauge;
 use recorder::{Ack, Recorder};
 
 mod end;
@@ -86,8 +87,8 @@ pub(crate) async fn upgrade(
         .write_buffer_size(SOCKET_BUFFER);
     if upgrade.selected_protocol().is_none() {
         let offered = headers.get(SEC_WEBSOCKET_PROTOCOL).and_then(|value| value.to_str().ok());
-        let old = offered.into_iter().flat_map(|list| list.split(',')).map(str::trim);
-        if let Some(old) = old.into_iter().find(|name| OLD_SUBPROTOCOLS.contains(name)) {
+        let mut offered = offered.into_iter().flat_map(|list| list.split(',')).map(str::trim);
+        if let Some(old) = offered.find(|name| OLD_SUBPROTOCOLS.contains(name)) {
             return Err(RelayError::BadRequest(format!(
                 "this client speaks {old} and this relay {SUBPROTOCOL}: update hookrelay \
                  (./install.sh in its repository)"

@@ -110,12 +110,7 @@ async fn a_deleted_channel_id_is_never_handed_out_again() {
     let named = create_channel(&relay.url, Some("my-app")).await;
     let random = relay.channel().await;
     for channel in [&named, &random] {
-        let url = format!("{}/v1/channels/{}", relay.url, channel.channel);
-        let auth = format!("Bearer {}", channel.token);
-        assert_eq!(
-            http(Method::DELETE, &url, &[("authorization", &auth)], "").await.status,
-            StatusCode::NO_CONTENT
-        );
+        assert_eq!(delete_channel(&relay.url, channel).await.status, StatusCode::NO_CONTENT);
     }
     // Claiming the deleted name, or a ch_ id at all, is refused: the old ingest URLs, still
     // set at some provider, must not start feeding someone else.
@@ -138,12 +133,7 @@ async fn deleting_a_channel_closes_its_sessions() {
     let channel = relay.channel().await;
     let mut ws = connect(&relay.url, &channel, 0).await;
     expect_hello(&mut ws, &channel.channel).await;
-    let url = format!("{}/v1/channels/{}", relay.url, channel.channel);
-    let auth = format!("Bearer {}", channel.token);
-    assert_eq!(
-        http(Method::DELETE, &url, &[("authorization", &auth)], "").await.status,
-        StatusCode::NO_CONTENT
-    );
+    assert_eq!(delete_channel(&relay.url, &channel).await.status, StatusCode::NO_CONTENT);
     let (code, reason) = expect_close(&mut ws).await;
     assert_eq!((code, reason.as_str()), (1008, "channel deleted"));
     relay.stop().await;

@@ -175,6 +175,13 @@ async fn create_channel(relay_url: &str, name: Option<&str>) -> ChannelCreated {
 
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
+/// `DELETE /v1/channels/{channel}` with the channel's token.
+async fn delete_channel(relay_url: &str, channel: &ChannelCreated) -> Answer {
+    let url = format!("{relay_url}/v1/channels/{}", channel.channel);
+    let auth = format!("Bearer {}", channel.token);
+    http(Method::DELETE, &url, &[("authorization", &auth)], "").await
+}
+
 /// Opens a stream session the way `hookrelay listen` does.
 async fn connect(relay_url: &str, channel: &ChannelCreated, after: u64) -> Ws {
     try_connect(relay_url, &channel.channel, Some(&channel.token), after).await.expect("connected")

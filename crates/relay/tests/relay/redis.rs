@@ -1,7 +1,8 @@
 //! The real `hookrelayd --store redis://...` on a real `redis-server` that the test starts
 //! (loopback port, AOF): ingest, stream, ack, restart the relay, two relays on one Redis (one
 //! killed with `kill -9` mid-ingest), Redis killed and restarted under a running relay, and
-//! the refusal of a Redis that could lose an acked event. A missing `redis-server` fails with the install command.
+//! the refusal of a Redis that could lose an acked event. A missing `redis-server` fails
+//! with the install command. The helpers here serve `redis_cluster.rs` too.
 
 use std::process::Command;
 use std::sync::Arc;
@@ -15,16 +16,60 @@ use hyper::StatusCode;
 use crate::process::Daemon;
 use crate::*;
 
-async fn relay_on(redis: &RedisServer, dir: &tempfile::TempDir) -> Daemon {
+/// `hookrelayd --store STORE_URL` (a Redis server's or cluster's) over `dir`.
+pub(crate) async fn relay_on(store_url: &str, dir: &tempfile::TempDir) -> Daemon {
     let data_dir = dir.path().to_str().expect("utf-8 temp dir");
-    Daemon::start_args(&["--store", &redis.url, "--data-dir", data_dir]).await
+    Daemon::start_args(&["--store", store_url, "--data-dir", data_dir]).await
+}
+
+/// The ingest URL's path (`/h/{channel}`), to post through any relay.
+fn ingest_path(channel: &ChannelCreated) -> &str {
+    &channel.ingest_url[channel.ingest_url.find("/h/").expect("ingest path")..]
+}
+
+/// Posts `before 1..=3` to `channel` and checks they get seqs 1 to 3.
+pub(crate) async fn post_three_before(channel: &ChannelCreated) {
+    for n in 1..=3u64 {
+        let answer = post(&format!("{}/n/{n}", channel.ingest_url), format!("before {n}")).await;
+        assert_eq!(answer.json::<IngestAck>().seq, n);
+    }
+}
+
+/// Never a false 200 while the store is down: three webhooks, each refused with `503
+/// store_unavailable`, which providers retry.
+pub(crate) async fn expect_three_refused(channel: &ChannelCreated) {
+    for n in 1..=3 {
+        let answer = post(&format!("{}/down/{n}", channel.ingest_url), "lost?").await;
+        assert_eq!(
+            answer.status,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "{}",
+            String::from_utf8_lossy(&answer.body)
+        );
+        assert_eq!(answer.error_code(), "store_unavailable");
+    }
+}
+
+/// Once the store is back: `after` gets seq 4 (the refused webhooks took none), and a
+/// client gets the four acked events in order, byte for byte.
+pub(crate) async fn expect_recovered(relay_url: &str, channel: &ChannelCreated) {
+    let ingest = format!("{}/after", channel.ingest_url);
+    let answer = until_status(Method::POST, &ingest, "after", StatusCode::OK).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", String::from_utf8_lossy(&answer.body));
+    assert_eq!(answer.json::<IngestAck>().seq, 4, "the refused webhooks took no seq");
+    let mut ws = connect(relay_url, channel, 0).await;
+    assert_eq!(expect_hello(&mut ws, &channel.channel).await, 4);
+    for (seq, body) in [(1, "before 1"), (2, "before 2"), (3, "before 3"), (4, "after")] {
+        let event = within(next_event(&mut ws)).await;
+        assert_eq!((event.seq, event.body.as_ref()), (seq, body.as_bytes()));
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hookrelayd_on_redis_ingests_streams_and_a_restarted_relay_resumes() {
     let redis = RedisServer::start();
     let dir = tempfile::tempdir().expect("temp dir");
-    let relay = relay_on(&redis, &dir).await;
+    let relay = relay_on(&redis.url, &dir).await;
     let channel = create_channel(&relay.url, None).await;
     for n in 1..=20u64 {
         let answer = post(&format!("{}/n/{n}", channel.ingest_url), format!("body {n}")).await;
@@ -50,8 +95,8 @@ async fn hookrelayd_on_redis_ingests_streams_and_a_restarted_relay_resumes() {
     // Another relay on the same Redis (another data dir: nothing is kept locally) serves the
     // channel with its history, acks and seqs.
     let other_dir = tempfile::tempdir().expect("temp dir");
-    let relay = relay_on(&redis, &other_dir).await;
-    let path = &channel.ingest_url[channel.ingest_url.find("/h/").expect("ingest path")..];
+    let relay = relay_on(&redis.url, &other_dir).await;
+    let path = ingest_path(&channel);
     let ingest_url = format!("{}{path}", relay.url);
     let answer = post(&ingest_url, "after restart").await;
     assert_eq!(answer.json::<IngestAck>().seq, 22, "seqs keep growing across relays");
@@ -78,9 +123,9 @@ async fn hookrelayd_on_redis_ingests_streams_and_a_restarted_relay_resumes() {
 async fn a_client_on_one_relay_gets_at_once_what_another_relay_ingests_in_order() {
     let redis = RedisServer::start();
     let (dir_a, dir_b) = (tempfile::tempdir().expect("dir"), tempfile::tempdir().expect("dir"));
-    let (a, b) = (relay_on(&redis, &dir_a).await, relay_on(&redis, &dir_b).await);
+    let (a, b) = (relay_on(&redis.url, &dir_a).await, relay_on(&redis.url, &dir_b).await);
     let channel = create_channel(&a.url, None).await;
-    let path = &channel.ingest_url[channel.ingest_url.find("/h/").expect("ingest path")..];
+    let path = ingest_path(&channel);
     let mut ws = connect(&b.url, &channel, 0).await;
     assert_eq!(expect_hello(&mut ws, &channel.channel).await, 0);
     // Live, one at a time: each event ingested on A reaches B's client before the next.
@@ -122,7 +167,7 @@ async fn a_client_on_one_relay_gets_at_once_what_another_relay_ingests_in_order(
 async fn a_channel_deleted_through_one_relay_closes_its_sessions_on_another() {
     let redis = RedisServer::start();
     let (dir_a, dir_b) = (tempfile::tempdir().expect("dir"), tempfile::tempdir().expect("dir"));
-    let (a, b) = (relay_on(&redis, &dir_a).await, relay_on(&redis, &dir_b).await);
+    let (a, b) = (relay_on(&redis.url, &dir_a).await, relay_on(&redis.url, &dir_b).await);
     let channel = create_channel(&a.url, None).await;
     let other = create_channel(&a.url, None).await;
     let mut ws = connect(&b.url, &channel, 0).await;
@@ -130,14 +175,11 @@ async fn a_channel_deleted_through_one_relay_closes_its_sessions_on_another() {
     let mut bystander = connect(&b.url, &other, 0).await;
     expect_hello(&mut bystander, &other.channel).await;
 
-    let url = format!("{}/v1/channels/{}", a.url, channel.channel);
-    let auth = format!("Bearer {}", channel.token);
-    let deleted = http(Method::DELETE, &url, &[("authorization", &auth)], "").await;
-    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
+    assert_eq!(delete_channel(&a.url, &channel).await.status, StatusCode::NO_CONTENT);
     let (code, reason) = expect_close(&mut ws).await;
     assert_eq!((code, reason.as_str()), (1008, "channel deleted"));
     // Its ingest URL is gone on every relay; the other channel's session streams on.
-    let path = &channel.ingest_url[channel.ingest_url.find("/h/").expect("ingest path")..];
+    let path = ingest_path(&channel);
     let gone = post(&format!("{}{path}", b.url), "late").await;
     assert_eq!(gone.status, StatusCode::GONE);
     post(&format!("{}/x", other.ingest_url), "still here").await;
@@ -175,9 +217,9 @@ async fn post_until_gone(
 async fn kill_9_of_one_relay_loses_nothing_it_acked_and_the_other_serves_on() {
     let redis = RedisServer::start();
     let (dir_a, dir_b) = (tempfile::tempdir().expect("dir"), tempfile::tempdir().expect("dir"));
-    let (a, b) = (relay_on(&redis, &dir_a).await, relay_on(&redis, &dir_b).await);
+    let (a, b) = (relay_on(&redis.url, &dir_a).await, relay_on(&redis.url, &dir_b).await);
     let channel = create_channel(&a.url, None).await;
-    let path = &channel.ingest_url[channel.ingest_url.find("/h/").expect("ingest path")..];
+    let path = ingest_path(&channel);
 
     // A client streams from A, acking as it goes, until A dies under it.
     let mut ws = connect(&a.url, &channel, 0).await;
@@ -378,26 +420,12 @@ pub(crate) async fn until_status(
 async fn redis_down_is_503_store_unavailable_and_the_relay_recovers_by_itself() {
     let mut redis = RedisServer::start();
     let dir = tempfile::tempdir().expect("temp dir");
-    let relay = relay_on(&redis, &dir).await;
+    let relay = relay_on(&redis.url, &dir).await;
     let channel = create_channel(&relay.url, None).await;
-    for n in 1..=3u64 {
-        let answer = post(&format!("{}/n/{n}", channel.ingest_url), format!("before {n}")).await;
-        assert_eq!(answer.json::<IngestAck>().seq, n);
-    }
+    post_three_before(&channel).await;
 
     redis.kill();
-    // Never a false 200: every webhook sent while Redis is down is refused with a 503,
-    // which providers retry.
-    for n in 1..=3 {
-        let answer = post(&format!("{}/down/{n}", channel.ingest_url), "lost?").await;
-        assert_eq!(
-            answer.status,
-            StatusCode::SERVICE_UNAVAILABLE,
-            "{}",
-            String::from_utf8_lossy(&answer.body)
-        );
-        assert_eq!(answer.error_code(), "store_unavailable");
-    }
+    expect_three_refused(&channel).await;
     let health = http(Method::GET, &format!("{}/healthz", relay.url), &[], "").await;
     assert_eq!(health.status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(health.json::<serde_json::Value>()["status"], "store_unavailable");
@@ -412,18 +440,8 @@ async fn redis_down_is_503_store_unavailable_and_the_relay_recovers_by_itself() 
     let health =
         until_status(Method::GET, &format!("{}/healthz", relay.url), "", StatusCode::OK).await;
     assert_eq!(health.status, StatusCode::OK, "{}", String::from_utf8_lossy(&health.body));
-    let answer = post(&format!("{}/after", channel.ingest_url), "after").await;
-    assert_eq!(answer.status, StatusCode::OK, "{}", String::from_utf8_lossy(&answer.body));
-    assert_eq!(answer.json::<IngestAck>().seq, 4, "the refused webhooks took no seq");
-
     // Every acked event survived the kill, in order, byte for byte; none of the refused.
-    let mut ws = connect(&relay.url, &channel, 0).await;
-    assert_eq!(expect_hello(&mut ws, &channel.channel).await, 4);
-    for (seq, body) in [(1, "before 1"), (2, "before 2"), (3, "before 3"), (4, "after")] {
-        let event = next_event(&mut ws).await;
-        assert_eq!((event.seq, event.body.as_ref()), (seq, body.as_bytes()));
-    }
-    drop(ws);
+    expect_recovered(&relay.url, &channel).await;
     relay.signal("-TERM");
     assert!(relay.wait().await.success());
 }

@@ -7,20 +7,14 @@ use hookrelay_proto::IngestAck;
 use hookrelay_test_redis::RedisCluster;
 use hyper::StatusCode;
 
-use crate::process::Daemon;
-use crate::redis::until_status;
+use crate::redis::{expect_recovered, expect_three_refused, post_three_before, relay_on};
 use crate::*;
-
-async fn relay_on(cluster: &RedisCluster, dir: &tempfile::TempDir) -> Daemon {
-    let data_dir = dir.path().to_str().expect("utf-8 temp dir");
-    Daemon::start_args(&["--store", &cluster.url, "--data-dir", data_dir]).await
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_a_cluster_clients_on_one_relay_get_what_another_ingests_in_order_and_deletions() {
     let cluster = RedisCluster::start();
     let (dir_a, dir_b) = (tempfile::tempdir().expect("dir"), tempfile::tempdir().expect("dir"));
-    let (a, b) = (relay_on(&cluster, &dir_a).await, relay_on(&cluster, &dir_b).await);
+    let (a, b) = (relay_on(&cluster.url, &dir_a).await, relay_on(&cluster.url, &dir_b).await);
     // Random channel ids: with four, their slots almost surely differ, so B follows several
     // slots (and `hr:deleted`'s) at once.
     let mut channels = Vec::new();
@@ -56,10 +50,7 @@ async fn on_a_cluster_clients_on_one_relay_get_what_another_ingests_in_order_and
     }
     // Deleted through A: its session on B closes; the others stream on.
     let (gone, mut gone_ws) = channels.remove(0);
-    let url = format!("{}/v1/channels/{}", a.url, gone.channel);
-    let auth = format!("Bearer {}", gone.token);
-    let deleted = http(Method::DELETE, &url, &[("authorization", &auth)], "").await;
-    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
+    assert_eq!(delete_channel(&a.url, &gone).await.status, StatusCode::NO_CONTENT);
     let (code, reason) = expect_close(&mut gone_ws).await;
     assert_eq!((code, reason.as_str()), (1008, "channel deleted"));
     let (other, ws) = &mut channels[0];
@@ -89,41 +80,19 @@ fn owner_of(cluster: &RedisCluster, channel: &str) -> usize {
 async fn a_killed_cluster_master_is_503_for_its_channels_and_the_relay_recovers_by_itself() {
     let mut cluster = RedisCluster::start();
     let dir = tempfile::tempdir().expect("temp dir");
-    let relay = relay_on(&cluster, &dir).await;
+    let relay = relay_on(&cluster.url, &dir).await;
     let channel = create_channel(&relay.url, None).await;
-    for n in 1..=3u64 {
-        let answer = post(&format!("{}/n/{n}", channel.ingest_url), format!("before {n}")).await;
-        assert_eq!(answer.json::<IngestAck>().seq, n);
-    }
+    post_three_before(&channel).await;
     let node = owner_of(&cluster, &channel.channel);
     cluster.nodes[node].kill();
     // Never a false 200 for the channel whose master is gone.
-    for n in 1..=3 {
-        let answer = post(&format!("{}/down/{n}", channel.ingest_url), "lost?").await;
-        assert_eq!(
-            answer.status,
-            StatusCode::SERVICE_UNAVAILABLE,
-            "{}",
-            String::from_utf8_lossy(&answer.body)
-        );
-        assert_eq!(answer.error_code(), "store_unavailable");
-    }
+    expect_three_refused(&channel).await;
     // (`/healthz` is not asked: on a cluster it says whether the cluster answers, not
     // whether every master does; see docs/redis.md.)
 
     // The master comes back on its AOF and rejoins; the relay serves again by itself.
     cluster.nodes[node].restart();
-    let ingest = format!("{}/after", channel.ingest_url);
-    let answer = until_status(Method::POST, &ingest, "after", StatusCode::OK).await;
-    assert_eq!(answer.status, StatusCode::OK, "{}", String::from_utf8_lossy(&answer.body));
-    assert_eq!(answer.json::<IngestAck>().seq, 4, "the refused webhooks took no seq");
-    let mut ws = connect(&relay.url, &channel, 0).await;
-    assert_eq!(expect_hello(&mut ws, &channel.channel).await, 4);
-    for (seq, body) in [(1, "before 1"), (2, "before 2"), (3, "before 3"), (4, "after")] {
-        let event = within(next_event(&mut ws)).await;
-        assert_eq!((event.seq, event.body.as_ref()), (seq, body.as_bytes()));
-    }
-    drop(ws);
+    expect_recovered(&relay.url, &channel).await;
     relay.signal("-TERM");
     assert!(relay.wait().await.success());
 }
