@@ -530,6 +530,38 @@ async fn sqlite_upgrades_a_store_made_before_event_types() {
 }
 
 #[tokio::test]
+async fn sqlite_drops_the_index_sorted_by_id_and_still_finds_ids() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("relay.sqlite3");
+    let store = SqliteStore::open(&path, false, retention(100)).expect("open");
+    with_channel(&store, "a").await;
+    for n in 1..=3 {
+        store.append("a", event(n, b"{}")).await.expect("append");
+    }
+    store.close().await;
+    // The index relays before this one kept.
+    let old = rusqlite::Connection::open(&path).expect("open file");
+    old.execute_batch("CREATE INDEX events_by_id ON events (channel, id)").expect("old index");
+    drop(old);
+
+    let store = SqliteStore::open(&path, false, retention(100)).expect("reopen upgrades");
+    let one = IdMatch::One { id: "evt_2".into(), seq: 2 };
+    assert_eq!(store.find_event("a", "evt_2").await.expect("find"), one);
+    assert_eq!(store.detail("a", "evt_3").await.expect("read").expect("found").event.seq, 3);
+    store.close().await;
+    let file = rusqlite::Connection::open(&path).expect("open file");
+    let mut indexes = file
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events'")
+        .expect("prepare");
+    let names: Vec<String> = indexes
+        .query_map([], |row| row.get(0))
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("names");
+    assert_eq!(names, ["sqlite_autoindex_events_1", "events_ids"]);
+}
+
+#[tokio::test]
 async fn sqlite_refuses_a_second_open_of_the_same_file_until_the_first_is_closed() {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("relay.sqlite3");

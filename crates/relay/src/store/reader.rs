@@ -125,8 +125,8 @@ pub(super) fn summaries(
     Ok(summaries)
 }
 
-/// Resolves an id prefix (only `evt_` and base32 characters: no GLOB wildcards) through the
-/// `(channel, id)` index.
+/// Resolves an id prefix (only `evt_` and base32 characters: no GLOB wildcards) by scanning
+/// the channel's part of the `(channel, seq, id)` index (no table rows read).
 pub(super) fn find_event(
     conn: &Connection,
     channel: &str,

@@ -54,7 +54,10 @@ CREATE TABLE IF NOT EXISTS events (
     body BLOB NOT NULL,
     UNIQUE (channel, seq)
 );
-CREATE INDEX IF NOT EXISTS events_by_id ON events (channel, id);
+-- Ids are random, so an index sorted by id takes every append to a random page. This one
+-- grows at each channel's end like `seq`, and an id is found by scanning only it (`id` is
+-- in every entry), one channel's part of it at a time.
+CREATE INDEX IF NOT EXISTS events_ids ON events (channel, seq, id);
 CREATE TABLE IF NOT EXISTS deliveries (
     channel TEXT NOT NULL,
     seq INTEGER NOT NULL,
@@ -87,10 +90,12 @@ fn migrate(conn: &Connection) -> rusqlite::Result<()> {
         conn.execute_batch("ALTER TABLE events ADD COLUMN event_type TEXT")?;
     }
     // Every index is written by every append. Age retention walks each channel's oldest
-    // events by `seq` instead of a time index, and the writer keeps where the unfinished
-    // events start (`Tally::finished_below`) instead of a partial index.
+    // events by `seq` instead of a time index, the writer keeps where the unfinished
+    // events start (`Tally::finished_below`) instead of a partial index, and ids are found
+    // through `events_ids` instead of an index sorted by id.
     conn.execute_batch(
-        "DROP INDEX IF EXISTS events_by_time; DROP INDEX IF EXISTS events_unfinished;",
+        "DROP INDEX IF EXISTS events_by_time; DROP INDEX IF EXISTS events_unfinished;
+         DROP INDEX IF EXISTS events_by_id;",
     )?;
     Ok(())
 }
