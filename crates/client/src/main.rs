@@ -26,7 +26,12 @@ fn main() -> ExitCode {
     let log = hookrelay_relay::init_stderr_log(filter, color);
     // Must be read while the process is still single-threaded (the time crate's rule).
     let offset = UtcOffset::current_local_offset().unwrap_or(UtcOffset::UTC);
-    let result = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    // One thread: `listen` is a chain of hand-offs (websocket, processor, the app's
+    // connection, the ack), and across worker threads each one is a futex wake-up. On one
+    // thread a strictly ordered `listen` spends ~55 us of CPU per event instead of ~95.
+    // Blocking work (store reads of the embedded relay, file writes, the log, signature
+    // checks) goes to the blocking pool, and SQLite's writer has its own thread.
+    let result = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(runtime) => {
             let result = runtime.block_on(hookrelay_client::run(cli, offset));
             runtime.shutdown_timeout(Duration::from_secs(1));
