@@ -1,5 +1,7 @@
 //! One behaviour suite run against every `Store` implementation, so memory, SQLite and
 //! Redis keep the same semantics. The Redis runs each start their own `redis-server`.
+//! What only one store does is tested beside it (`sqlite_tests`, `redis_tests`,
+//! `redis_cluster_tests`), with the helpers here.
 
 use std::sync::Arc;
 
@@ -9,13 +11,12 @@ use hookrelay_proto::{DeliveryResult, DeliveryState, Gap, GapReason, Outcome, Pa
 use super::{IdMatch, MemoryStore, NewEvent, RedisStore, SqliteStore, Store, StoreError};
 use crate::config::Retention;
 use crate::ids::hash_token;
-use hookrelay_test_redis::RedisServer;
 
-fn after(after: u64, limit: usize) -> Page {
+pub(super) fn after(after: u64, limit: usize) -> Page {
     Page::After { after, limit }
 }
 
-fn retention(max_events: u64) -> Retention {
+pub(super) fn retention(max_events: u64) -> Retention {
     Retention { max_events, ..Retention::default() }
 }
 
@@ -35,7 +36,7 @@ async fn finish(store: &dyn Store, channel: &str, seq: u64) {
     assert!(recorded.await.expect("ack"), "event {seq} acknowledged");
 }
 
-fn event(n: u64, body: &'static [u8]) -> NewEvent {
+pub(super) fn event(n: u64, body: &'static [u8]) -> NewEvent {
     NewEvent {
         id: format!("evt_{n}"),
         received_at_ms: 1_000 + n as i64,
@@ -48,11 +49,11 @@ fn event(n: u64, body: &'static [u8]) -> NewEvent {
     }
 }
 
-fn result(outcome: Outcome, status: u16) -> DeliveryResult {
+pub(super) fn result(outcome: Outcome, status: u16) -> DeliveryResult {
     DeliveryResult::new(outcome, Some(status), 3, 1)
 }
 
-async fn with_channel(store: &dyn Store, id: &str) {
+pub(super) async fn with_channel(store: &dyn Store, id: &str) {
     store.create_channel(id, hash_token("t")).await.expect("create");
 }
 
@@ -432,205 +433,4 @@ suite! {
     closed_store_refuses_writes: retention(100),
     resume_points_skip_finished_events_up_to_the_first_unfinished: retention(100),
     resume_points_stop_at_a_hole_in_history: retention(100),
-}
-
-#[tokio::test]
-async fn sqlite_reopens_with_channels_events_and_seqs() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("relay.sqlite3");
-    let store = SqliteStore::open(&path, true, retention(100)).expect("open");
-    with_channel(&store, "a").await;
-    store.append("a", event(1, b"x")).await.expect("append");
-    store.record_delivery("a", 1, "evt_1", result(Outcome::Delivered, 200)).await.expect("ack");
-    store.close().await;
-
-    let store = SqliteStore::open(&path, false, retention(100)).expect("reopen");
-    assert_eq!(store.channel("a").await.expect("read").expect("kept").last_seq, 1);
-    assert_eq!(store.append("a", event(2, b"y")).await.expect("append"), 2);
-    let detail = store.detail("a", "evt_1").await.expect("read").expect("kept");
-    assert_eq!(detail.state, DeliveryState::Delivered);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite_deletes_and_expires_big_channels_in_chunks_leaving_nothing_behind() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("relay.sqlite3");
-    let store = SqliteStore::open(&path, false, retention(100_000)).expect("open");
-    let rows = |conn: &rusqlite::Connection, channel: &str| -> i64 {
-        conn.query_row("SELECT COUNT(*) FROM events WHERE channel = ?1", [channel], |row| {
-            row.get(0)
-        })
-        .expect("count")
-    };
-    for channel in ["big", "old"] {
-        with_channel(&store, channel).await;
-        for n in 1..=2_500 {
-            store.append(channel, event(n, b"x")).await.expect("append");
-        }
-    }
-    assert!(store.delete_channel("big").await.expect("delete"));
-    // 2,500 events in chunks of 1,000, each its own commit; the expired run stays one.
-    assert_eq!(store.expire_before(i64::MAX).await.expect("expire"), 2_500);
-    let expired = Gap { from_seq: 1, to_seq: 2_500, reason: GapReason::Expired };
-    assert_eq!(store.expired("old", 1, 10_000).await.expect("read"), vec![expired]);
-    store.close().await;
-    let conn = rusqlite::Connection::open(&path).expect("open");
-    assert_eq!((rows(&conn, "big"), rows(&conn, "old")), (0, 0));
-}
-
-#[tokio::test]
-async fn sqlite_keeps_deleted_ids_taken_after_a_restart() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("relay.sqlite3");
-    let store = SqliteStore::open(&path, false, retention(100)).expect("open");
-    with_channel(&store, "a").await;
-    assert!(store.delete_channel("a").await.expect("delete"));
-    store.close().await;
-    let store = SqliteStore::open(&path, false, retention(100)).expect("reopen");
-    assert!(store.deleted("a").await.expect("read"));
-    let again = store.create_channel("a", hash_token("t")).await;
-    assert!(matches!(again, Err(StoreError::ChannelExists(_))), "{again:?}");
-}
-
-#[tokio::test]
-async fn sqlite_keeps_seqs_growing_after_every_event_expired_and_a_restart() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("relay.sqlite3");
-    let store = SqliteStore::open(&path, false, retention(100)).expect("open");
-    with_channel(&store, "a").await;
-    for n in 1..=3 {
-        store.append("a", event(n, b"x")).await.expect("append");
-    }
-    assert_eq!(store.expire_before(i64::MAX).await.expect("expire"), 3);
-    store.close().await;
-
-    let store = SqliteStore::open(&path, false, retention(100)).expect("reopen");
-    assert_eq!(store.channel("a").await.expect("read").expect("kept").last_seq, 3);
-    assert_eq!(store.append("a", event(4, b"y")).await.expect("append"), 4);
-}
-
-#[tokio::test]
-async fn sqlite_upgrades_a_store_made_before_event_types() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("relay.sqlite3");
-    let old = rusqlite::Connection::open(&path).expect("create");
-    old.execute_batch(
-        "CREATE TABLE events (channel TEXT NOT NULL, seq INTEGER NOT NULL, id TEXT NOT NULL,
-         received_at_ms INTEGER NOT NULL, method TEXT NOT NULL, path TEXT NOT NULL, query TEXT,
-         headers TEXT NOT NULL, size INTEGER NOT NULL, last_result TEXT, body BLOB NOT NULL,
-         UNIQUE (channel, seq))",
-    )
-    .expect("old schema");
-    drop(old);
-    let store = SqliteStore::open(&path, false, retention(100)).expect("open upgrades");
-    with_channel(&store, "a").await;
-    store.append("a", event(1, b"{}")).await.expect("append");
-    let summaries = store.summaries("a", after(0, 10)).await.expect("read");
-    assert_eq!(summaries[0].event_type.as_deref(), Some("invoice.paid"));
-}
-
-#[tokio::test]
-async fn sqlite_drops_the_index_sorted_by_id_and_still_finds_ids() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("relay.sqlite3");
-    let store = SqliteStore::open(&path, false, retention(100)).expect("open");
-    with_channel(&store, "a").await;
-    for n in 1..=3 {
-        store.append("a", event(n, b"{}")).await.expect("append");
-    }
-    store.close().await;
-    // The index relays before this one kept.
-    let old = rusqlite::Connection::open(&path).expect("open file");
-    old.execute_batch("CREATE INDEX events_by_id ON events (channel, id)").expect("old index");
-    drop(old);
-
-    let store = SqliteStore::open(&path, false, retention(100)).expect("reopen upgrades");
-    let one = IdMatch::One { id: "evt_2".into(), seq: 2 };
-    assert_eq!(store.find_event("a", "evt_2").await.expect("find"), one);
-    assert_eq!(store.detail("a", "evt_3").await.expect("read").expect("found").event.seq, 3);
-    store.close().await;
-    let file = rusqlite::Connection::open(&path).expect("open file");
-    let mut indexes = file
-        .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events'")
-        .expect("prepare");
-    let names: Vec<String> = indexes
-        .query_map([], |row| row.get(0))
-        .expect("query")
-        .collect::<Result<_, _>>()
-        .expect("names");
-    assert_eq!(names, ["sqlite_autoindex_events_1", "events_ids"]);
-}
-
-#[tokio::test]
-async fn sqlite_refuses_a_second_open_of_the_same_file_until_the_first_is_closed() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("relay.sqlite3");
-    let first = SqliteStore::open(&path, false, retention(100)).expect("open");
-    let err = SqliteStore::open(&path, false, retention(100)).err().expect("refused");
-    let message = format!("{err:#}");
-    let holder = format!(" (pid {}): stop it", std::process::id());
-    assert!(message.contains("in use by the running ") && message.contains(&holder), "{message}");
-    assert!(message.contains("--data-dir"), "says what to do: {message}");
-    first.close().await;
-    let again = SqliteStore::open(&path, false, retention(100)).expect("free after close");
-    again.close().await;
-}
-
-#[tokio::test]
-async fn redis_refuses_a_server_that_may_lose_acked_writes_unless_told() {
-    let server = RedisServer::start_with(&["--appendfsync", "everysec"]);
-    let version = std::process::Command::new("redis-server").arg("--version").output();
-    let version = String::from_utf8_lossy(&version.expect("runs").stdout).into_owned();
-    let waitaof = version.split("v=").nth(1).is_some_and(|v| {
-        let mut parts = v.split('.').map(|part| part.parse::<u32>().unwrap_or(0));
-        (parts.next().unwrap_or(0), parts.next().unwrap_or(0)) >= (7, 2)
-    });
-    let opened = RedisStore::open(&server.url, false, retention(100)).await;
-    if waitaof {
-        // 7.2+ waits for the fsync of each write with WAITAOF instead.
-        let store = opened.expect("WAITAOF keeps acked writes");
-        with_channel(&store, "a").await;
-        assert_eq!(store.append("a", event(1, b"x")).await.expect("append"), 1);
-    } else {
-        let message = format!("{:#}", opened.err().expect("refused"));
-        assert!(message.contains("appendfsync everysec"), "names the setting: {message}");
-        assert!(message.contains("appendfsync always"), "names the fix: {message}");
-        assert!(message.contains("--redis-unsafe"), "names the way out: {message}");
-    }
-    let off = RedisServer::start_with(&["--appendonly", "no"]);
-    let message = format!(
-        "{:#}",
-        RedisStore::open(&off.url, false, retention(100)).await.err().expect("refused")
-    );
-    assert!(message.contains("appendonly no"), "{message}");
-    let store = RedisStore::open(&off.url, true, retention(100)).await.expect("accepted knowingly");
-    with_channel(&store, "a").await;
-    assert_eq!(store.append("a", event(1, b"x")).await.expect("append"), 1);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn redis_stores_share_seqs_and_history_across_relays() {
-    let server = RedisServer::start();
-    let one = Arc::new(RedisStore::open(&server.url, false, retention(1000)).await.expect("open"));
-    let two = Arc::new(RedisStore::open(&server.url, false, retention(1000)).await.expect("open"));
-    with_channel(one.as_ref(), "a").await;
-    let tasks: Vec<_> = (0..100)
-        .map(|n| {
-            let store = if n % 2 == 0 { one.clone() } else { two.clone() };
-            tokio::spawn(async move { store.append("a", event(n, b"x")).await.expect("append") })
-        })
-        .collect();
-    let mut seqs = Vec::new();
-    for task in tasks {
-        seqs.push(task.await.expect("task"));
-    }
-    seqs.sort_unstable();
-    assert_eq!(seqs, (1..=100).collect::<Vec<u64>>());
-    let first = one.summaries("a", after(0, 1)).await.expect("read")[0].id.clone();
-    let acked = two.record_delivery("a", 1, &first, result(Outcome::Delivered, 200));
-    assert!(acked.await.expect("ack"), "acked through the other store");
-    let summary = &one.summaries("a", after(0, 1)).await.expect("read")[0];
-    assert_eq!(summary.state, DeliveryState::Delivered);
-    assert!(two.delete_channel("a").await.expect("delete"));
-    assert!(one.deleted("a").await.expect("read"));
 }

@@ -372,6 +372,12 @@ mod conformance;
 mod redis_cluster_tests;
 
 #[cfg(test)]
+mod redis_tests;
+
+#[cfg(test)]
+mod sqlite_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
