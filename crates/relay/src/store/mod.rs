@@ -20,6 +20,7 @@ mod redis_conn;
 mod redis_durability;
 mod redis_follow;
 mod redis_follow_cluster;
+mod redis_keys;
 mod redis_lua;
 mod redis_read;
 mod retention;

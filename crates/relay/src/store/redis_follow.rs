@@ -11,7 +11,7 @@ use redis::aio::MultiplexedConnection;
 
 use super::redis_conn::Conn;
 
-use super::redis_read::{Keys, store_error};
+use super::redis_keys::{Keys, store_error};
 use super::{Elsewhere, StoreError};
 
 /// The stream of deleted channel ids (not tagged: read by every relay, written after the

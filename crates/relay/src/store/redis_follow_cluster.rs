@@ -15,7 +15,7 @@ use redis::cluster_routing::{RoutingInfo, SingleNodeRoutingInfo};
 
 use super::redis_conn::{Conn, SlotRange, node, slot, slot_ranges};
 use super::redis_follow::{Answer, DELETIONS, Found, RESPONSE_MARGIN, newest_deletion, xread};
-use super::redis_read::{Keys, store_error};
+use super::redis_keys::{Keys, store_error};
 use super::{Elsewhere, StoreError};
 
 /// How often `CLIENT UNBLOCK` is repeated for a read not yet ended (it may not have
