@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use futures_util::{SinkExt as _, StreamExt as _};
+use futures_util::{Sink, SinkExt as _, Stream, StreamExt as _};
 use hookrelay_proto::{
     ClientMessage, ErrorBody, Event, Gap, OLD_SUBPROTOCOLS, SUBPROTOCOL, ServerMessage,
 };
@@ -49,6 +49,16 @@ fn message_limit_for(max_body: u64) -> usize {
     let needed = max_body.div_ceil(3).saturating_mul(4).saturating_add(ENVELOPE_BYTES);
     usize::try_from(needed).unwrap_or(usize::MAX)
 }
+/// Acks go to the relay together: once this many wait, or the first has waited
+/// [`ACK_BATCH_WAIT`]. In strict order that is one write (and one wake-up of the relay's
+/// session) per few events instead of per event; a batch is small enough that the relay's
+/// window (64 by default) keeps moving with `--concurrency 16`. An ack still waiting when
+/// the process dies is like one lost in flight: the event comes again (at least once).
+const ACK_BATCH_MOST: usize = 8;
+/// See [`ACK_BATCH_MOST`].
+const ACK_BATCH_WAIT: Duration = Duration::from_millis(1);
+/// Longest wait, when stopping, for the relay's answer to our Close.
+const CLOSE_ANSWER_TIMEOUT: Duration = Duration::from_secs(2);
 /// The relay is presumed dead after this many ping intervals without any frame from it.
 const DEAD_AFTER_PINGS: u32 = 3;
 
@@ -247,25 +257,22 @@ impl Tunnel {
         // Events this session delivered and we have not acknowledged on it yet; an ack for
         // anything else would confuse the relay's window and is not sent.
         let mut unacked = BTreeSet::new();
+        // Acks fed to the sink but not flushed yet: how many, and when they go at the latest.
+        let mut flush_due: Option<tokio::time::Instant> = None;
+        let mut unflushed = 0;
         let end = loop {
+            let flush_at = flush_due.unwrap_or_else(tokio::time::Instant::now);
             tokio::select! {
-                () = cancel.cancelled() => {
-                    // Acks already queued are for events the app has answered (and the log
-                    // has shown): send them before closing so a restart does not repeat them.
-                    while let Ok(ack) = self.acks.try_recv() {
-                        if forwardable(&ack, &mut unacked) {
-                            let text = serde_json::to_string(&ack).expect("acks always serialize");
-                            if sink.send(Message::text(text)).await.is_err() {
-                                break;
-                            }
-                        }
-                    }
-                    let frame = CloseFrame { code: CloseCode::Normal, reason: "client stopping".into() };
-                    let _ = sink.send(Message::Close(Some(frame))).await;
-                    break End::Cancelled;
-                }
+                () = cancel.cancelled() => break End::Cancelled,
                 () = &mut deadline => {
                     break End::Retry(format!("nothing from the relay for {}s", silence.as_secs()));
+                }
+                () = tokio::time::sleep_until(flush_at), if flush_due.is_some() => {
+                    flush_due = None;
+                    unflushed = 0;
+                    if let Err(err) = sink.flush().await {
+                        break End::Retry(describe(&err));
+                    }
                 }
                 ack = self.acks.recv() => {
                     let Some(ack) = ack else { break End::Cancelled };
@@ -273,8 +280,18 @@ impl Tunnel {
                         continue;
                     }
                     let text = serde_json::to_string(&ack).expect("acks always serialize");
-                    if let Err(err) = sink.send(Message::text(text)).await {
+                    if let Err(err) = sink.feed(Message::text(text)).await {
                         break End::Retry(describe(&err));
+                    }
+                    unflushed += 1;
+                    if unflushed >= ACK_BATCH_MOST {
+                        unflushed = 0;
+                        flush_due = None;
+                        if let Err(err) = sink.flush().await {
+                            break End::Retry(describe(&err));
+                        }
+                    } else {
+                        flush_due.get_or_insert_with(|| tokio::time::Instant::now() + ACK_BATCH_WAIT);
                     }
                 }
                 message = stream.next() => {
@@ -332,10 +349,38 @@ impl Tunnel {
                 }
             }
         };
+        if matches!(end, End::Cancelled) {
+            self.say_goodbye(&mut sink, &mut stream, &mut unacked).await;
+        }
         if connected_at.elapsed() >= HEALTHY_SESSION {
             backoff.reset();
         }
         end
+    }
+
+    /// Ends a session we stop: sends the acks still queued or batched (for events the app
+    /// has answered and the log has shown, so a restart does not repeat them), then Close,
+    /// and waits briefly for the relay's answer, which it gives once it has recorded every
+    /// ack it read: the history is up to date when `listen` exits. What the relay sends
+    /// meanwhile was never acknowledged and comes again next time.
+    async fn say_goodbye<S, R>(&mut self, sink: &mut S, stream: &mut R, unacked: &mut BTreeSet<u64>)
+    where
+        S: Sink<Message, Error = WsError> + Unpin,
+        R: Stream<Item = Result<Message, WsError>> + Unpin,
+    {
+        while let Ok(ack) = self.acks.try_recv() {
+            if forwardable(&ack, unacked) {
+                let text = serde_json::to_string(&ack).expect("acks always serialize");
+                if sink.feed(Message::text(text)).await.is_err() {
+                    return;
+                }
+            }
+        }
+        let frame = CloseFrame { code: CloseCode::Normal, reason: "client stopping".into() };
+        if sink.send(Message::Close(Some(frame))).await.is_ok() {
+            let answered = async { while let Some(Ok(_)) = stream.next().await {} };
+            let _ = tokio::time::timeout(CLOSE_ANSWER_TIMEOUT, answered).await;
+        }
     }
 
     /// With a [`Takeover`]: tries to serve the relay's port here, and says so when that

@@ -209,6 +209,19 @@ async fn events_lists_history_newest_last_with_type_state_limit_and_json() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_listen_delivered_before_ctrl_c_is_in_the_history_once_it_exits() {
+    let setup = Setup::start().await;
+    for n in 0..20 {
+        setup.ingest("POST", "/n", &[], format!("{{\"n\":{n}}}")).await;
+    }
+    // Strict order: acks go in batches of up to 8, so some are still batched at Ctrl-C.
+    setup.listen_with(20, &["--concurrency", "1"]).await;
+    let records = setup.json_lines(&["events", "--json"]).await;
+    let states: Vec<&str> = records.iter().filter_map(|r| r["state"].as_str()).collect();
+    assert_eq!(states, ["delivered"; 20], "{records:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn events_into_a_closed_pipe_exits_zero_quietly() {
     let setup = Setup::start().await;
     for n in 0..3 {
