@@ -266,17 +266,15 @@ async fn history_commands_work_with_the_embedded_relay_and_a_hookrelayd_process(
     let (status, out, err) = run(events_json(&["--port", &port])).await;
     assert!(status.success(), "{err}");
     let row: Value = serde_json::from_str(out.trim()).expect("one JSON line");
-    assert_eq!(
-        (row["event_type"].as_str(), row["state"].as_str()),
-        (Some("embedded.test"), Some("delivered"))
-    );
+    assert_eq!(row["event_type"], "embedded.test");
     assert!(listen.interrupt().await.success());
 
-    // No `listen` running: `events` and `show` start the embedded relay on the same store.
+    // No `listen` running: `events` and `show` start the embedded relay on the same store,
+    // where the stopped `listen` left its ack (it waits for the relay to record its acks).
     let (status, out, err) = run(events_json(&["--port", &port])).await;
     assert!(status.success(), "{err}");
     let again: Value = serde_json::from_str(out.trim()).expect("one JSON line");
-    assert_eq!(again["id"], row["id"]);
+    assert_eq!((&again["id"], again["state"].as_str()), (&row["id"], Some("delivered")));
     let prefix = row["id"].as_str().expect("id")[..12].to_owned();
     let show = vec!["show".to_owned(), prefix, "--body".into(), "--port".into(), port.clone()];
     let (status, body, err) = run(show).await;
