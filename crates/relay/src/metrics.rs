@@ -109,7 +109,8 @@ impl Default for Metrics {
         );
         registry.register(
             "session_backlog_events",
-            "Events stored and not yet acknowledged, summed over the open sessions",
+            "Events stored and not yet acknowledged, summed over the open sessions (a session \
+             with a full window counts new events at its next ack or ping)",
             metrics.session_backlog.clone(),
         );
         registry.register(

@@ -35,6 +35,7 @@ use tracing::Instrument as _;
 use crate::AppState;
 use crate::auth::authorize;
 use crate::error::RelayError;
+use crate::hub::Subscription;
 use crate::metrics::BacklogShare;
 use end::{End, close, json, read_error, send};
 pub(crate) use listeners::Listeners;
@@ -182,7 +183,7 @@ impl Session {
     ) -> Result<Infallible, End> {
         let config = &self.state.config;
         let store = self.state.store.as_ref();
-        let mut seqs = self.state.hub.subscribe(&self.channel);
+        let Subscription { mut seqs, deleted } = self.state.hub.subscribe(&self.channel);
         let Some(info) = store.channel(&self.channel).await? else {
             return Err(End::channel_deleted());
         };
@@ -245,7 +246,11 @@ impl Session {
             backlog.set(newest.saturating_sub(fetched) + unacked.len() as u64);
             tokio::select! {
                 () = self.cancel.cancelled() => return Err(End::shutting_down()),
-                changed = seqs.changed() => {
+                () = deleted.cancelled() => return Err(End::channel_deleted()),
+                // With the window full, appends do not wake the session (each wake-up cost
+                // the relay 3-7 us per ingest beside a slow app); an ack does, and then the
+                // loop's top reads the newest `seq`.
+                changed = seqs.changed(), if unacked.len() < window => {
                     if changed.is_err() {
                         return Err(End::channel_deleted());
                     }

@@ -57,6 +57,31 @@ async fn a_5_mib_binary_body_streams_exactly() {
 }
 
 #[tokio::test]
+async fn a_full_window_gets_what_came_meanwhile_after_acks_and_closes_at_once_on_deletion() {
+    let relay = TestRelay::with(|config| config.window = 2).await;
+    let channel = relay.channel().await;
+    let mut ws = connect(&relay.url, &channel, 0).await;
+    expect_hello(&mut ws, &channel.channel).await;
+    post(&channel.ingest_url, "1").await;
+    post(&channel.ingest_url, "2").await;
+    let first = [next_event(&mut ws).await, next_event(&mut ws).await];
+    // The window is full: these appends do not wake the session; the acks do.
+    for body in ["3", "4", "5"] {
+        post(&channel.ingest_url, body).await;
+    }
+    for event in &first {
+        ack(&mut ws, event, Outcome::Delivered, 200).await;
+    }
+    let (third, fourth) = (next_event(&mut ws).await, next_event(&mut ws).await);
+    assert_eq!((third.seq, &third.body[..], fourth.seq), (3, &b"3"[..], 4));
+    // Full again, and the channel is deleted: the session ends without waiting for an ack.
+    assert_eq!(delete_channel(&relay.url, &channel).await.status, StatusCode::NO_CONTENT);
+    let (code, reason) = expect_close(&mut ws).await;
+    assert_eq!((code, reason.as_str()), (1008, "channel deleted"));
+    relay.stop().await;
+}
+
+#[tokio::test]
 async fn window_bounds_unacknowledged_events() {
     let relay = TestRelay::with(|config| config.window = 4).await;
     let channel = relay.channel().await;
