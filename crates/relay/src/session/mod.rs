@@ -222,8 +222,13 @@ impl Session {
             // Refill in batches (half a window, or everything left when that fits): one store
             // read per slot freed would make the stream one round trip per event.
             let batch = (window / 2).max(1);
-            let room = window - unacked.len();
-            let ready = room >= batch || newest.saturating_sub(fetched) <= room as u64;
+            // Whether the session sends when `pending` events wait: a batch's worth of room,
+            // or room for all of them.
+            let would_send = |unacked: usize, pending: u64| {
+                let room = window - unacked;
+                room >= batch || pending <= room as u64
+            };
+            let ready = would_send(unacked.len(), newest.saturating_sub(fetched));
             while ready && unacked.len() < window && fetched < newest {
                 let room = window - unacked.len();
                 let events =
@@ -247,10 +252,13 @@ impl Session {
             tokio::select! {
                 () = self.cancel.cancelled() => return Err(End::shutting_down()),
                 () = deleted.cancelled() => return Err(End::channel_deleted()),
-                // With the window full, appends do not wake the session (each wake-up cost
-                // the relay 3-7 us per ingest beside a slow app); an ack does, and then the
-                // loop's top reads the newest `seq`.
-                changed = seqs.changed(), if unacked.len() < window => {
+                // Appends that could not make it send (its window full, or too little room
+                // for a batch and more already waiting) do not wake the session: each
+                // wake-up cost the relay 3-7 us per ingest beside a slow app. An ack does,
+                // and the loop's top then reads the newest `seq`.
+                changed = seqs.changed(),
+                    if would_send(unacked.len(), newest.saturating_sub(fetched) + 1) =>
+                {
                     if changed.is_err() {
                         return Err(End::channel_deleted());
                     }

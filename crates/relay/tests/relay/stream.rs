@@ -57,23 +57,33 @@ async fn a_5_mib_binary_body_streams_exactly() {
 }
 
 #[tokio::test]
-async fn a_full_window_gets_what_came_meanwhile_after_acks_and_closes_at_once_on_deletion() {
-    let relay = TestRelay::with(|config| config.window = 2).await;
+async fn appends_wake_a_session_only_when_it_can_send_and_deletion_always_does() {
+    // No pings during the test: they would wake the session too.
+    let relay = TestRelay::with(|config| {
+        config.window = 4;
+        config.ping_interval = std::time::Duration::from_secs(3600);
+    })
+    .await;
     let channel = relay.channel().await;
     let mut ws = connect(&relay.url, &channel, 0).await;
     expect_hello(&mut ws, &channel.channel).await;
-    post(&channel.ingest_url, "1").await;
-    post(&channel.ingest_url, "2").await;
-    let first = [next_event(&mut ws).await, next_event(&mut ws).await];
+    let mut sent = Vec::new();
+    for body in ["1", "2", "3"] {
+        post(&channel.ingest_url, body).await;
+        sent.push(next_event(&mut ws).await);
+    }
+    // Room for one, less than a batch (two), but nothing else waits: a live event goes at once.
+    post(&channel.ingest_url, "4").await;
+    sent.push(next_event(&mut ws).await);
     // The window is full: these appends do not wake the session; the acks do.
-    for body in ["3", "4", "5"] {
+    for body in ["5", "6", "7"] {
         post(&channel.ingest_url, body).await;
     }
-    for event in &first {
+    for event in &sent[..2] {
         ack(&mut ws, event, Outcome::Delivered, 200).await;
     }
-    let (third, fourth) = (next_event(&mut ws).await, next_event(&mut ws).await);
-    assert_eq!((third.seq, &third.body[..], fourth.seq), (3, &b"3"[..], 4));
+    let (fifth, sixth) = (next_event(&mut ws).await, next_event(&mut ws).await);
+    assert_eq!((fifth.seq, &fifth.body[..], sixth.seq), (5, &b"5"[..], 6));
     // Full again, and the channel is deleted: the session ends without waiting for an ack.
     assert_eq!(delete_channel(&relay.url, &channel).await.status, StatusCode::NO_CONTENT);
     let (code, reason) = expect_close(&mut ws).await;
