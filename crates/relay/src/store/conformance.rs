@@ -307,9 +307,18 @@ async fn delete_removes_the_channel_and_its_history(store: Arc<dyn Store>) {
 
 async fn concurrent_appends_get_unique_contiguous_seqs(store: Arc<dyn Store>) {
     with_channel(store.as_ref(), "a").await;
-    let tasks: Vec<_> = (0..200)
+    let seqs = append_concurrently(&[store], 200).await;
+    assert_eq!(seqs, (1..=200).collect::<Vec<u64>>());
+}
+
+/// `count` appends to channel `a` at once, spread over `stores` in turn; their seqs, sorted.
+pub(super) async fn append_concurrently<S: Store + ?Sized + 'static>(
+    stores: &[Arc<S>],
+    count: u64,
+) -> Vec<u64> {
+    let tasks: Vec<_> = (0..count)
         .map(|n| {
-            let store = store.clone();
+            let store = stores[n as usize % stores.len()].clone();
             tokio::spawn(async move { store.append("a", event(n, b"x")).await.expect("append") })
         })
         .collect();
@@ -318,7 +327,7 @@ async fn concurrent_appends_get_unique_contiguous_seqs(store: Arc<dyn Store>) {
         seqs.push(task.await.expect("task"));
     }
     seqs.sort_unstable();
-    assert_eq!(seqs, (1..=200).collect::<Vec<u64>>());
+    seqs
 }
 
 async fn resume_points_skip_finished_events_up_to_the_first_unfinished(store: Arc<dyn Store>) {

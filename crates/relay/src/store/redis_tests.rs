@@ -6,7 +6,7 @@ use std::sync::Arc;
 use hookrelay_proto::{DeliveryState, Outcome};
 use hookrelay_test_redis::RedisServer;
 
-use super::conformance::{after, event, result, retention, with_channel};
+use super::conformance::{after, append_concurrently, event, result, retention, with_channel};
 use super::{RedisStore, Store};
 
 #[tokio::test]
@@ -47,17 +47,7 @@ async fn redis_stores_share_seqs_and_history_across_relays() {
     let one = Arc::new(RedisStore::open(&server.url, false, retention(1000)).await.expect("open"));
     let two = Arc::new(RedisStore::open(&server.url, false, retention(1000)).await.expect("open"));
     with_channel(one.as_ref(), "a").await;
-    let tasks: Vec<_> = (0..100)
-        .map(|n| {
-            let store = if n % 2 == 0 { one.clone() } else { two.clone() };
-            tokio::spawn(async move { store.append("a", event(n, b"x")).await.expect("append") })
-        })
-        .collect();
-    let mut seqs = Vec::new();
-    for task in tasks {
-        seqs.push(task.await.expect("task"));
-    }
-    seqs.sort_unstable();
+    let seqs = append_concurrently(&[one.clone(), two.clone()], 100).await;
     assert_eq!(seqs, (1..=100).collect::<Vec<u64>>());
     let first = one.summaries("a", after(0, 1)).await.expect("read")[0].id.clone();
     let acked = two.record_delivery("a", 1, &first, result(Outcome::Delivered, 200));

@@ -7,10 +7,16 @@ use super::conformance::{after, event, result, retention, with_channel};
 use super::{IdMatch, SqliteStore, Store as _, StoreError};
 use crate::ids::hash_token;
 
-#[tokio::test]
-async fn sqlite_reopens_with_channels_events_and_seqs() {
+/// A path for a store file in a fresh temporary directory (removed when the guard drops).
+fn store_file() -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("relay.sqlite3");
+    (dir, path)
+}
+
+#[tokio::test]
+async fn sqlite_reopens_with_channels_events_and_seqs() {
+    let (_dir, path) = store_file();
     let store = SqliteStore::open(&path, true, retention(100)).expect("open");
     with_channel(&store, "a").await;
     store.append("a", event(1, b"x")).await.expect("append");
@@ -26,8 +32,7 @@ async fn sqlite_reopens_with_channels_events_and_seqs() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_deletes_and_expires_big_channels_in_chunks_leaving_nothing_behind() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("relay.sqlite3");
+    let (_dir, path) = store_file();
     let store = SqliteStore::open(&path, false, retention(100_000)).expect("open");
     let rows = |conn: &rusqlite::Connection, channel: &str| -> i64 {
         conn.query_row("SELECT COUNT(*) FROM events WHERE channel = ?1", [channel], |row| {
@@ -53,8 +58,7 @@ async fn sqlite_deletes_and_expires_big_channels_in_chunks_leaving_nothing_behin
 
 #[tokio::test]
 async fn sqlite_keeps_deleted_ids_taken_after_a_restart() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("relay.sqlite3");
+    let (_dir, path) = store_file();
     let store = SqliteStore::open(&path, false, retention(100)).expect("open");
     with_channel(&store, "a").await;
     assert!(store.delete_channel("a").await.expect("delete"));
@@ -67,8 +71,7 @@ async fn sqlite_keeps_deleted_ids_taken_after_a_restart() {
 
 #[tokio::test]
 async fn sqlite_keeps_seqs_growing_after_every_event_expired_and_a_restart() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("relay.sqlite3");
+    let (_dir, path) = store_file();
     let store = SqliteStore::open(&path, false, retention(100)).expect("open");
     with_channel(&store, "a").await;
     for n in 1..=3 {
@@ -84,8 +87,7 @@ async fn sqlite_keeps_seqs_growing_after_every_event_expired_and_a_restart() {
 
 #[tokio::test]
 async fn sqlite_upgrades_a_store_made_before_event_types() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("relay.sqlite3");
+    let (_dir, path) = store_file();
     let old = rusqlite::Connection::open(&path).expect("create");
     old.execute_batch(
         "CREATE TABLE events (channel TEXT NOT NULL, seq INTEGER NOT NULL, id TEXT NOT NULL,
@@ -104,8 +106,7 @@ async fn sqlite_upgrades_a_store_made_before_event_types() {
 
 #[tokio::test]
 async fn sqlite_drops_the_index_sorted_by_id_and_still_finds_ids() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("relay.sqlite3");
+    let (_dir, path) = store_file();
     let store = SqliteStore::open(&path, false, retention(100)).expect("open");
     with_channel(&store, "a").await;
     for n in 1..=3 {
@@ -136,8 +137,7 @@ async fn sqlite_drops_the_index_sorted_by_id_and_still_finds_ids() {
 
 #[tokio::test]
 async fn sqlite_refuses_a_second_open_of_the_same_file_until_the_first_is_closed() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("relay.sqlite3");
+    let (_dir, path) = store_file();
     let first = SqliteStore::open(&path, false, retention(100)).expect("open");
     let err = SqliteStore::open(&path, false, retention(100)).err().expect("refused");
     let message = format!("{err:#}");
