@@ -9,6 +9,7 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use crate::http::create_channel;
 use crate::load::{self, Load, Stats};
@@ -150,32 +151,28 @@ impl AckRuns {
         self.median(target, concurrency, |run| run.stats.rps)
     }
 
+    /// Stalls summed over the rounds: windows over 10 ms, windows, the worst request.
+    fn stall_totals(&self, target: Server, concurrency: usize) -> (usize, usize, Duration) {
+        self.runs(target, concurrency).fold(
+            (0, 0, Duration::ZERO),
+            |(over, windows, worst), run| {
+                let stalls = &run.stats.stalls;
+                (over + stalls.over, windows + stalls.windows, worst.max(stalls.worst))
+            },
+        )
+    }
+
     /// Stalls summed over the rounds: "over of windows, worst X ms".
     fn stalls(&self, target: Server, concurrency: usize) -> String {
-        let (mut over, mut windows, mut worst) = (0, 0, std::time::Duration::ZERO);
-        for run in self.runs(target, concurrency) {
-            over += run.stats.stalls.over;
-            windows += run.stats.stalls.windows;
-            worst = worst.max(run.stats.stalls.worst);
-        }
+        let (over, windows, worst) = self.stall_totals(target, concurrency);
         format!("{} {over}/{windows}, worst {}", target.name(), ms(worst))
     }
 
-    /// Rows for measurements 1, 2 and 3.
+    /// Rows for measurements 1, 2 and 3, then the same targets for a relay started with
+    /// `--fsync` (the targets are set for default flags; this shows what surviving power
+    /// loss costs), the rows that explain them, and the Redis relay's when it ran.
     pub(crate) fn rows(&self) -> Vec<Row> {
-        let secs = |value: f64| ms(std::time::Duration::from_secs_f64(value));
-        let mut rows = Vec::new();
-        for concurrency in LATENCY_CONCURRENCY {
-            let (bare, relay) =
-                (self.p99(Server::Bare, concurrency), self.p99(Server::Relay, concurrency));
-            rows.push(Row::ratio(
-                &format!("ack p99 c={concurrency}"),
-                format!("relay {}", secs(relay)),
-                format!("bare {}", secs(bare)),
-                relay / bare,
-                Target::AtMost(1.5),
-            ));
-        }
+        let mut rows = self.ack_rows(Server::Relay, "");
         for concurrency in LATENCY_CONCURRENCY {
             let relay = self.p99(Server::Relay, concurrency);
             let busy = self.p99(Server::RelayListening, concurrency);
@@ -187,82 +184,47 @@ impl AckRuns {
                 Target::AtMost(1.1),
             ));
         }
-        for concurrency in THROUGHPUT_CONCURRENCY {
+        rows.extend(self.ingest_rows(Server::Relay, ""));
+        rows.extend(self.ack_rows(Server::RelayFsync, ", --fsync"));
+        rows.extend(self.ingest_rows(Server::RelayFsync, ", --fsync"));
+        rows.extend(self.explaining_rows());
+        if self.0.keys().any(|(target, _)| *target == Server::RelayRedis) {
+            rows.extend(self.ack_rows(Server::RelayRedis, ", Redis"));
+            rows.extend(self.ingest_rows(Server::RelayRedis, ", Redis"));
+        }
+        rows
+    }
+
+    /// Ack p99 of `server` against the bare server's (measurement 1's target).
+    fn ack_rows(&self, server: Server, suffix: &str) -> Vec<Row> {
+        let row = |concurrency| {
             let (bare, relay) =
-                (self.rps(Server::Bare, concurrency), self.rps(Server::Relay, concurrency));
-            rows.push(Row::ratio(
-                &format!("ingest req/s c={concurrency}"),
+                (self.p99(Server::Bare, concurrency), self.p99(server, concurrency));
+            Row::ratio(
+                &format!("ack p99 c={concurrency}{suffix}"),
+                format!("relay {}", secs(relay)),
+                format!("bare {}", secs(bare)),
+                relay / bare,
+                Target::AtMost(1.5),
+            )
+        };
+        LATENCY_CONCURRENCY.into_iter().map(row).collect()
+    }
+
+    /// Requests/s of `server` against the bare server's (measurement 3's target).
+    fn ingest_rows(&self, server: Server, suffix: &str) -> Vec<Row> {
+        let row = |concurrency| {
+            let (bare, relay) =
+                (self.rps(Server::Bare, concurrency), self.rps(server, concurrency));
+            Row::ratio(
+                &format!("ingest req/s c={concurrency}{suffix}"),
                 format!("relay {relay:.0}/s"),
                 format!("bare {bare:.0}/s"),
                 relay / bare,
                 Target::AtLeast(0.6),
-            ));
-        }
-        rows.extend(self.fsync_rows());
-        rows.extend(self.explaining_rows());
-        if self.0.keys().any(|(target, _)| *target == Server::RelayRedis) {
-            rows.extend(self.redis_rows());
-        }
-        rows
-    }
-
-    /// The same targets for the relay on Redis, against the same bare runs.
-    fn redis_rows(&self) -> Vec<Row> {
-        let secs = |value: f64| ms(std::time::Duration::from_secs_f64(value));
-        let mut rows = Vec::new();
-        for concurrency in LATENCY_CONCURRENCY {
-            let (bare, redis) =
-                (self.p99(Server::Bare, concurrency), self.p99(Server::RelayRedis, concurrency));
-            rows.push(Row::ratio(
-                &format!("ack p99 c={concurrency}, Redis"),
-                format!("relay {}", secs(redis)),
-                format!("bare {}", secs(bare)),
-                redis / bare,
-                Target::AtMost(1.5),
-            ));
-        }
-        for concurrency in THROUGHPUT_CONCURRENCY {
-            let (bare, redis) =
-                (self.rps(Server::Bare, concurrency), self.rps(Server::RelayRedis, concurrency));
-            rows.push(Row::ratio(
-                &format!("ingest req/s c={concurrency}, Redis"),
-                format!("relay {redis:.0}/s"),
-                format!("bare {bare:.0}/s"),
-                redis / bare,
-                Target::AtLeast(0.6),
-            ));
-        }
-        rows
-    }
-
-    /// The ack and ingest targets for a relay started with `--fsync` (the targets are set
-    /// for default flags; this shows what surviving power loss costs).
-    fn fsync_rows(&self) -> Vec<Row> {
-        let secs = |value: f64| ms(std::time::Duration::from_secs_f64(value));
-        let mut rows = Vec::new();
-        for concurrency in LATENCY_CONCURRENCY {
-            let (bare, fsync) =
-                (self.p99(Server::Bare, concurrency), self.p99(Server::RelayFsync, concurrency));
-            rows.push(Row::ratio(
-                &format!("ack p99 c={concurrency}, --fsync"),
-                format!("relay {}", secs(fsync)),
-                format!("bare {}", secs(bare)),
-                fsync / bare,
-                Target::AtMost(1.5),
-            ));
-        }
-        for concurrency in THROUGHPUT_CONCURRENCY {
-            let (bare, fsync) =
-                (self.rps(Server::Bare, concurrency), self.rps(Server::RelayFsync, concurrency));
-            rows.push(Row::ratio(
-                &format!("ingest req/s c={concurrency}, --fsync"),
-                format!("relay {fsync:.0}/s"),
-                format!("bare {bare:.0}/s"),
-                fsync / bare,
-                Target::AtLeast(0.6),
-            ));
-        }
-        rows
+            )
+        };
+        THROUGHPUT_CONCURRENCY.into_iter().map(row).collect()
     }
 
     /// Rows without a target that explain the others: stalls (windows of 100 ms whose
@@ -271,13 +233,9 @@ impl AckRuns {
         let mut rows = Vec::new();
         for concurrency in LATENCY_CONCURRENCY {
             for target in [Server::Relay, Server::RelayFsync] {
-                let suffix = if target == Server::RelayFsync { ", --fsync" } else { "" };
-                let (over, windows) =
-                    self.runs(target, concurrency).fold((0, 0), |(over, windows), run| {
-                        (over + run.stats.stalls.over, windows + run.stats.stalls.windows)
-                    });
+                let (over, windows, _) = self.stall_totals(target, concurrency);
                 rows.push(Row::info(
-                    &format!("windows > 10 ms c={concurrency}{suffix}"),
+                    &format!("windows > 10 ms c={concurrency}{}", fsync_suffix(target)),
                     self.stalls(target, concurrency),
                     self.stalls(Server::Bare, concurrency),
                     format!("{:.0} %", 100.0 * over as f64 / windows.max(1) as f64),
@@ -286,11 +244,10 @@ impl AckRuns {
         }
         for concurrency in LATENCY_CONCURRENCY {
             for target in [Server::Relay, Server::RelayFsync] {
-                let suffix = if target == Server::RelayFsync { ", --fsync" } else { "" };
                 let cpu = |target| self.median(target, concurrency, |run| run.cpu_us);
                 let (relay, bare) = (cpu(target), cpu(Server::Bare));
                 rows.push(Row::info(
-                    &format!("CPU µs/req c={concurrency}{suffix}"),
+                    &format!("CPU µs/req c={concurrency}{}", fsync_suffix(target)),
                     format!("relay {relay:.0} µs"),
                     format!("bare {bare:.0} µs"),
                     format!("{:.2}×", relay / bare),
@@ -299,4 +256,14 @@ impl AckRuns {
         }
         rows
     }
+}
+
+/// A value in seconds as the table shows times.
+fn secs(value: f64) -> String {
+    ms(Duration::from_secs_f64(value))
+}
+
+/// How a row of the `--fsync` relay is told apart.
+fn fsync_suffix(target: Server) -> &'static str {
+    if target == Server::RelayFsync { ", --fsync" } else { "" }
 }
