@@ -257,19 +257,16 @@ impl Tunnel {
         // Events this session delivered and we have not acknowledged on it yet; an ack for
         // anything else would confuse the relay's window and is not sent.
         let mut unacked = BTreeSet::new();
-        // Acks fed to the sink but not flushed yet: how many, and when they go at the latest.
-        let mut flush_due: Option<tokio::time::Instant> = None;
-        let mut unflushed = 0;
+        let mut batch = AckBatch::default();
         let end = loop {
-            let flush_at = flush_due.unwrap_or_else(tokio::time::Instant::now);
+            let flush_at = batch.due.unwrap_or_else(tokio::time::Instant::now);
             tokio::select! {
                 () = cancel.cancelled() => break End::Cancelled,
                 () = &mut deadline => {
                     break End::Retry(format!("nothing from the relay for {}s", silence.as_secs()));
                 }
-                () = tokio::time::sleep_until(flush_at), if flush_due.is_some() => {
-                    flush_due = None;
-                    unflushed = 0;
+                () = tokio::time::sleep_until(flush_at), if batch.due.is_some() => {
+                    batch = AckBatch::default();
                     if let Err(err) = sink.flush().await {
                         break End::Retry(describe(&err));
                     }
@@ -283,15 +280,11 @@ impl Tunnel {
                     if let Err(err) = sink.feed(Message::text(text)).await {
                         break End::Retry(describe(&err));
                     }
-                    unflushed += 1;
-                    if unflushed >= ACK_BATCH_MOST {
-                        unflushed = 0;
-                        flush_due = None;
+                    if batch.add_is_full() {
+                        batch = AckBatch::default();
                         if let Err(err) = sink.flush().await {
                             break End::Retry(describe(&err));
                         }
-                    } else {
-                        flush_due.get_or_insert_with(|| tokio::time::Instant::now() + ACK_BATCH_WAIT);
                     }
                 }
                 message = stream.next() => {
@@ -440,6 +433,24 @@ impl Tunnel {
             500.. => End::Retry(format!("the relay answered {status}: {message}")),
             _ => End::Fatal(anyhow::anyhow!("the relay refused the stream ({status}): {message}")),
         }
+    }
+}
+
+/// Acks fed to the sink but not flushed yet.
+#[derive(Default)]
+struct AckBatch {
+    /// How many.
+    waiting: usize,
+    /// When they go at the latest (with the first of them).
+    due: Option<tokio::time::Instant>,
+}
+
+impl AckBatch {
+    /// Counts one more; true when the batch is full and goes now.
+    fn add_is_full(&mut self) -> bool {
+        self.waiting += 1;
+        self.due.get_or_insert_with(|| tokio::time::Instant::now() + ACK_BATCH_WAIT);
+        self.waiting >= ACK_BATCH_MOST
     }
 }
 
